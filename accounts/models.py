@@ -1,0 +1,104 @@
+"""Users, login sessions, friends, blacklists and SMS codes."""
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+
+class User(AbstractUser):
+    """A chat user. ``first_name``/``last_name`` are the seeds' firstName (姓) and lastName (名)."""
+
+    phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    avatar = models.CharField(max_length=512, blank=True, default="")
+    is_internal = models.BooleanField(default=False, help_text="An internal (staff/system) account.")
+    multi_online = models.BooleanField(
+        default=True, help_text="If off, a new login ends the user's other sessions."
+    )
+    phone_searchable = models.BooleanField(default=True, help_text="Others may find this user by phone.")
+
+    def set_password(self, raw_password: str | None) -> None:
+        """Hash the canonical (MD5 hex) form, so MD5-sending and plain clients share accounts."""
+        from accounts.passwords import canonical_password
+
+        super().set_password(None if raw_password is None else canonical_password(raw_password))
+
+    def check_password(self, raw_password: str) -> bool:
+        from accounts.passwords import canonical_password
+
+        return super().check_password(canonical_password(raw_password or ""))
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # "Alice" and "alice" are one account: logins are case-insensitive.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+        ]
+
+
+class AuthSession(models.Model):
+    """One login on one device. The token is random and only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    key_hash = models.CharField(max_length=64, unique=True)
+    device = models.CharField(max_length=32, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="authsession_user_active")]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of user {self.user_id} ({self.device or 'unknown device'})"
+
+
+class Friendship(models.Model):
+    """One direction of a friendship; a friendship is always stored as both directions."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="friendships")
+    friend = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "friend"], name="friendship_unique"),
+            models.CheckConstraint(condition=~Q(user=F("friend")), name="friendship_not_self"),
+        ]
+
+
+class Block(models.Model):
+    """``user`` has put ``blocked`` on their blacklist."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocked_by")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "blocked"], name="block_unique"),
+            models.CheckConstraint(condition=~Q(user=F("blocked")), name="block_not_self"),
+        ]
+
+
+class SmsCode(models.Model):
+    """A verification code sent by SMS. Only an HMAC of the code is stored."""
+
+    class Purpose(models.IntegerChoices):
+        WALLET_PASSWORD = 1, "change wallet password"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sms_codes")
+    phone = models.CharField(max_length=20)
+    purpose = models.PositiveSmallIntegerField(choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose", "created_at"], name="smscode_user_purpose")]

@@ -1,0 +1,136 @@
+"""Socket methods of seed 002 users.*, accounts.*, web.account.*, system.sendSmsCode, plus our
+friends.* and users.blacklist.* (docs/protocol.md)."""
+from __future__ import annotations
+
+from typing import Any
+
+from accounts import exceptions as codes
+from accounts import selectors, serializers, services
+from accounts.events import user_brief
+from core import throttle
+from core.exceptions import NOT_FOUND, ApplicationError
+from core.gateway import registry
+from core.gateway.registry import RpcContext
+
+method = registry.method
+
+
+@method("users.info", params=serializers.UserIdsParams)
+def users_info(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [user_brief(u) for u in selectors.users_by_ids(params["uIds"])]
+
+
+@method("users.searchByPhone", params=serializers.PhoneParams)
+def users_search_by_phone(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    throttle.check(f"phone-search:{ctx.user_id}", 30, 3600, "too many phone searches; try again later")
+    phone = services.normalize_phone(params["phone"])
+    target = selectors.User.objects.filter(phone=phone, is_active=True).first()
+    # One answer for "no such phone", "hidden" and "blocked you": nothing to enumerate.
+    if target is None or not target.phone_searchable or selectors.has_blocked(target.pk, ctx.user_id):
+        raise ApplicationError(NOT_FOUND, "no user can be found by that phone number")
+    return {"uId": target.pk}
+
+
+@method("users.queryPrivacySettings", params=serializers.UserIdsParams)
+def users_query_privacy(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    ids = [u.pk for u in selectors.users_by_ids(params["uIds"])]
+    blockers = selectors.blockers_among(ids, ctx.user_id)
+    return [{"uId": uid, "isBlacklist": uid in blockers} for uid in ids]
+
+
+@method("users.updateProfile", params=serializers.ProfileParams)
+def users_update_profile(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = services.user_update_profile(
+        user=ctx.user, first_name=params.get("firstName"), last_name=params.get("lastName"),
+        avatar=params.get("avatar"),
+    )
+    return user_brief(user)
+
+
+@method("users.setPrivacy", params=serializers.PrivacyParams)
+def users_set_privacy(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.user_set_privacy(user=ctx.user, phone_searchable=params["phoneSearchable"])
+    return {}
+
+
+_PEER_ERRORS = {codes.SELF_NOT_ALLOWED: 400, codes.ALREADY_FRIENDS: 409, codes.FRIEND_REFUSED: 403}
+
+
+@method("users.blacklist.add", params=serializers.UserIdParams, errors=_PEER_ERRORS)
+def blacklist_add(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.blacklist_add(user=ctx.user, target_id=params["uId"])
+    return {}
+
+
+@method("users.blacklist.remove", params=serializers.UserIdParams, errors=_PEER_ERRORS)
+def blacklist_remove(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.blacklist_remove(user=ctx.user, target_id=params["uId"])
+    return {}
+
+
+@method("users.blacklist.list")
+def blacklist_list(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [user_brief(u) for u in selectors.blacklist_of(ctx.user_id)]
+
+
+@method("friends.add", params=serializers.UserIdParams, errors=_PEER_ERRORS)
+def friends_add(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    return user_brief(services.friend_add(user=ctx.user, friend_id=params["uId"]))
+
+
+@method("friends.remove", params=serializers.UserIdParams, errors=_PEER_ERRORS)
+def friends_remove(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.friend_remove(user=ctx.user, friend_id=params["uId"])
+    return {}
+
+
+@method("friends.list")
+def friends_list(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [user_brief(u) for u in selectors.friends_of(ctx.user_id)]
+
+
+@method("accounts.toggleMultiOnline", params=serializers.MultiOnlineParams)
+def toggle_multi_online(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.user_set_multi_online(user=ctx.user, is_on=params["isOn"])
+    return {}
+
+
+@method("accounts.getMultiOnline")
+def get_multi_online(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"isOn": selectors.User.objects.values_list("multi_online", flat=True).get(pk=ctx.user_id)}
+
+
+@method("accounts.logout")
+def logout(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    if ctx.session_id is not None:
+        services.session_end(user=ctx.user, session_id=ctx.session_id)
+    return {}
+
+
+@method("web.account.myInfo")
+def my_info(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    user = selectors.User.objects.get(pk=ctx.user_id)
+    return {
+        "hasPassword": user.has_usable_password(),
+        **user_brief(user),
+        "phone": user.phone,
+        "multiOnline": user.multi_online,
+        "phoneSearchable": user.phone_searchable,
+    }
+
+
+@method(
+    "web.account.setPassword", params=serializers.SetPasswordParams,
+    errors={codes.INVALID_PASSWORD: 400, codes.WRONG_PASSWORD: 401},
+)
+def set_password(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.user_change_password(
+        user=ctx.user, old_password=params["old_password"], new_password=params["new_password"]
+    )
+    return {}
+
+
+@method("system.sendSmsCode", params=serializers.SmsCodeParams, errors={codes.NO_PHONE: 400})
+def send_sms_code(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.sms_code_send(user=ctx.user, purpose=params["type"])
+    return {}

@@ -1,0 +1,63 @@
+"""Reads worth a name."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import AuthSession, Block, Friendship, User
+
+# A session's last_used_at is refreshed at most this often, so a busy client costs no writes.
+TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_authenticate(token: str) -> AuthSession | None:
+    """The live session behind ``token`` (with its user), or None if unknown/expired/revoked."""
+    if not token or len(token) > 128:
+        return None
+    now = timezone.now()
+    session = (
+        AuthSession.objects.select_related("user")
+        .filter(key_hash=hash_token(token), revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
+        .first()
+    )
+    if session is not None and now - session.last_used_at > TOUCH_INTERVAL:
+        AuthSession.objects.filter(pk=session.pk).update(last_used_at=now)
+    return session
+
+
+def users_by_ids(ids: Iterable[int]) -> list[User]:
+    return list(User.objects.filter(pk__in=set(ids), is_active=True).order_by("pk"))
+
+
+def user_by_username(username: str) -> User | None:
+    return User.objects.filter(username__iexact=username).first()
+
+
+def friends_of(user_id: int) -> QuerySet[User]:
+    return User.objects.filter(pk__in=Friendship.objects.filter(user_id=user_id).values("friend_id")).order_by("pk")
+
+
+def blacklist_of(user_id: int) -> QuerySet[User]:
+    return User.objects.filter(pk__in=Block.objects.filter(user_id=user_id).values("blocked_id")).order_by("pk")
+
+
+def are_friends(user_id: int, other_id: int) -> bool:
+    return Friendship.objects.filter(user_id=user_id, friend_id=other_id).exists()
+
+
+def has_blocked(user_id: int, target_id: int) -> bool:
+    """Whether ``user_id`` has ``target_id`` on their blacklist."""
+    return Block.objects.filter(user_id=user_id, blocked_id=target_id).exists()
+
+
+def blockers_among(user_ids: Iterable[int], target_id: int) -> set[int]:
+    """Those of ``user_ids`` who have ``target_id`` on their blacklist."""
+    return set(Block.objects.filter(user_id__in=set(user_ids), blocked_id=target_id).values_list("user_id", flat=True))

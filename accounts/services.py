@@ -1,0 +1,333 @@
+"""Every write of the accounts app: registration, sessions, passwords, friends, blacklists, SMS."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import events
+from accounts import exceptions as codes
+from accounts.models import AuthSession, Block, Friendship, SmsCode, User
+from accounts.passwords import MD5_RE
+from accounts.selectors import blockers_among, hash_token
+from accounts.sms import get_backend
+from core import throttle
+from core.exceptions import BLACKLISTED, INVALID, NOT_FOUND, RATE_LIMITED, ApplicationError
+from core.realtime import end_sessions_on_commit, send_event, send_event_on_commit
+
+log = logging.getLogger(__name__)
+
+USERNAME_RE = re.compile(r"^[\w.\-]{3,32}$")
+PHONE_RE = re.compile(r"^\+?\d{5,20}$")
+PLAIN_PASSWORD_MIN, PLAIN_PASSWORD_MAX = 6, 128
+
+CLOSE_KICKED = 4002
+CLOSE_LOGGED_OUT = 4003
+
+
+# --- passwords ----------------------------------------------------------------------------
+def validate_new_password(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise ApplicationError(codes.INVALID_PASSWORD, "password is required")
+    if MD5_RE.match(raw):
+        return raw
+    if not PLAIN_PASSWORD_MIN <= len(raw) <= PLAIN_PASSWORD_MAX:
+        raise ApplicationError(
+            codes.INVALID_PASSWORD,
+            f"password must be an MD5 hex digest or {PLAIN_PASSWORD_MIN}-{PLAIN_PASSWORD_MAX} characters",
+        )
+    return raw
+
+
+def normalize_phone(raw: str) -> str:
+    phone = re.sub(r"[\s\-()]", "", raw or "")
+    if not PHONE_RE.match(phone):
+        raise ApplicationError(INVALID, "phone must be 5-20 digits, optionally starting with +")
+    return phone
+
+
+# --- registration and sessions ------------------------------------------------------------
+@transaction.atomic
+def user_register(
+    *, username: str, password: str, phone: str | None = None, first_name: str = "", last_name: str = ""
+) -> User:
+    if not USERNAME_RE.match(username or ""):
+        raise ApplicationError(INVALID, "username must be 3-32 letters, digits, '_', '.' or '-'")
+    password = validate_new_password(password)
+    phone = normalize_phone(phone) if phone else None
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError(codes.USERNAME_TAKEN, "that username is taken")
+    if phone and User.objects.filter(phone=phone).exists():
+        raise ApplicationError(codes.PHONE_TAKEN, "that phone number belongs to another account")
+    user = User(username=username, phone=phone, first_name=first_name[:150], last_name=last_name[:150])
+    user.set_password(password)
+    try:
+        with transaction.atomic(savepoint=True):
+            user.save()
+    except IntegrityError as exc:  # lost a race with a concurrent registration
+        raise ApplicationError(codes.USERNAME_TAKEN, "that username or phone is taken") from exc
+    return user
+
+
+@transaction.atomic
+def session_start(
+    *, user: User, device: str = "", ip: str | None = None, user_agent: str = ""
+) -> tuple[AuthSession, str]:
+    """Open a login session and return it with its token (shown once, stored hashed).
+
+    With multi-online off, the user's other live sessions end: their sockets get
+    ``accounts.onKicked`` and are closed with 4002.
+    """
+    # Lock the user row so two simultaneous logins cannot both survive multi-online off.
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    now = timezone.now()
+    token = secrets.token_urlsafe(32)
+    session = AuthSession.objects.create(
+        user=locked, key_hash=hash_token(token), device=device[:32], ip=ip, user_agent=user_agent[:256],
+        expires_at=now + timedelta(seconds=settings.AUTH_TOKEN_TTL_SECONDS),
+    )
+    if not locked.multi_online:
+        others = list(
+            AuthSession.objects.filter(user=locked, revoked_at__isnull=True)
+            .exclude(pk=session.pk).values_list("pk", flat=True)
+        )
+        if others:
+            AuthSession.objects.filter(pk__in=others).update(revoked_at=now, revoked_reason="kicked")
+            end_sessions_on_commit(
+                locked.pk, others, close_code=CLOSE_KICKED, event=events.kicked(device=session.device)
+            )
+    User.objects.filter(pk=locked.pk).update(last_login=now)
+    return session, token
+
+
+def auth_login(
+    *, username: str, password: str, device: str = "", ip: str | None = None, user_agent: str = ""
+) -> tuple[User, str]:
+    """Check the password and open a session. Failed attempts are limited per user and per IP."""
+    user_key, ip_key = f"login:user:{username.lower()}", f"login:ip:{ip}"
+    window = settings.LOGIN_LOCK_SECONDS
+    if throttle.count(user_key) >= settings.LOGIN_MAX_FAILURES or (
+        ip and throttle.count(ip_key) >= settings.LOGIN_MAX_FAILURES * 10
+    ):
+        raise ApplicationError(
+            RATE_LIMITED, f"too many failed logins; try again in {max(1, window // 60)} minutes"
+        )
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        User().set_password(password)  # same work as a real check: no timing hint
+        ok = False
+    else:
+        ok = user.is_active and user.check_password(password)
+    if not ok:
+        throttle.hit(user_key, window)
+        if ip:
+            throttle.hit(ip_key, window)
+        raise ApplicationError(codes.INVALID_CREDENTIALS, "wrong username or password")
+    throttle.reset(user_key)
+    assert user is not None
+    _, token = session_start(user=user, device=device, ip=ip, user_agent=user_agent)
+    return user, token
+
+
+@transaction.atomic
+def session_end(*, user: User, session_id: int) -> None:
+    """Log out one session: its token stops working and its sockets are closed (4003)."""
+    ended = AuthSession.objects.filter(pk=session_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason="logout"
+    )
+    if ended:
+        end_sessions_on_commit(user.pk, [session_id], close_code=CLOSE_LOGGED_OUT, event=None)
+
+
+@transaction.atomic
+def user_set_multi_online(*, user: User, is_on: bool) -> None:
+    User.objects.filter(pk=user.pk).update(multi_online=is_on)
+    user.multi_online = is_on
+
+
+@transaction.atomic
+def user_update_profile(
+    *, user: User, first_name: str | None = None, last_name: str | None = None, avatar: str | None = None
+) -> User:
+    fields = {}
+    if first_name is not None:
+        fields["first_name"] = first_name
+    if last_name is not None:
+        fields["last_name"] = last_name
+    if avatar is not None:
+        fields["avatar"] = avatar
+    if fields:
+        User.objects.filter(pk=user.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(user, key, value)
+    return user
+
+
+@transaction.atomic
+def user_set_privacy(*, user: User, phone_searchable: bool) -> None:
+    User.objects.filter(pk=user.pk).update(phone_searchable=phone_searchable)
+    user.phone_searchable = phone_searchable
+
+
+@transaction.atomic
+def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """Seed 002 web.account.setPassword: 400 invalid new password, 401 wrong old one.
+
+    A user without a usable password (e.g. created by an operator) may set one without
+    the old one.
+    """
+    new_password = validate_new_password(new_password)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.has_usable_password() and not locked.check_password(old_password or ""):
+        raise ApplicationError(codes.WRONG_PASSWORD, "the old password is wrong")
+    locked.set_password(new_password)
+    locked.save(update_fields=["password"])
+    user.password = locked.password
+
+
+# --- friends and blacklist ----------------------------------------------------------------
+def _other_user(user: User, other_id: int) -> User:
+    if other_id == user.pk:
+        raise ApplicationError(codes.SELF_NOT_ALLOWED, "you cannot do that to yourself")
+    other = User.objects.filter(pk=other_id, is_active=True).first()
+    if other is None:
+        raise ApplicationError(NOT_FOUND, "no such user")
+    return other
+
+
+@transaction.atomic
+def friend_add(*, user: User, friend_id: int) -> User:
+    """Make two users friends (both directions). Refused if either has blacklisted the other."""
+    other = _other_user(user, friend_id)
+    if Block.objects.filter(user=other, blocked=user).exists():
+        raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
+    if Block.objects.filter(user=user, blocked=other).exists():
+        raise ApplicationError(codes.FRIEND_REFUSED, "remove this user from your blacklist first")
+    if Friendship.objects.filter(user=user, friend=other).exists():
+        raise ApplicationError(codes.ALREADY_FRIENDS, "already friends")
+    Friendship.objects.bulk_create(
+        [Friendship(user=user, friend=other), Friendship(user=other, friend=user)], ignore_conflicts=True
+    )
+    send_event_on_commit("friends.onAdded", events.friend(other), [user.pk])
+    send_event_on_commit("friends.onAdded", events.friend(user), [other.pk])
+    return other
+
+
+@transaction.atomic
+def friend_remove(*, user: User, friend_id: int) -> None:
+    other = _other_user(user, friend_id)
+    deleted, _ = Friendship.objects.filter(user=user, friend=other).delete()
+    Friendship.objects.filter(user=other, friend=user).delete()
+    if not deleted:
+        raise ApplicationError(NOT_FOUND, "not friends")
+    send_event_on_commit("friends.onRemoved", {"uId": other.pk}, [user.pk])
+    send_event_on_commit("friends.onRemoved", {"uId": user.pk}, [other.pk])
+
+
+@transaction.atomic
+def blacklist_add(*, user: User, target_id: int) -> None:
+    """Idempotent. The blocked user is not told."""
+    other = _other_user(user, target_id)
+    Block.objects.get_or_create(user=user, blocked=other)
+
+
+@transaction.atomic
+def blacklist_remove(*, user: User, target_id: int) -> None:
+    other = _other_user(user, target_id)
+    Block.objects.filter(user=user, blocked=other).delete()
+
+
+# --- relay ----------------------------------------------------------------------------------
+def relay_data(
+    *, sender: User, action: str, to: list[int], data: Any, exclude_channel: str | None = None
+) -> None:
+    """seed 002 system.relayData: push ``on_event`` to the online recipients.
+
+    Recipients who have blacklisted the sender are skipped silently.
+    """
+    recipients = set(to) - blockers_among(to, sender.pk)
+    payload = {"action": action, "from": sender.pk, "to": list(to), "data": data}
+    send_event("on_event", payload, recipients, exclude_channel=exclude_channel)
+
+
+# --- SMS codes ------------------------------------------------------------------------------
+def _code_hash(user_id: int, purpose: int, code: str) -> str:
+    message = f"{user_id}:{purpose}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def sms_code_send(*, user: User, purpose: int) -> None:
+    """Send a 6-digit code to the user's phone, with resend and daily limits."""
+    locked = User.objects.select_for_update().get(pk=user.pk)  # one send at a time per user
+    if not locked.phone:
+        raise ApplicationError(codes.NO_PHONE, "add a phone number to your account first")
+    now = timezone.now()
+    recent = SmsCode.objects.filter(user=locked, created_at__gte=now - timedelta(days=1))
+    last = recent.filter(purpose=purpose).order_by("-created_at").first()
+    if last and (now - last.created_at).total_seconds() < settings.SMS_RESEND_SECONDS:
+        wait = settings.SMS_RESEND_SECONDS - int((now - last.created_at).total_seconds())
+        raise ApplicationError(RATE_LIMITED, f"a code was just sent; try again in {wait} seconds")
+    if recent.count() >= settings.SMS_DAILY_LIMIT:
+        raise ApplicationError(RATE_LIMITED, "too many codes today; try again tomorrow")
+    # A new code supersedes any earlier one for the same purpose.
+    SmsCode.objects.filter(user=locked, purpose=purpose, consumed_at__isnull=True).update(consumed_at=now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    SmsCode.objects.create(
+        user=locked, phone=locked.phone, purpose=purpose, code_hash=_code_hash(locked.pk, purpose, code),
+        expires_at=now + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+    )
+    phone, minutes = locked.phone, max(1, settings.SMS_CODE_TTL_SECONDS // 60)
+    text = f"Your verification code is {code}. It expires in {minutes} minutes."
+
+    def _deliver() -> None:  # outbound I/O after commit, outside the row lock
+        try:
+            get_backend().send(phone, text)
+        except Exception:
+            log.exception("SMS delivery to user %s failed", user.pk)
+
+    transaction.on_commit(_deliver)
+
+
+@transaction.atomic
+def sms_code_verify(*, user: User, purpose: int, code: str) -> None:
+    """Consume the user's current code for ``purpose`` or raise ``invalid_sms_code``.
+
+    Wrong attempts are counted in the cache, not the database, so they still count when
+    the caller's transaction rolls back.
+    """
+    now = timezone.now()
+    row = (
+        SmsCode.objects.select_for_update()
+        .filter(user=user, purpose=purpose, consumed_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at").first()
+    )
+    if row is None:
+        raise ApplicationError(codes.INVALID_SMS_CODE, "no valid code; request a new one")
+    key = f"sms-attempts:{row.pk}"
+    if throttle.count(key) >= settings.SMS_MAX_ATTEMPTS:
+        raise ApplicationError(codes.INVALID_SMS_CODE, "too many wrong codes; request a new one")
+    if not hmac.compare_digest(row.code_hash, _code_hash(user.pk, purpose, str(code or ""))):
+        throttle.hit(key, settings.SMS_CODE_TTL_SECONDS)
+        raise ApplicationError(codes.INVALID_SMS_CODE, "wrong verification code")
+    row.consumed_at = now
+    row.save(update_fields=["consumed_at"])
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+def purge_expired() -> dict[str, int]:
+    """Delete sessions expired or revoked over a week ago and SMS codes over a day old."""
+    now = timezone.now()
+    week_ago = now - timedelta(days=7)
+    sessions, _ = AuthSession.objects.filter(expires_at__lt=week_ago).delete()
+    revoked, _ = AuthSession.objects.filter(revoked_at__lt=week_ago).delete()
+    sms, _ = SmsCode.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+    return {"sessions": sessions + revoked, "smsCodes": sms}

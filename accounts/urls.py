@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts import api
+from core.api import rpc_view
+
+auth_patterns = [
+    path("auth/register", api.RegisterApi.as_view(), name="auth-register"),
+    path("auth/login", api.LoginApi.as_view(), name="auth-login"),
+    path("auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
+]
+
+me_patterns = [
+    path("me", rpc_view("web.account.myInfo", "GET"), name="me"),
+    path("me/profile", rpc_view("users.updateProfile", "PATCH"), name="me-profile"),
+    path("me/password", rpc_view("web.account.setPassword", "POST"), name="me-password"),
+    path("me/privacy", rpc_view("users.setPrivacy", "PUT"), name="me-privacy"),
+    path("me/multi-online", rpc_view("accounts.getMultiOnline", "GET"), name="me-multi-online"),
+    path("me/multi-online/set", rpc_view("accounts.toggleMultiOnline", "POST"), name="me-multi-online-set"),
+]
+
+user_patterns = [
+    path("users", rpc_view("users.info", "GET"), name="users-info"),
+    path("users/search", rpc_view("users.searchByPhone", "GET"), name="users-search"),
+    path("users/privacy", rpc_view("users.queryPrivacySettings", "GET"), name="users-privacy"),
+    path("friends", rpc_view("friends.list", "GET"), name="friends"),
+    path("friends/<int:uId>/add", rpc_view("friends.add", "POST"), name="friends-add"),
+    path("friends/<int:uId>/remove", rpc_view("friends.remove", "POST"), name="friends-remove"),
+    path("blacklist", rpc_view("users.blacklist.list", "GET"), name="blacklist"),
+    path("blacklist/<int:uId>/add", rpc_view("users.blacklist.add", "POST"), name="blacklist-add"),
+    path("blacklist/<int:uId>/remove", rpc_view("users.blacklist.remove", "POST"), name="blacklist-remove"),
+]
+
+system_patterns = [
+    path("system/time", rpc_view("system.synctime", "GET"), name="system-time"),
+    path("system/relay", rpc_view("system.relayData", "POST"), name="system-relay"),
+    path("system/sms-code", rpc_view("system.sendSmsCode", "POST"), name="system-sms-code"),
+]
+
+urlpatterns = auth_patterns + me_patterns + user_patterns + system_patterns

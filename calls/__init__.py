@@ -1,0 +1,1 @@
+"""Voice/video call signalling and Agora RTC tokens (issue 6)."""

@@ -1,0 +1,1 @@
+"""Private chats, groups, super-groups and moderation (issue 3)."""

@@ -1,0 +1,36 @@
+"""ASGI entry point: HTTP to Django, WebSocket to the gateway.
+
+``daphne config.asgi:application`` serves both on one port.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()  # sets Django up before the routing imports models
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from core.gateway.consumer import GatewayConsumer  # noqa: E402
+from core.gateway.origin import origin_checked  # noqa: E402
+
+websocket_urlpatterns = [
+    path("ws/", GatewayConsumer.as_asgi()),
+]
+
+# Native apps send no Origin header; browsers do, and must come from an allowed host.
+websocket_app = URLRouter(websocket_urlpatterns)
+if settings.WS_CHECK_ORIGIN:
+    websocket_app = origin_checked(websocket_app)
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})
+
+if settings.EMBEDDED_BEAT:
+    from core.embedded_beat import start as start_embedded_beat
+
+    start_embedded_beat()

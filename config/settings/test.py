@@ -1,0 +1,20 @@
+"""Test settings: the base settings plus speed-ups that change no behaviour under test.
+
+``make test`` runs the suite on whatever ``DATABASE_URL`` / ``REDIS_URL`` say: PostgreSQL and
+channels-redis in CI's first pass, the embedded SQLite / in-memory default in its second.
+"""
+from __future__ import annotations
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_URL, VAR_DIR
+
+# Hashing strength is not under test; a fast hasher keeps the suite quick.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SMS_BACKEND = "accounts.sms.LocmemBackend"
+EMBEDDED_BEAT = False
+CELERY_TASK_ALWAYS_EAGER = True
+if REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "imtest"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so end-to-end tests can start a real server process on it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -1,0 +1,108 @@
+"""REST plumbing: the exception handler and the bridge from socket methods to REST views.
+
+``rpc_view("users.info", "GET")`` builds an APIView that validates the same parameters
+and calls the same handler as the socket method, so both protocols share one code path.
+The body of an error carries the socket's number too:
+``{"code": 404, "error": "not_found", "msg": "..."}``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.exceptions import HTTP_FALLBACK_STATUS, HTTP_STATUS, ApplicationError
+from core.gateway import registry
+
+
+def error_response(error: ApplicationError, wire_code: int | None = None) -> Response:
+    status = HTTP_STATUS.get(error.code, HTTP_FALLBACK_STATUS)
+    body = {"code": wire_code if wire_code is not None else status, "error": error.code, "msg": error.message}
+    return Response(body, status=status)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return error_response(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # unexpected: Django logs it and answers 500 without a traceback
+    if isinstance(exc, drf_exceptions.ValidationError):
+        detail = registry.describe_errors(exc.detail)
+        response.data = {"code": response.status_code, "error": "invalid", "msg": detail}
+    elif isinstance(exc, drf_exceptions.APIException):
+        code = {401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+                405: "method_not_allowed", 429: "rate_limited"}.get(response.status_code, "error")
+        response.data = {"code": response.status_code, "error": code, "msg": str(exc.detail)}
+    return response
+
+
+def _params_from_query(query: QueryDict, params: type[serializers.Serializer] | None) -> dict[str, Any]:
+    """Query strings carry lists as ``?uIds=1&uIds=2`` or ``?uIds=1,2``."""
+    data: dict[str, Any] = {}
+    fields = params().fields if params else {}
+    for key in query:
+        field = fields.get(key)
+        if isinstance(field, serializers.ListField):
+            values = [v for item in query.getlist(key) for v in item.split(",") if v != ""]
+            data[key] = values
+        else:
+            data[key] = query.get(key)
+    return data
+
+
+def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
+    """An APIView answering ``http_method`` by calling the registered socket method."""
+    http_method = http_method.lower()
+
+    class RpcView(APIView):
+        def get_permissions(self) -> list[permissions.BasePermission]:
+            method = registry.get(method_name)
+            assert method is not None, method_name
+            return [permissions.IsAuthenticated()] if method.auth else [permissions.AllowAny()]
+
+        def _call(self, request: Request, **kwargs: Any) -> Response:
+            method = registry.get(method_name)
+            assert method is not None, method_name
+            if http_method == "get":
+                raw = _params_from_query(request.query_params, method.params)
+            elif isinstance(request.data, QueryDict):
+                raw = _params_from_query(request.data, method.params)
+            else:
+                raw = dict(request.data) if isinstance(request.data, dict) else request.data
+            if isinstance(raw, dict):
+                raw.update(kwargs)  # URL parts (e.g. /friends/<uId>) win over the body
+            user = request.user if getattr(request.user, "is_authenticated", False) else None
+            ctx = registry.RpcContext(
+                user=user, session_id=getattr(request.auth, "pk", None),
+                ip=request.META.get("REMOTE_ADDR"), transport="rest",
+            )
+            try:
+                result = method.call_blocking(ctx, raw)
+            except ApplicationError as error:
+                return error_response(error, method.wire_code(error))
+            return Response({} if result is None else result)
+
+    def handler(self: RpcView, request: Request, **kwargs: Any) -> Response:
+        return self._call(request, **kwargs)
+
+    method = registry.get(method_name)
+    params = method.params if method else None
+    decorated = extend_schema(
+        operation_id=method_name.replace(".", "_") + f"_{http_method}",
+        summary=summary or f"Same as the socket method {method_name}",
+        request=params if http_method != "get" else None,
+        parameters=[params] if (http_method == "get" and params) else None,
+        responses={200: OpenApiTypes.OBJECT},
+    )(handler)
+    setattr(RpcView, http_method, decorated)
+    RpcView.__name__ = RpcView.__qualname__ = "Rpc_" + method_name.replace(".", "_")
+    return RpcView.as_view()

@@ -1,0 +1,159 @@
+"""``GatewayConsumer``: the native socket at ``/ws/?token=TOKEN``.
+
+Frames (docs/protocol.md):
+
+* request ``{"id": 7, "method": "users.info", "params": {...}}``
+* reply ``{"id": 7, "code": 200, "data": ...}`` or ``{"id": 7, "code": 4xx, "msg": "..."}``
+* push ``{"event": "accounts.onKicked", "data": {...}}``
+
+Close codes: 4001 bad or expired token, 4002 kicked by a login elsewhere, 4003 logged out.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+
+from core.exceptions import ApplicationError
+from core.gateway import registry
+from core.gateway.ratelimit import TokenBucket
+from core.gateway.threads import run_sync
+from core.realtime import user_group
+
+log = logging.getLogger(__name__)
+
+CLOSE_BAD_TOKEN = 4001
+CLOSE_KICKED = 4002
+CLOSE_LOGGED_OUT = 4003
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+def _client_ip(scope: dict[str, Any]) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+def _authenticate(token: str) -> Any:
+    from accounts.selectors import session_authenticate
+
+    return session_authenticate(token)
+
+
+class GatewayConsumer(AsyncWebsocketConsumer):
+    """Authenticates on connect, joins ``user.<id>``, dispatches methods from the registry."""
+
+    user: Any = None
+    session_id: int | None = None
+    session_expires: float = 0.0
+    joined_at: float = 0.0
+
+    async def connect(self) -> None:
+        self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
+        token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
+        await self.accept()
+        if not token:
+            return  # anonymous: public methods only, the rest answer 401
+        session = await run_sync(_authenticate)(token)
+        if session is None:
+            await self.close(code=CLOSE_BAD_TOKEN)
+            return
+        self.user = session.user
+        self.session_id = session.pk
+        self.session_expires = session.expires_at.timestamp()
+        await self._join()
+
+    async def _join(self) -> None:
+        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        self.joined_at = time.monotonic()
+
+    async def disconnect(self, code: int) -> None:
+        if self.user is not None:
+            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+
+    # --- inbound frames --------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._reply_error(None, 400, "binary frames are not supported; send JSON text")
+            return
+        limit = settings.WS_MAX_FRAME_BYTES
+        if len(text_data) > limit or (len(text_data) * 4 > limit and len(text_data.encode()) > limit):
+            await self._reply_error(None, 413, f"frame larger than {limit} bytes refused")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self._reply_error(None, 400, "malformed JSON")
+            return
+        if not isinstance(frame, dict):
+            await self._reply_error(None, 400, "a frame must be a JSON object")
+            return
+        rid = frame.get("id")
+        if isinstance(rid, bool) or (rid is not None and not isinstance(rid, (int, str))):
+            await self._reply_error(None, 400, "id must be a number or a string")
+            return
+        if not self.bucket.take():
+            await self._reply_error(rid, 429, "rate limit exceeded; slow down")
+            return
+        name = frame.get("method")
+        method = registry.get(name) if isinstance(name, str) else None
+        if method is None:
+            await self._reply_error(rid, 404, f"unknown method {name!r}" if name else "method is required")
+            return
+        if method.auth:
+            if self.user is None:
+                await self._reply_error(rid, 401, "not logged in")
+                return
+            if time.time() >= self.session_expires:
+                await self._reply_error(rid, 401, "session expired; log in again")
+                await self.close(code=CLOSE_BAD_TOKEN)
+                return
+        if self.user is not None and time.monotonic() - self.joined_at > settings.WS_GROUP_REFRESH_SECONDS:
+            await self._join()  # keep the group membership from expiring on a long-lived socket
+        await self._dispatch(rid, method, frame.get("params"))
+
+    async def _dispatch(self, rid: Any, method: registry.RpcMethod, params: Any) -> None:
+        ctx = registry.RpcContext(
+            user=self.user, session_id=self.session_id, channel_name=self.channel_name,
+            ip=_client_ip(self.scope),
+        )
+        try:
+            if method.is_async:
+                result = await method.handler(ctx, method.validate(params))
+            else:
+                result = await run_sync(method.invoke_sync)(ctx, params)
+        except ApplicationError as error:
+            await self._reply_error(rid, method.wire_code(error), error.message)
+            return
+        except Exception:
+            log.exception("socket method %s failed", method.name)
+            await self._reply_error(rid, 500, "internal error")
+            return
+        await self.send(text_data=dumps({"id": rid, "code": 200, "data": {} if result is None else result}))
+
+    async def _reply_error(self, rid: Any, code: int, msg: str) -> None:
+        await self.send(text_data=dumps({"id": rid, "code": code, "msg": msg}))
+
+    # --- channel-layer messages ------------------------------------------------------
+    async def realtime_event(self, message: dict[str, Any]) -> None:
+        if message.get("exclude") and message["exclude"] == self.channel_name:
+            return
+        await self.send(text_data=dumps(message["event"]))
+
+    async def session_end(self, message: dict[str, Any]) -> None:
+        if self.session_id not in message["sessions"]:
+            return
+        if message.get("event"):
+            await self.send(text_data=dumps(message["event"]))
+        user = self.user
+        self.user, self.session_id = None, None
+        await self.channel_layer.group_discard(user_group(user.pk), self.channel_name)
+        await self.close(code=message["close_code"])

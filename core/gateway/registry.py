@@ -1,0 +1,127 @@
+"""The registry of native socket methods, shared by the gateway and the REST bridge."""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import serializers
+
+from core.exceptions import INVALID, WS_DEFAULT_CODES, WS_FALLBACK_CODE, ApplicationError
+
+
+@dataclass(slots=True)
+class RpcContext:
+    """Who is calling, from where. ``user`` is None on an anonymous socket."""
+
+    user: Any
+    session_id: int | None = None
+    channel_name: str | None = None  # the calling socket, to skip it in fan-out
+    ip: str | None = None
+    transport: str = "ws"
+
+    @property
+    def user_id(self) -> int:
+        return self.user.pk
+
+
+@dataclass(frozen=True, slots=True)
+class RpcMethod:
+    name: str
+    handler: Callable[..., Any]
+    params: type[serializers.Serializer] | None
+    auth: bool
+    errors: Mapping[str, int] = field(default_factory=dict)
+    is_async: bool = False
+
+    def wire_code(self, error: ApplicationError) -> int:
+        code = self.errors.get(error.code)
+        if code is None:
+            code = WS_DEFAULT_CODES.get(error.code, WS_FALLBACK_CODE)
+        return code
+
+    def validate(self, raw: Any) -> dict[str, Any]:
+        if self.params is None:
+            return {}
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ApplicationError(INVALID, "params must be a JSON object")
+        serializer = self.params(data=raw)
+        if not serializer.is_valid():
+            raise ApplicationError(INVALID, describe_errors(serializer.errors))
+        return dict(serializer.validated_data)
+
+    def invoke_sync(self, ctx: RpcContext, raw: Any) -> Any:
+        """Validate and call a sync handler; runs on a database thread."""
+        return self.handler(ctx, self.validate(raw))
+
+    def call_blocking(self, ctx: RpcContext, raw: Any) -> Any:
+        """Call from synchronous code (the REST bridge, other protocols' views)."""
+        if self.is_async:
+            return async_to_sync(self.handler)(ctx, self.validate(raw))
+        return self.invoke_sync(ctx, raw)
+
+
+_methods: dict[str, RpcMethod] = {}
+
+
+def method(
+    name: str,
+    *,
+    params: type[serializers.Serializer] | None = None,
+    auth: bool = True,
+    errors: Mapping[str, int] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a socket method. ``errors`` maps symbolic codes to this method's seed codes."""
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        if name.startswith("_") or not name:
+            raise ImproperlyConfigured(f"invalid method name {name!r}")
+        if name in _methods:
+            raise ImproperlyConfigured(f"socket method {name!r} registered twice")
+        _methods[name] = RpcMethod(
+            name=name,
+            handler=handler,
+            params=params,
+            auth=auth,
+            errors=dict(errors or {}),
+            is_async=inspect.iscoroutinefunction(handler),
+        )
+        return handler
+
+    return register
+
+
+def get(name: str) -> RpcMethod | None:
+    # Names starting with "_" are never dispatched (and never registered).
+    if not isinstance(name, str) or name.startswith("_"):
+        return None
+    return _methods.get(name)
+
+
+def all_methods() -> dict[str, RpcMethod]:
+    return dict(_methods)
+
+
+def describe_errors(errors: Any, prefix: str = "") -> str:
+    """Flatten DRF validation errors into one readable line: ``uIds: This field is required.``"""
+    parts: list[str] = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = key if key != "non_field_errors" else ""
+            parts.append(describe_errors(value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}"))
+    elif isinstance(errors, list):
+        if all(isinstance(e, str) for e in errors):
+            text = " ".join(str(e) for e in errors)
+            parts.append(f"{prefix}: {text}" if prefix else text)
+        else:
+            for index, item in enumerate(errors):
+                if item:
+                    parts.append(describe_errors(item, f"{prefix}[{index}]"))
+    else:
+        parts.append(f"{prefix}: {errors}" if prefix else str(errors))
+    return "; ".join(p for p in parts if p)

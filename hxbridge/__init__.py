@@ -1,0 +1,1 @@
+"""The Easemob (环信) bridge facade (issue 7)."""

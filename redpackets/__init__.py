@@ -1,0 +1,1 @@
+"""Red packets (issue 5)."""

@@ -1,0 +1,1 @@
+"""Remittances, transfers between users (issue 5)."""

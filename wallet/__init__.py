@@ -1,0 +1,1 @@
+"""Wallet: coins, the double-entry ledger, payment passwords (issue 4)."""
