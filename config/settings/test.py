@@ -5,6 +5,8 @@ channels-redis in CI's first pass, the embedded SQLite / in-memory default in it
 """
 from __future__ import annotations
 
+import re
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_URL, VAR_DIR
 
@@ -13,8 +15,13 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SMS_BACKEND = "accounts.sms.LocmemBackend"
 EMBEDDED_BEAT = False
 CELERY_TASK_ALWAYS_EAGER = True
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # gateway threads must not keep the test database open
 if REDIS_URL:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "imtest"
+    # The cache (throttle counters) gets its own Redis database, cleared before each test.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + "/15",
+                          "KEY_PREFIX": "imtest"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so end-to-end tests can start a real server process on it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -59,17 +59,20 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
+        if token:
+            session = await run_sync(_authenticate)(token)
+            if session is None:
+                # Accept first: a close code can only be sent on an open socket.
+                await self.accept()
+                await self.close(code=CLOSE_BAD_TOKEN)
+                return
+            self.user = session.user
+            self.session_id = session.pk
+            self.session_expires = session.expires_at.timestamp()
+            # Join before accepting: once the client sees the socket open, no push is missed.
+            await self._join()
+        # Without a token the socket is anonymous: public methods only, the rest answer 401.
         await self.accept()
-        if not token:
-            return  # anonymous: public methods only, the rest answer 401
-        session = await run_sync(_authenticate)(token)
-        if session is None:
-            await self.close(code=CLOSE_BAD_TOKEN)
-            return
-        self.user = session.user
-        self.session_id = session.pk
-        self.session_expires = session.expires_at.timestamp()
-        await self._join()
 
     async def _join(self) -> None:
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)

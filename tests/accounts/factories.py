@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+
+from accounts.models import User
+
+PASSWORD = "secret123"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    phone = factory.Sequence(lambda n: f"1390000{n:04d}")
+
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        obj.set_password(extracted or PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
