@@ -1,7 +1,8 @@
 """Symbolic error codes of the accounts app (see core.exceptions for the shared ones)."""
 from __future__ import annotations
 
-INVALID_CREDENTIALS = "invalid_credentials"
+from core.exceptions import INVALID_CREDENTIALS  # noqa: F401  (shared: HTTP 401)
+
 USERNAME_TAKEN = "username_taken"
 PHONE_TAKEN = "phone_taken"
 INVALID_PASSWORD = "invalid_password"

@@ -1,14 +1,28 @@
 """Users, login sessions, friends, blacklists and SMS codes."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 
+class UserManager(DjangoUserManager["User"]):
+    def _create_user_object(self, username: str, email: str | None, password: str | None, **extra: Any) -> User:
+        # Django's manager hashes the raw password directly; go through set_password so
+        # createsuperuser and create_user store the same canonical form as every login.
+        user = super()._create_user_object(username, email, None, **extra)
+        user.set_password(password)
+        return user
+
+
 class User(AbstractUser):
     """A chat user. ``first_name``/``last_name`` are the seeds' firstName (姓) and lastName (名)."""
+
+    objects = UserManager()
 
     phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
     avatar = models.CharField(max_length=512, blank=True, default="")

@@ -23,6 +23,7 @@ _lock = threading.Lock()
 def _entries() -> list[tuple[str, str, object]]:
     from config.celery import app
 
+    app.loader.import_default_modules()  # autodiscovery is lazy outside a worker
     result = []
     for name, entry in app.conf.beat_schedule.items():
         sched = entry["schedule"]
@@ -49,15 +50,16 @@ def run_due(last_run: dict[str, object], *, now: object | None = None) -> list[s
             ran.append(name)
         except Exception:
             log.exception("scheduled job %s failed", name)
-        finally:
-            close_old_connections()
     return ran
 
 
 def _loop() -> None:
     last_run: dict[str, object] = {}
     while True:
-        run_due(last_run)
+        try:
+            run_due(last_run)
+        finally:
+            close_old_connections()  # this thread's connection, like a worker between tasks
         time.sleep(5)
 
 

@@ -16,6 +16,7 @@ INVALID = "invalid"
 RATE_LIMITED = "rate_limited"
 BLACKLISTED = "blacklisted"
 CONFLICT = "conflict"
+INVALID_CREDENTIALS = "invalid_credentials"
 
 
 class ApplicationError(Exception):
@@ -34,6 +35,7 @@ class ApplicationError(Exception):
 # Native socket: the contract's generic numbers. Methods override with their seed codes.
 WS_DEFAULT_CODES: dict[str, int] = {
     NOT_AUTHENTICATED: 401,
+    INVALID_CREDENTIALS: 401,
     PERMISSION_DENIED: 403,
     NOT_FOUND: 404,
     INVALID: 422,
@@ -46,6 +48,7 @@ WS_FALLBACK_CODE = 400
 # REST: HTTP status per symbolic code; the body carries the socket's number as well.
 HTTP_STATUS: dict[str, int] = {
     NOT_AUTHENTICATED: 401,
+    INVALID_CREDENTIALS: 401,
     PERMISSION_DENIED: 403,
     BLACKLISTED: 403,
     NOT_FOUND: 404,
