@@ -1,0 +1,112 @@
+"""A real daphne process: two users register, log in, connect and relay data to each other.
+
+This is what ``make run`` serves; the test points the server at the test database.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import websockets
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def live_server_url() -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
+           "EMBEDDED_BEAT": "false", "CHANNEL_LAYER_PREFIX": f"e2e{port}"}
+    if not settings.REDIS_URL:
+        env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    output = proc.stdout.read().decode() if proc.stdout else ""
+                    raise RuntimeError(f"server did not start:\n{output}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+def test_two_users_see_each_others_relay_push(live_server_url: str) -> None:
+    for name in ("erin", "frank"):
+        _post(f"{live_server_url}/api/v1/auth/register", {"username": name, "password": "secret123"})
+    erin = _post(f"{live_server_url}/api/v1/auth/login", {"username": "erin", "password": "secret123"})
+    frank = _post(f"{live_server_url}/api/v1/auth/login", {"username": "frank", "password": "secret123"})
+    ws_url = live_server_url.replace("http", "ws")
+
+    async def scenario() -> tuple[dict, dict, dict, dict]:
+        async with websockets.connect(f"{ws_url}/ws/?token={erin['token']}") as a, \
+                websockets.connect(f"{ws_url}/ws/?token={frank['token']}") as b:
+            await a.send(json.dumps({"id": 1, "method": "system.relayData",
+                                     "params": {"action": "hello", "to": [frank["userId"]], "data": {"n": 1}}}))
+            reply_a = json.loads(await asyncio.wait_for(a.recv(), 5))
+            push_b = json.loads(await asyncio.wait_for(b.recv(), 5))
+            await b.send(json.dumps({"id": 2, "method": "system.relayData",
+                                     "params": {"action": "hi", "to": [erin["userId"]]}}))
+            reply_b = json.loads(await asyncio.wait_for(b.recv(), 5))
+            push_a = json.loads(await asyncio.wait_for(a.recv(), 5))
+            return reply_a, push_b, reply_b, push_a
+
+    reply_a, push_b, reply_b, push_a = asyncio.run(scenario())
+    assert reply_a == {"id": 1, "code": 200, "data": {}} and reply_b == {"id": 2, "code": 200, "data": {}}
+    assert push_b == {"event": "on_event", "data": {"action": "hello", "from": erin["userId"],
+                                                    "to": [frank["userId"]], "data": {"n": 1}}}
+    assert push_a["data"]["from"] == frank["userId"] and push_a["data"]["action"] == "hi"
+
+
+def test_bad_token_is_closed_with_4001_by_the_real_server(live_server_url: str) -> None:
+    async def scenario() -> int | None:
+        async with websockets.connect(f"{live_server_url.replace('http', 'ws')}/ws/?token=bogus") as ws:
+            try:
+                await asyncio.wait_for(ws.recv(), 5)
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None
+        return None
+
+    assert asyncio.run(scenario()) == 4001
