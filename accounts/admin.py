@@ -12,7 +12,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("is_active", "is_internal", "is_staff", "multi_online")
     search_fields = ("username", "phone", "first_name", "last_name")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("IM", {"fields": ("phone", "avatar", "is_internal", "multi_online", "phone_searchable")}),
     )
 

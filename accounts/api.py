@@ -2,6 +2,8 @@
 /api/v1 is the socket methods' REST twins (accounts/urls.py)."""
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
@@ -11,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import serializers, services
+from accounts.models import User
 from core import throttle
 
 
@@ -58,5 +61,6 @@ class LoginApi(APIView):
 class LogoutApi(APIView):
     @extend_schema(request=None, responses={200: None})
     def post(self, request: Request) -> Response:
-        services.session_end(user=request.user, session_id=request.auth.pk)
+        user = cast(User, request.user)  # IsAuthenticated guarantees a real user
+        services.session_end(user=user, session_id=request.auth.pk)
         return Response({})

@@ -1,7 +1,7 @@
 """Users, login sessions, friends, blacklists and SMS codes."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -11,10 +11,13 @@ from django.db.models.functions import Lower
 
 
 class UserManager(DjangoUserManager["User"]):
-    def _create_user_object(self, username: str, email: str | None, password: str | None, **extra: Any) -> User:
+    def _create_user_object(
+        self, username: str, email: str | None, password: str | None, **extra: Any
+    ) -> User:
         # Django's manager hashes the raw password directly; go through set_password so
         # createsuperuser and create_user store the same canonical form as every login.
-        user = super()._create_user_object(username, email, None, **extra)
+        # private in Django and absent from the stubs
+        user: User = super()._create_user_object(username, email, None, **extra)  # type: ignore[misc]
         user.set_password(password)
         return user
 
@@ -22,7 +25,7 @@ class UserManager(DjangoUserManager["User"]):
 class User(AbstractUser):
     """A chat user. ``first_name``/``last_name`` are the seeds' firstName (姓) and lastName (名)."""
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
     avatar = models.CharField(max_length=512, blank=True, default="")
@@ -38,7 +41,7 @@ class User(AbstractUser):
 
         super().set_password(None if raw_password is None else canonical_password(raw_password))
 
-    def check_password(self, raw_password: str) -> bool:
+    def check_password(self, raw_password: str | None) -> bool:
         from accounts.passwords import canonical_password
 
         return super().check_password(canonical_password(raw_password or ""))
@@ -85,6 +88,9 @@ class Friendship(models.Model):
             models.CheckConstraint(condition=~Q(user=F("friend")), name="friendship_not_self"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.friend_id}"
+
 
 class Block(models.Model):
     """``user`` has put ``blocked`` on their blacklist."""
@@ -98,6 +104,9 @@ class Block(models.Model):
             models.UniqueConstraint(fields=["user", "blocked"], name="block_unique"),
             models.CheckConstraint(condition=~Q(user=F("blocked")), name="block_not_self"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} blocks {self.blocked_id}"
 
 
 class SmsCode(models.Model):
@@ -116,3 +125,6 @@ class SmsCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose", "created_at"], name="smscode_user_purpose")]
+
+    def __str__(self) -> str:
+        return f"SMS code for user {self.user_id} ({self.get_purpose_display()})"

@@ -72,6 +72,7 @@ def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
         def _call(self, request: Request, **kwargs: Any) -> Response:
             method = registry.get(method_name)
             assert method is not None, method_name
+            raw: Any
             if http_method == "get":
                 raw = _params_from_query(request.query_params, method.params)
             elif isinstance(request.data, QueryDict):

@@ -6,9 +6,10 @@ database work on its own threads, which only see committed rows.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -57,17 +58,17 @@ def user_factory(db: None) -> type[UserFactory]:
 
 @pytest.fixture
 def alice(db: None) -> User:
-    return UserFactory(username="alice", phone="13800000001")
+    return cast(User, UserFactory(username="alice", phone="13800000001"))
 
 
 @pytest.fixture
 def bob(db: None) -> User:
-    return UserFactory(username="bob", phone="13800000002")
+    return cast(User, UserFactory(username="bob", phone="13800000002"))
 
 
 @pytest.fixture
 def charlie(db: None) -> User:
-    return UserFactory(username="charlie", phone="13800000003")
+    return cast(User, UserFactory(username="charlie", phone="13800000003"))
 
 
 def token_for(user: User, device: str = "test") -> str:
@@ -156,7 +157,5 @@ async def connect(transactional_db: None) -> AsyncIterator[Connect]:
 
     yield _connect
     for comm in opened:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the server
             await comm.disconnect()
-        except Exception:  # already closed by the server
-            pass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_URL, VAR_DIR
 
 # Hashing strength is not under test; a fast hasher keeps the suite quick.

@@ -19,7 +19,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"1390000{n:04d}")
 
     @factory.post_generation
-    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])

@@ -90,9 +90,12 @@ async def test_set_password_with_md5_values(connect: Connect, alice: User) -> No
 
 async def test_set_password_codes(connect: Connect, alice: User) -> None:
     client = await connect(await atoken_for(alice))
-    assert (await client.call("web.account.setPassword", {"old_password": "secret123", "new_password": ""}))["code"] == 400
-    assert (await client.call("web.account.setPassword", {"old_password": "secret123", "new_password": "abc"}))["code"] == 400
-    assert (await client.call("web.account.setPassword", {"old_password": "wrong", "new_password": "newpass1"}))["code"] == 401
+    async def code(old: str, new: str) -> int:
+        return int((await client.call("web.account.setPassword", {"old_password": old, "new_password": new}))["code"])
+
+    assert await code("secret123", "") == 400
+    assert await code("secret123", "abc") == 400
+    assert await code("wrong", "newpass1") == 401
     assert await client.ok("web.account.setPassword", {"old_password": "secret123", "new_password": "newpass1"}) == {}
     with pytest.raises(ApplicationError):
         await sync_to_async(services.auth_login)(username="alice", password="secret123")
