@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts.models import AuthSession, Block, Friendship, SmsCode, User
+from accounts.services import user_deactivate
 
 
 @admin.register(User)
@@ -15,6 +18,13 @@ class UserAdmin(BaseUserAdmin):
         *(BaseUserAdmin.fieldsets or ()),
         ("IM", {"fields": ("phone", "avatar", "is_internal", "multi_online", "phone_searchable")}),
     )
+    actions = ["ban_users"]
+
+    @admin.action(description="Ban: deactivate and close every session")
+    def ban_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user_id in queryset.values_list("pk", flat=True):
+            user_deactivate(user_id=user_id)
+        self.message_user(request, f"{queryset.count()} user(s) banned and logged out.")
 
 
 @admin.register(AuthSession)

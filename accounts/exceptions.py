@@ -1,7 +1,7 @@
 """Symbolic error codes of the accounts app (see core.exceptions for the shared ones)."""
 from __future__ import annotations
 
-from core.exceptions import INVALID_CREDENTIALS  # noqa: F401  (shared: HTTP 401)
+from core.exceptions import INVALID_CREDENTIALS, register_http_statuses
 
 USERNAME_TAKEN = "username_taken"
 PHONE_TAKEN = "phone_taken"
@@ -12,3 +12,16 @@ SELF_NOT_ALLOWED = "self_not_allowed"
 FRIEND_REFUSED = "friend_refused"
 NO_PHONE = "no_phone"
 INVALID_SMS_CODE = "invalid_sms_code"
+
+register_http_statuses({
+    USERNAME_TAKEN: 409,
+    PHONE_TAKEN: 409,
+    INVALID_PASSWORD: 400,
+    WRONG_PASSWORD: 403,
+    ALREADY_FRIENDS: 409,
+    SELF_NOT_ALLOWED: 400,
+    FRIEND_REFUSED: 403,
+    NO_PHONE: 400,
+    INVALID_SMS_CODE: 400,
+})
+__all__ = ["INVALID_CREDENTIALS"]

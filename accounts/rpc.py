@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from accounts import exceptions as codes
 from accounts import selectors, serializers, services
 from accounts.events import user_brief
@@ -22,7 +24,8 @@ def users_info(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 @method("users.searchByPhone", params=serializers.PhoneParams)
 def users_search_by_phone(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
-    throttle.check(f"phone-search:{ctx.user_id}", 30, 3600, "too many phone searches; try again later")
+    throttle.check(f"phone-search:{ctx.user_id}", settings.PHONE_SEARCH_PER_HOUR, 3600,
+                   "too many phone searches; try again later")
     phone = services.normalize_phone(params["phone"])
     target = selectors.User.objects.filter(phone=phone, is_active=True).first()
     # One answer for "no such phone", "hidden" and "blocked you": nothing to enumerate.
@@ -125,7 +128,8 @@ def my_info(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
 )
 def set_password(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     services.user_change_password(
-        user=ctx.user, old_password=params["old_password"], new_password=params["new_password"]
+        user=ctx.user, old_password=params["old_password"], new_password=params["new_password"],
+        keep_session_id=ctx.session_id,
     )
     return {}
 

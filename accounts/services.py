@@ -178,11 +178,13 @@ def user_set_privacy(*, user: User, phone_searchable: bool) -> None:
 
 
 @transaction.atomic
-def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+def user_change_password(
+    *, user: User, old_password: str, new_password: str, keep_session_id: int | None = None
+) -> None:
     """Seed 002 web.account.setPassword: 400 invalid new password, 401 wrong old one.
 
     A user without a usable password (e.g. created by an operator) may set one without
-    the old one.
+    the old one. Every other session of the user ends (``keep_session_id`` survives).
     """
     new_password = validate_new_password(new_password)
     locked = User.objects.select_for_update().get(pk=user.pk)
@@ -191,6 +193,28 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     locked.set_password(new_password)
     locked.save(update_fields=["password"])
     user.password = locked.password
+    # Whoever knew the old password is logged out everywhere but here.
+    _sessions_end_all(user_id=locked.pk, keep_session_id=keep_session_id, reason="password",
+                      close_code=CLOSE_LOGGED_OUT)
+
+
+def _sessions_end_all(*, user_id: int, keep_session_id: int | None, reason: str, close_code: int) -> list[int]:
+    """Revoke a user's live sessions (but one) and close their sockets after commit."""
+    live = AuthSession.objects.filter(user_id=user_id, revoked_at__isnull=True)
+    if keep_session_id is not None:
+        live = live.exclude(pk=keep_session_id)
+    ids = list(live.values_list("pk", flat=True))
+    if ids:
+        AuthSession.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoked_reason=reason)
+        end_sessions_on_commit(user_id, ids, close_code=close_code, event=None)
+    return ids
+
+
+@transaction.atomic
+def user_deactivate(*, user_id: int) -> None:
+    """Ban: the account can no longer log in and every open socket of it is closed."""
+    User.objects.filter(pk=user_id).update(is_active=False)
+    _sessions_end_all(user_id=user_id, keep_session_id=None, reason="banned", close_code=CLOSE_LOGGED_OUT)
 
 
 # --- friends and blacklist ----------------------------------------------------------------
@@ -207,6 +231,7 @@ def _other_user(user: User, other_id: int) -> User:
 def friend_add(*, user: User, friend_id: int) -> User:
     """Make two users friends (both directions). Refused if either has blacklisted the other."""
     other = _other_user(user, friend_id)
+    user = User.objects.get(pk=user.pk)  # the caller's copy may be stale (pushed to the friend)
     if Block.objects.filter(user=other, blocked=user).exists():
         raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
     if Block.objects.filter(user=user, blocked=other).exists():
@@ -277,7 +302,7 @@ def sms_code_send(*, user: User, purpose: int) -> None:
         wait = settings.SMS_RESEND_SECONDS - int((now - last.created_at).total_seconds())
         raise ApplicationError(RATE_LIMITED, f"a code was just sent; try again in {wait} seconds")
     if recent.count() >= settings.SMS_DAILY_LIMIT:
-        raise ApplicationError(RATE_LIMITED, "too many codes today; try again tomorrow")
+        raise ApplicationError(RATE_LIMITED, f"at most {settings.SMS_DAILY_LIMIT} codes in 24 hours; try again later")
     # A new code supersedes any earlier one for the same purpose.
     SmsCode.objects.filter(user=locked, purpose=purpose, consumed_at__isnull=True).update(consumed_at=now)
     code = f"{secrets.randbelow(10**6):06d}"

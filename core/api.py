@@ -7,6 +7,7 @@ The body of an error carries the socket's number too:
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import QueryDict
@@ -22,6 +23,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.exceptions import HTTP_FALLBACK_STATUS, HTTP_STATUS, ApplicationError
 from core.gateway import registry
 
+log = logging.getLogger(__name__)
+
 
 def error_response(error: ApplicationError, wire_code: int | None = None) -> Response:
     status = HTTP_STATUS.get(error.code, HTTP_FALLBACK_STATUS)
@@ -34,7 +37,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return error_response(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # unexpected: Django logs it and answers 500 without a traceback
+        # A bug: log it with its traceback, answer like the socket does (no details leaked).
+        log.error("unhandled error in %s", context.get("view"), exc_info=exc)
+        return Response({"code": 500, "error": "internal", "msg": "internal error"}, status=500)
     if isinstance(exc, drf_exceptions.ValidationError):
         detail = registry.describe_errors(exc.detail)
         response.data = {"code": response.status_code, "error": "invalid", "msg": detail}

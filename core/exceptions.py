@@ -57,3 +57,11 @@ HTTP_STATUS: dict[str, int] = {
     RATE_LIMITED: 429,
 }
 HTTP_FALLBACK_STATUS = 400
+
+
+def register_http_statuses(statuses: dict[str, int]) -> None:
+    """Apps declare the HTTP status of their own codes in their exceptions.py."""
+    for code, status in statuses.items():
+        if HTTP_STATUS.get(code, status) != status:
+            raise ValueError(f"error code {code!r} already maps to HTTP {HTTP_STATUS[code]}")
+        HTTP_STATUS[code] = status

@@ -15,7 +15,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SMS_BACKEND = "accounts.sms.LocmemBackend"
 EMBEDDED_BEAT = False
 CELERY_TASK_ALWAYS_EAGER = True
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # gateway threads must not keep the test database open
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # gateway threads must not keep the test database open
 if REDIS_URL:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "imtest"
     # The cache (throttle counters) gets its own Redis database, cleared before each test.

@@ -84,26 +84,28 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # --- inbound frames --------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None:
-            await self._reply_error(None, 400, "binary frames are not supported; send JSON text")
-            return
+        # Every frame, well-formed or not, spends a token: a flood of junk is limited too.
+        allowed = self.bucket.take()
         limit = settings.WS_MAX_FRAME_BYTES
+        if text_data is None:
+            await self._refuse(None, allowed, 400, "binary frames are not supported; send JSON text")
+            return
         if len(text_data) > limit or (len(text_data) * 4 > limit and len(text_data.encode()) > limit):
-            await self._reply_error(None, 413, f"frame larger than {limit} bytes refused")
+            await self._refuse(None, allowed, 413, f"frame larger than {limit} bytes refused")
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            await self._reply_error(None, 400, "malformed JSON")
+            await self._refuse(None, allowed, 400, "malformed JSON")
             return
         if not isinstance(frame, dict):
-            await self._reply_error(None, 400, "a frame must be a JSON object")
+            await self._refuse(None, allowed, 400, "a frame must be a JSON object")
             return
         rid = frame.get("id")
         if isinstance(rid, bool) or (rid is not None and not isinstance(rid, (int, str))):
-            await self._reply_error(None, 400, "id must be a number or a string")
+            await self._refuse(None, allowed, 400, "id must be an integer or a string")
             return
-        if not self.bucket.take():
+        if not allowed:
             await self._reply_error(rid, 429, "rate limit exceeded; slow down")
             return
         name = frame.get("method")
@@ -117,11 +119,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 return
             if time.time() >= self.session_expires:
                 await self._reply_error(rid, 401, "session expired; log in again")
-                await self.close(code=CLOSE_BAD_TOKEN)
+                await self._end_session(CLOSE_BAD_TOKEN)
                 return
         if self.user is not None and time.monotonic() - self.joined_at > settings.WS_GROUP_REFRESH_SECONDS:
             await self._join()  # keep the group membership from expiring on a long-lived socket
         await self._dispatch(rid, method, frame.get("params"))
+
+    async def _refuse(self, rid: Any, allowed: bool, code: int, msg: str) -> None:
+        if allowed:
+            await self._reply_error(rid, code, msg)
+        else:
+            await self._reply_error(rid, 429, "rate limit exceeded; slow down")
 
     async def _dispatch(self, rid: Any, method: registry.RpcMethod, params: Any) -> None:
         ctx = registry.RpcContext(
@@ -147,16 +155,25 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # --- channel-layer messages ------------------------------------------------------
     async def realtime_event(self, message: dict[str, Any]) -> None:
+        if self.user is None:
+            return
+        if time.time() >= self.session_expires:
+            await self._end_session(CLOSE_BAD_TOKEN)  # an expired login receives nothing more
+            return
         if message.get("exclude") and message["exclude"] == self.channel_name:
             return
         await self.send(text_data=dumps(message["event"]))
 
     async def session_end(self, message: dict[str, Any]) -> None:
-        if self.session_id not in message["sessions"]:
+        if self.session_id is None or self.session_id not in message["sessions"]:
             return
         if message.get("event"):
             await self.send(text_data=dumps(message["event"]))
+        await self._end_session(message["close_code"])
+
+    async def _end_session(self, close_code: int) -> None:
         user = self.user
         self.user, self.session_id = None, None
-        await self.channel_layer.group_discard(user_group(user.pk), self.channel_name)
-        await self.close(code=message["close_code"])
+        if user is not None:
+            await self.channel_layer.group_discard(user_group(user.pk), self.channel_name)
+        await self.close(code=close_code)

@@ -36,10 +36,10 @@ def test_register_answers_user_id_and_token(api: APIClient) -> None:
 
 def test_register_refusals(api: APIClient, alice: User) -> None:
     cases = [
-        ({"username": "ALICE", "password": "secret123"}, 400, "username_taken"),
+        ({"username": "ALICE", "password": "secret123"}, 409, "username_taken"),
         ({"username": "x", "password": "secret123"}, 400, "invalid"),
         ({"username": "erin", "password": "123"}, 400, "invalid_password"),
-        ({"username": "erin", "password": "secret123", "phone": alice.phone}, 400, "phone_taken"),
+        ({"username": "erin", "password": "secret123", "phone": alice.phone}, 409, "phone_taken"),
         ({"username": "erin", "password": "secret123", "phone": "12ab"}, 400, "invalid"),
         ({"password": "secret123"}, 400, "invalid"),
     ]

@@ -161,3 +161,29 @@ def test_sessions_expire_and_purge(alice: User) -> None:
     assert session_authenticate(token) is None
     assert services.purge_expired()["sessions"] == 1
     assert not AuthSession.objects.filter(pk=session.pk).exists()
+
+
+async def test_password_change_logs_out_other_sessions(connect: Connect, alice: User) -> None:
+    here = await connect(await atoken_for(alice, "phone"))
+    elsewhere_token = await atoken_for(alice, "pc")
+    elsewhere = await connect(elsewhere_token)
+    await here.ok("web.account.setPassword", {"old_password": "secret123", "new_password": "newpass1"})
+    assert await elsewhere.closed() == 4003
+    assert await sync_to_async(session_authenticate)(elsewhere_token) is None
+    assert (await here.call("web.account.myInfo"))["code"] == 200
+
+
+async def test_ban_closes_every_socket_and_blocks_login(connect: Connect, alice: User) -> None:
+    phone, pc = await connect(await atoken_for(alice, "phone")), await connect(await atoken_for(alice, "pc"))
+    await sync_to_async(services.user_deactivate)(user_id=alice.pk)
+    assert await phone.closed() == 4003 and await pc.closed() == 4003
+    with pytest.raises(ApplicationError):
+        await sync_to_async(services.auth_login)(username="alice", password="secret123")
+
+
+async def test_friend_push_carries_the_current_profile(connect: Connect, alice: User, bob: User) -> None:
+    alice_socket, bob_socket = await connect(await atoken_for(alice)), await connect(await atoken_for(bob))
+    other_device = await connect(await atoken_for(alice, "pc"))
+    await other_device.ok("users.updateProfile", {"firstName": "Renamed"})
+    await alice_socket.ok("friends.add", {"uId": bob.pk})
+    assert (await bob_socket.push("friends.onAdded"))["firstName"] == "Renamed"

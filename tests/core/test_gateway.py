@@ -1,6 +1,7 @@
 """The native socket envelope: what a client sees for good and bad frames."""
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -171,3 +172,25 @@ async def test_relay_recipient_limit_is_422(connect: Connect, alice: User) -> No
     client = await connect(await atoken_for(alice))
     reply = await client.call("system.relayData", {"action": "x", "to": [1, 2, 3, 4]})
     assert reply["code"] == 422 and "at most 3" in reply["msg"]
+
+
+@override_settings(WS_RATE_PER_SECOND=1, WS_RATE_BURST=3)
+async def test_junk_frames_spend_rate_tokens_too(connect: Connect) -> None:
+    client = await connect()
+    for _ in range(3):
+        await client.send_raw("{junk")
+        assert (await client.frame())["code"] == 400
+    await client.send_raw("{junk")
+    assert (await client.frame())["code"] == 429
+    assert (await client.call("system.heartbeat"))["code"] == 429
+
+
+async def test_expired_session_gets_no_more_pushes(connect: Connect, alice: User, bob: User) -> None:
+    with override_settings(AUTH_TOKEN_TTL_SECONDS=1):
+        bob_token = await atoken_for(bob)
+    bob_socket = await connect(bob_token)
+    sender = await connect(await atoken_for(alice))
+    await asyncio.sleep(1.1)
+    await sender.ok("system.relayData", {"action": "late", "to": [bob.pk]})
+    assert await bob_socket.closed() == 4001
+    assert not any(frame.get("event") == "on_event" for frame in bob_socket.pending)

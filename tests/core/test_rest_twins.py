@@ -49,7 +49,7 @@ def test_me_profile_privacy_password_multi_online(alice_api: APIClient, alice: U
     assert alice_api.post("/api/v1/me/multi-online/set", {"isOn": False}, format="json").status_code == 200
     assert alice_api.get("/api/v1/me/multi-online").json() == {"isOn": False}
     wrong = alice_api.post("/api/v1/me/password", {"old_password": "bad", "new_password": "newpass1"}, format="json")
-    assert wrong.status_code == 400 and wrong.json()["code"] == 401
+    assert wrong.status_code == 403 and wrong.json()["code"] == 401
     ok = alice_api.post("/api/v1/me/password", {"old_password": "secret123", "new_password": "newpass1"}, format="json")
     assert ok.status_code == 200
     alice.refresh_from_db()
@@ -73,3 +73,19 @@ def test_protected_twins_need_a_token(bob: User) -> None:
     for url in ("/api/v1/me", "/api/v1/friends", "/api/v1/blacklist", f"/api/v1/users?uIds={bob.pk}"):
         response = api.get(url)
         assert response.status_code == 401 and response.json()["error"] == "not_authenticated", url
+
+
+def test_app_error_codes_have_their_own_http_status(alice_api: APIClient, bob: User) -> None:
+    assert alice_api.post(f"/api/v1/friends/{bob.pk}/add").status_code == 200
+    again = alice_api.post(f"/api/v1/friends/{bob.pk}/add")
+    assert again.status_code == 409 and again.json() == {"code": 409, "error": "already_friends",
+                                                         "msg": "already friends"}
+
+
+def test_unexpected_rest_error_is_json_500_without_details(alice_api: APIClient) -> None:
+    from unittest import mock
+
+    with mock.patch("accounts.rpc.selectors.blacklist_of", side_effect=RuntimeError("db password is hunter2")):
+        response = alice_api.get("/api/v1/blacklist")
+    assert response.status_code == 500
+    assert response.json() == {"code": 500, "error": "internal", "msg": "internal error"}

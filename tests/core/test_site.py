@@ -58,3 +58,15 @@ def test_embedded_beat_runs_due_jobs_once_per_interval(alice: User) -> None:
     assert not AuthSession.objects.filter(pk=session.pk).exists()
     assert embedded_beat.run_due(last_run) == []  # not due again for 10 minutes
     assert token_for(alice)  # the purge left live sessions alone
+
+
+def test_admin_ban_action_deactivates_and_logs_out(alice: User) -> None:
+    User.objects.create_superuser("root", password="rootpass1")
+    session, _ = session_start(user=alice)
+    client = Client()
+    client.login(username="root", password="rootpass1")
+    response = client.post("/admin/accounts/user/", {"action": "ban_users", "_selected_action": [alice.pk]})
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    session.refresh_from_db()
+    assert alice.is_active is False and session.revoked_reason == "banned"
