@@ -18,6 +18,9 @@ from django.urls import path  # noqa: E402
 
 from core.gateway.consumer import GatewayConsumer  # noqa: E402
 from core.gateway.origin import origin_checked  # noqa: E402
+from core.gateway.transport import cap_daphne_frames  # noqa: E402
+
+cap_daphne_frames(settings.WS_TRANSPORT_MAX_BYTES)
 
 websocket_urlpatterns = [
     path("ws/", GatewayConsumer.as_asgi()),

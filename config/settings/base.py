@@ -172,6 +172,9 @@ SMS_DAILY_LIMIT = env_int("SMS_DAILY_LIMIT", 10, minimum=1)
 
 # --- WebSocket gateway ---------------------------------------------------------------------
 WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+# Larger messages are refused by the transport itself (close 1009) before being buffered.
+WS_TRANSPORT_MAX_BYTES = env_int("WS_TRANSPORT_MAX_BYTES", max(4 * WS_MAX_FRAME_BYTES, 1024 * 1024),
+                                 minimum=WS_MAX_FRAME_BYTES)
 WS_RATE_PER_SECOND = env_int("WS_RATE_PER_SECOND", 30, minimum=1)
 WS_RATE_BURST = env_int("WS_RATE_BURST", 60, minimum=1)
 WS_GROUP_REFRESH_SECONDS = env_int("WS_GROUP_REFRESH_SECONDS", 3600, minimum=60)
