@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import events
@@ -95,15 +96,10 @@ def session_start(
         expires_at=now + timedelta(seconds=settings.AUTH_TOKEN_TTL_SECONDS),
     )
     if not locked.multi_online:
-        others = list(
-            AuthSession.objects.filter(user=locked, revoked_at__isnull=True)
-            .exclude(pk=session.pk).values_list("pk", flat=True)
+        _sessions_revoke(
+            user_id=locked.pk, sessions=AuthSession.objects.filter(user=locked).exclude(pk=session.pk),
+            reason="kicked", close_code=CLOSE_KICKED, event=events.kicked(device=session.device),
         )
-        if others:
-            AuthSession.objects.filter(pk__in=others).update(revoked_at=now, revoked_reason="kicked")
-            end_sessions_on_commit(
-                locked.pk, others, close_code=CLOSE_KICKED, event=events.kicked(device=session.device)
-            )
     User.objects.filter(pk=locked.pk).update(last_login=now)
     return session, token
 
@@ -140,11 +136,22 @@ def auth_login(
 @transaction.atomic
 def session_end(*, user: User, session_id: int) -> None:
     """Log out one session: its token stops working and its sockets are closed (4003)."""
-    ended = AuthSession.objects.filter(pk=session_id, user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_reason="logout"
+    _sessions_revoke(
+        user_id=user.pk, sessions=AuthSession.objects.filter(pk=session_id, user=user),
+        reason="logout", close_code=CLOSE_LOGGED_OUT,
     )
-    if ended:
-        end_sessions_on_commit(user.pk, [session_id], close_code=CLOSE_LOGGED_OUT, event=None)
+
+
+def _sessions_revoke(
+    *, user_id: int, sessions: QuerySet[AuthSession], reason: str, close_code: int,
+    event: dict[str, Any] | None = None,
+) -> list[int]:
+    """Revoke the live ones of ``sessions``; after commit their sockets get ``event`` and close."""
+    ids = list(sessions.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+    if ids:
+        AuthSession.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoked_reason=reason)
+        end_sessions_on_commit(user_id, ids, close_code=close_code, event=event)
+    return ids
 
 
 @transaction.atomic
@@ -194,27 +201,20 @@ def user_change_password(
     locked.save(update_fields=["password"])
     user.password = locked.password
     # Whoever knew the old password is logged out everywhere but here.
-    _sessions_end_all(user_id=locked.pk, keep_session_id=keep_session_id, reason="password",
-                      close_code=CLOSE_LOGGED_OUT)
-
-
-def _sessions_end_all(*, user_id: int, keep_session_id: int | None, reason: str, close_code: int) -> list[int]:
-    """Revoke a user's live sessions (but one) and close their sockets after commit."""
-    live = AuthSession.objects.filter(user_id=user_id, revoked_at__isnull=True)
+    others = AuthSession.objects.filter(user=locked)
     if keep_session_id is not None:
-        live = live.exclude(pk=keep_session_id)
-    ids = list(live.values_list("pk", flat=True))
-    if ids:
-        AuthSession.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoked_reason=reason)
-        end_sessions_on_commit(user_id, ids, close_code=close_code, event=None)
-    return ids
+        others = others.exclude(pk=keep_session_id)
+    _sessions_revoke(user_id=locked.pk, sessions=others, reason="password", close_code=CLOSE_LOGGED_OUT)
 
 
 @transaction.atomic
 def user_deactivate(*, user_id: int) -> None:
     """Ban: the account can no longer log in and every open socket of it is closed."""
     User.objects.filter(pk=user_id).update(is_active=False)
-    _sessions_end_all(user_id=user_id, keep_session_id=None, reason="banned", close_code=CLOSE_LOGGED_OUT)
+    _sessions_revoke(
+        user_id=user_id, sessions=AuthSession.objects.filter(user_id=user_id),
+        reason="banned", close_code=CLOSE_LOGGED_OUT,
+    )
 
 
 # --- friends and blacklist ----------------------------------------------------------------
