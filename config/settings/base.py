@@ -183,6 +183,11 @@ GATEWAY_DB_THREADS = env_int("GATEWAY_DB_THREADS", 8 if DATABASE_URL else 4, min
 WS_CHECK_ORIGIN = env_bool("WS_CHECK_ORIGIN", default=True)
 WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS", default=[])
 RELAY_MAX_RECIPIENTS = env_int("RELAY_MAX_RECIPIENTS", 100, minimum=1)
+CHAT_MAX_MEMBERS = env_int("CHAT_MAX_MEMBERS", 2000, minimum=2)
+MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 16 * 1024, minimum=256)
+MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
+# Operator switch (seed 002 web.system.getAppConfig onlyFriendChat): private messages only between friends.
+ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)
 PHONE_SEARCH_PER_HOUR = env_int("PHONE_SEARCH_PER_HOUR", 30, minimum=1)
 
 # --- HTTP API ------------------------------------------------------------------------------
@@ -219,6 +224,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+STORAGES = {
+    # Uploaded media: any Django storage backend (e.g. an S3 one) in production.
+    "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+MEDIA_MAX_BYTES = {
+    "image": env_int("MEDIA_MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1024),
+    "voice": env_int("MEDIA_MAX_VOICE_BYTES", 5 * 1024 * 1024, minimum=1024),
+    "video": env_int("MEDIA_MAX_VIDEO_BYTES", 100 * 1024 * 1024, minimum=1024),
+    "file": env_int("MEDIA_MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1024),
+}
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (run daphne with --proxy-headers).
 if env_bool("BEHIND_TLS_PROXY", default=False):

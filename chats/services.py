@@ -1,0 +1,297 @@
+"""Every write of the chats app. Membership changes are posted in the chat as system
+messages (type 10, content ``{"op": ..., ...}``) so every member sees them in order, and an
+offline member gets them on sync."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from chats import events
+from chats import exceptions as codes
+from chats.models import Chat, ChatMember
+from chats.selectors import access_chat, member_ids, private_chat_between
+from core.exceptions import INVALID, NOT_FOUND, ApplicationError
+from core.realtime import send_event_on_commit
+
+Role = ChatMember.Role
+
+
+def _system_message(chat: Chat, actor_id: int | None, content: dict[str, Any]) -> None:
+    from messaging.services import system_message_post
+
+    system_message_post(chat=chat, actor_id=actor_id, content=content)
+
+
+def _require_role(member: ChatMember, minimum: int, action: str) -> None:
+    if member.role < minimum:
+        who = "the owner" if minimum == Role.OWNER else "an admin"
+        raise ApplicationError(codes.NOT_ALLOWED, f"only {who} can {action}")
+
+
+def _require_group(chat: Chat) -> None:
+    if not chat.is_group:
+        raise ApplicationError(INVALID, "this is a private chat, not a group")
+
+
+def _active_users(user_ids: Iterable[int]) -> list[int]:
+    ids = set(user_ids)
+    found = set(User.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+    if found != ids:
+        raise ApplicationError(NOT_FOUND, f"no such user: {sorted(ids - found)[0]}")
+    return sorted(found)
+
+
+@transaction.atomic
+def private_chat_get_or_create(*, user_id: int, peer_id: int) -> Chat:
+    """The one private chat between two users, created on first use."""
+    if user_id == peer_id:
+        raise ApplicationError(INVALID, "you cannot chat with yourself")
+    chat = private_chat_between(user_id, peer_id)
+    if chat is not None:
+        return chat
+    _active_users([peer_id])
+    low, high = sorted((user_id, peer_id))
+    try:
+        with transaction.atomic():
+            chat = Chat.objects.create(kind=Chat.Kind.PRIVATE, user_low_id=low, user_high_id=high, member_count=2)
+            ChatMember.objects.bulk_create([ChatMember(chat=chat, user_id=low), ChatMember(chat=chat, user_id=high)])
+    except IntegrityError:  # created by a concurrent first message
+        chat = private_chat_between(user_id, peer_id)
+        assert chat is not None
+    return chat
+
+
+@transaction.atomic
+def group_create(
+    *, owner: User, title: str, kind: int = Chat.Kind.GROUP, member_ids: Iterable[int] = (), memo: str = ""
+) -> Chat:
+    title = (title or "").strip()
+    if not title:
+        raise ApplicationError(INVALID, "a group needs a name")
+    if kind not in (Chat.Kind.GROUP, Chat.Kind.SUPERGROUP):
+        raise ApplicationError(INVALID, "kind must be group or supergroup")
+    others = [uid for uid in _active_users(set(member_ids) - {owner.pk})]
+    if len(others) + 1 > settings.CHAT_MAX_MEMBERS:
+        raise ApplicationError(INVALID, f"a group holds at most {settings.CHAT_MAX_MEMBERS} members")
+    chat = Chat.objects.create(kind=kind, title=title[:128], memo=memo[:255], owner=owner,
+                               member_count=1 + len(others))
+    ChatMember.objects.bulk_create(
+        [ChatMember(chat=chat, user=owner, role=Role.OWNER)] + [ChatMember(chat=chat, user_id=uid) for uid in others]
+    )
+    _system_message(chat, owner.pk, {"op": "create", "title": chat.title, "uIds": [owner.pk, *others]})
+    return chat
+
+
+@transaction.atomic
+def chat_members_add(*, actor: User, wire_id: int, user_ids: Iterable[int]) -> list[int]:
+    """Add users to a group. Any member may add to a normal group; admins to a super-group."""
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    if chat.kind == Chat.Kind.SUPERGROUP:
+        _require_role(member, Role.ADMIN, "add members to a super-group")
+    return _members_join(chat, _active_users(user_ids), actor_id=actor.pk)
+
+
+def _members_join(chat: Chat, user_ids: list[int], *, actor_id: int | None) -> list[int]:
+    """Caller holds the chat row lock. Returns the ids actually added."""
+    present = set(ChatMember.objects.filter(chat=chat, user_id__in=user_ids).values_list("user_id", flat=True))
+    new = [uid for uid in user_ids if uid not in present]
+    if not new:
+        return []
+    if chat.member_count + len(new) > settings.CHAT_MAX_MEMBERS:
+        raise ApplicationError(INVALID, f"a group holds at most {settings.CHAT_MAX_MEMBERS} members")
+    # New members see the chat from their join on, not its history.
+    ChatMember.objects.bulk_create(
+        [ChatMember(chat=chat, user_id=uid, joined_seq=chat.last_seq, read_seq=chat.last_seq) for uid in new]
+    )
+    Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") + len(new))
+    chat.member_count += len(new)
+    _system_message(chat, actor_id, {"op": "join", "uIds": new})
+    return new
+
+
+@transaction.atomic
+def chat_join(*, user: User, wire_id: int) -> Chat:
+    """Join a super-group by id (super-groups are public). Normal groups need an invitation."""
+    from chats.selectors import chat_from_wire
+
+    chat = chat_from_wire(wire_id)
+    if chat.kind != Chat.Kind.SUPERGROUP:
+        raise ApplicationError(codes.NOT_ALLOWED, "this group can only be joined by invitation or invite link")
+    chat = Chat.objects.select_for_update().get(pk=chat.pk)
+    if not _members_join(chat, [user.pk], actor_id=user.pk):
+        raise ApplicationError(codes.ALREADY_MEMBER, "you are already a member")
+    return chat
+
+
+@transaction.atomic
+def chat_leave(*, user: User, wire_id: int) -> None:
+    """Leave a group. An owner who leaves hands the group to the longest-serving admin, else member."""
+    chat, member = access_chat(user_id=user.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _member_remove(chat, member, actor_id=user.pk, op="leave")
+
+
+def _member_remove(chat: Chat, member: ChatMember, *, actor_id: int, op: str) -> None:
+    member.delete()
+    Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") - 1)
+    chat.member_count -= 1
+    content: dict[str, Any] = {"op": op, "uIds": [member.user_id]}
+    if member.role == Role.OWNER:
+        heir = ChatMember.objects.filter(chat=chat).order_by("-role", "joined_at", "pk").first()
+        if heir is not None:
+            ChatMember.objects.filter(pk=heir.pk).update(role=Role.OWNER)
+        Chat.objects.filter(pk=chat.pk).update(owner_id=heir.user_id if heir else None)
+        content["newOwner"] = heir.user_id if heir else None
+    _system_message(chat, actor_id, content)
+    # The one who left no longer gets the chat's pushes, so tell them directly.
+    send_event_on_commit("chats.onRemoved", {"chatId": chat.wire_id, "op": op}, [member.user_id])
+
+
+@transaction.atomic
+def chat_kick(*, actor: User, wire_id: int, user_id: int) -> None:
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, "remove members")
+    target = ChatMember.objects.filter(chat=chat, user_id=user_id).first()
+    if target is None:
+        raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
+    if target.role >= member.role:
+        raise ApplicationError(codes.NOT_ALLOWED, "you can only remove members below your role")
+    _member_remove(chat, target, actor_id=actor.pk, op="kick")
+
+
+@transaction.atomic
+def chat_mute(*, actor: User, wire_id: int, user_id: int, seconds: int) -> None:
+    """Mute a member for ``seconds`` (0 lifts the mute)."""
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, "mute members")
+    target = ChatMember.objects.filter(chat=chat, user_id=user_id).first()
+    if target is None:
+        raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
+    if target.role >= member.role:
+        raise ApplicationError(codes.NOT_ALLOWED, "you can only mute members below your role")
+    until = timezone.now() + timedelta(seconds=seconds) if seconds > 0 else None
+    ChatMember.objects.filter(pk=target.pk).update(muted_until=until)
+    _system_message(chat, actor.pk, {"op": "mute", "uIds": [user_id],
+                                     "until": int(until.timestamp()) if until else None})
+
+
+@transaction.atomic
+def chat_set_admin(*, actor: User, wire_id: int, user_id: int, is_admin: bool) -> None:
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.OWNER, "appoint admins")
+    target = ChatMember.objects.filter(chat=chat, user_id=user_id).exclude(role=Role.OWNER).first()
+    if target is None:
+        raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
+    ChatMember.objects.filter(pk=target.pk).update(role=Role.ADMIN if is_admin else Role.MEMBER)
+    _system_message(chat, actor.pk, {"op": "admin" if is_admin else "unadmin", "uIds": [user_id]})
+
+
+@transaction.atomic
+def chat_transfer_owner(*, actor: User, wire_id: int, user_id: int) -> None:
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.OWNER, "transfer ownership")
+    target = ChatMember.objects.filter(chat=chat, user_id=user_id).exclude(pk=member.pk).first()
+    if target is None:
+        raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
+    ChatMember.objects.filter(pk=target.pk).update(role=Role.OWNER)
+    ChatMember.objects.filter(pk=member.pk).update(role=Role.ADMIN)
+    Chat.objects.filter(pk=chat.pk).update(owner_id=user_id)
+    _system_message(chat, actor.pk, {"op": "owner", "uIds": [user_id]})
+
+
+@transaction.atomic
+def chat_update(*, actor: User, wire_id: int, title: str | None = None, avatar: str | None = None,
+                memo: str | None = None) -> Chat:
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, "edit the group")
+    fields = {k: v for k, v in (("title", title), ("avatar", avatar), ("memo", memo)) if v is not None}
+    if "title" in fields and not fields["title"].strip():
+        raise ApplicationError(INVALID, "a group needs a name")
+    if fields:
+        Chat.objects.filter(pk=chat.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(chat, key, value)
+        _system_message(chat, actor.pk, {"op": "edit", **fields})
+    return chat
+
+
+# --- invite links ---------------------------------------------------------------------------
+@transaction.atomic
+def invite_link_create(*, actor: User, wire_id: int) -> str:
+    """A new link token (replacing any earlier one). Admins only in super-groups."""
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    if chat.kind == Chat.Kind.SUPERGROUP:
+        _require_role(member, Role.ADMIN, "create invite links")
+    token = secrets.token_urlsafe(16)
+    Chat.objects.filter(pk=chat.pk).update(invite_token=token)
+    return token
+
+
+@transaction.atomic
+def invite_link_disable(*, actor: User, wire_id: int) -> None:
+    """seed 002 chats.disableInviteLink: admins only."""
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, "disable the invite link")
+    Chat.objects.filter(pk=chat.pk).update(invite_token=None)
+
+
+@transaction.atomic
+def chat_join_by_link(*, user: User, token: str) -> Chat:
+    chat = Chat.objects.select_for_update().filter(invite_token=token).first() if token else None
+    if chat is None:
+        raise ApplicationError(codes.INVALID_INVITE, "this invite link is invalid or was disabled")
+    if not _members_join(chat, [user.pk], actor_id=user.pk):
+        raise ApplicationError(codes.ALREADY_MEMBER, "you are already a member")
+    return chat
+
+
+# --- moderation settings (seed 002 chats.*) -------------------------------------------------
+RIGHTS_FIELDS = {
+    "banWhisper": "ban_whisper",
+    "banSendWebLink": "ban_send_web_link",
+    "banSendQRcode": "ban_send_qrcode",
+    "banSendKeyword": "ban_send_keyword",
+    "banSendDmMention": "ban_send_dm_mention",
+}
+
+
+@transaction.atomic
+def chat_rights_modify(*, actor: User, wire_id: int, rights: dict[str, bool]) -> Chat:
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, "change the group's rights")
+    fields = {RIGHTS_FIELDS[key]: value for key, value in rights.items() if key in RIGHTS_FIELDS}
+    if fields:
+        Chat.objects.filter(pk=chat.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(chat, key, value)
+    send_event_on_commit("chats.rights.onUpdate", events.rights_updated(chat), member_ids(chat.pk))
+    return chat
+
+
+@transaction.atomic
+def chat_keywords_set(*, actor: User, wire_id: int, keywords: list[str]) -> Chat:
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, "set filter keywords")
+    cleaned = list(dict.fromkeys(k.strip() for k in keywords if k and k.strip()))
+    Chat.objects.filter(pk=chat.pk).update(filter_keywords=cleaned)
+    chat.filter_keywords = cleaned
+    send_event_on_commit("chats.keywords.onUpdate", events.keywords_updated(chat), member_ids(chat.pk))
+    return chat

@@ -1,0 +1,51 @@
+"""REST: media upload and download. Messages themselves have REST twins in messaging/urls.py."""
+from __future__ import annotations
+
+from typing import cast
+
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from core import throttle
+from core.exceptions import NOT_FOUND, ApplicationError
+from messaging.media import media_info, media_upload
+from messaging.models import Media
+
+
+class UploadInput(serializers.Serializer):
+    file = serializers.FileField()
+    kind = serializers.ChoiceField(choices=Media.Kind.values)
+    duration = serializers.IntegerField(min_value=0, required=False)
+
+
+class MediaUploadApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request=UploadInput, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        data = UploadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = cast(User, request.user)
+        throttle.check(f"upload:{user.pk}", 120, 3600, "too many uploads; try again later")
+        media = media_upload(owner=user, upload=data.validated_data["file"], kind=data.validated_data["kind"],
+                             duration=data.validated_data.get("duration"))
+        return Response(media_info(media), status=201)
+
+
+class MediaDownloadApi(APIView):
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    def get(self, request: Request, token: str) -> FileResponse:
+        media = Media.objects.filter(token=token).first()
+        if media is None:
+            raise ApplicationError(NOT_FOUND, "no such media")
+        response = FileResponse(media.file.open("rb"), content_type=media.content_type,
+                                as_attachment=media.kind == Media.Kind.FILE, filename=media.name or media.token)
+        response["Cache-Control"] = "private, max-age=86400"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

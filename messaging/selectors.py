@@ -1,0 +1,79 @@
+"""Reads: history, sync and the conversation list."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, Subquery
+
+from chats.models import Chat, ChatMember
+from chats.selectors import access_chat
+from messaging import events
+from messaging.models import HiddenMessage, Message
+
+
+def _visible(user_id: int, chat_id: int, after_seq: int) -> Any:
+    hidden = HiddenMessage.objects.filter(user_id=user_id).values("message_id")
+    return Message.objects.filter(chat_id=chat_id, seq__gt=after_seq).exclude(pk__in=hidden)
+
+
+def message_history(*, user_id: int, wire_id: int, before_seq: int | None, limit: int) -> dict[str, Any]:
+    """Up to ``limit`` messages before ``before_seq`` (newest page first), returned in seq order."""
+    chat, member = access_chat(user_id=user_id, wire_id=wire_id)
+    qs = _visible(user_id, chat.pk, member.joined_seq)
+    if before_seq is not None:
+        qs = qs.filter(seq__lt=before_seq)
+    page = list(qs.order_by("-seq")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    page.reverse()
+    return {"chatId": chat.wire_id, "messages": [events.message(m, chat) for m in page], "hasMore": more}
+
+
+def messages_sync(*, user_id: int, positions: dict[int, int], limit: int) -> dict[str, Any]:
+    """Everything newer than the client's positions (``{chatId: seq}``), chat by chat in seq order.
+
+    Chats the client does not list start from the member's join. At most ``limit`` messages
+    come back; ``hasMore`` says to call again with the new positions.
+    """
+    memberships = list(ChatMember.objects.filter(user_id=user_id).select_related("chat").order_by("chat_id"))
+    result: list[dict[str, Any]] = []
+    budget, more = limit, False
+    for member in memberships:
+        chat = member.chat
+        start = max(positions.get(chat.wire_id, 0), member.joined_seq)
+        if chat.last_seq <= start:
+            continue
+        if budget <= 0:
+            more = True
+            break
+        page = list(_visible(user_id, chat.pk, start).order_by("seq")[: budget + 1])
+        if len(page) > budget:
+            more = True
+            page = page[:budget]
+        budget -= len(page)
+        result.append({"chatId": chat.wire_id, "lastSeq": chat.last_seq, "readSeq": member.read_seq,
+                       "messages": [events.message(m, chat) for m in page]})
+    return {"chats": result, "hasMore": more}
+
+
+def conversations(*, user_id: int) -> list[dict[str, Any]]:
+    """The caller's chats, most recently active first, with the last message and unread count."""
+    from chats.events import chat_info
+
+    hidden = HiddenMessage.objects.filter(user_id=user_id).values("message_id")
+    last_visible = (Message.objects.filter(chat_id=OuterRef("chat_id"), seq__gt=OuterRef("joined_seq"))
+                    .exclude(pk__in=hidden).order_by("-seq").values("pk")[:1])
+    unread = (Message.objects.filter(chat_id=OuterRef("chat_id"), seq__gt=OuterRef("read_seq"))
+              .exclude(Q(sender_id=user_id) | Q(type=Message.Type.SYSTEM)).order_by()
+              .values("chat_id").annotate(n=Count("pk")).values("n"))
+    members = list(ChatMember.objects.filter(user_id=user_id).select_related("chat")
+                   .annotate(last_id=Subquery(last_visible), unread=Subquery(unread))
+                   .order_by("-chat__updated_at"))
+    last = Message.objects.in_bulk([m.last_id for m in members if m.last_id])
+    out = []
+    for member in members:
+        chat: Chat = member.chat
+        message = last.get(member.last_id)
+        out.append({**chat_info(chat, member), "unread": member.unread or 0,
+                    "lastMessage": events.message(message, chat) if message else None})
+    return out

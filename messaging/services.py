@@ -1,0 +1,185 @@
+"""Every write of the messaging app: send, system posts, recall, delete for me, read."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import are_friends, has_blocked
+from chats.models import Chat, ChatMember
+from chats.selectors import access_chat, member_ids, shared_whisper_ban
+from chats.services import private_chat_get_or_create
+from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
+from core.realtime import send_event_on_commit
+from messaging import content as rules
+from messaging import events
+from messaging import exceptions as codes
+from messaging.media import media_attach
+from messaging.models import HiddenMessage, Message
+
+
+class _Duplicate(Exception):
+    """Raised inside the send transaction to roll back its seq increment."""
+
+
+def _next_seq(chat_id: int) -> int:
+    """Take the chat's next seq. The UPDATE holds the chat row lock until commit, so senders
+    to one chat queue here and seqs are gap-free (a rollback returns the number)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1, updated_at = %s WHERE id = %s "  # noqa: S608
+            "RETURNING last_seq",
+            [timezone.now(), chat_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ApplicationError(NOT_FOUND, "no such chat")
+    return int(row[0])
+
+
+def _recipients(chat: Chat) -> list[int]:
+    if chat.kind == Chat.Kind.PRIVATE:
+        return [chat.user_low_id, chat.user_high_id]  # type: ignore[list-item]
+    return member_ids(chat.pk)
+
+
+def _post(chat: Chat, *, sender_id: int | None, type_: int, content: dict[str, Any], sub_type: int = 0,
+          client_msg_id: str | None = None, exclude_channel: str | None = None) -> Message:
+    """Store one message under the chat lock and push it to every member after commit."""
+    seq = _next_seq(chat.pk)
+    if client_msg_id is not None and Message.objects.filter(sender_id=sender_id, client_msg_id=client_msg_id).exists():
+        raise _Duplicate  # a resend that raced the first copy; seen now that we hold the lock
+    msg = Message.objects.create(chat=chat, seq=seq, sender_id=sender_id, type=type_, sub_type=sub_type,
+                                 content=content, client_msg_id=client_msg_id)
+    chat.last_seq = seq
+    send_event_on_commit("onMessage", events.message(msg, chat), _recipients(chat), exclude_channel=exclude_channel)
+    return msg
+
+
+def _enforce(sender: User, chat: Chat, member: ChatMember, type_: int, content: dict[str, Any]) -> None:
+    """The chat's rules for this sender. Owners and admins of a group are exempt from its rights."""
+    if chat.kind == Chat.Kind.PRIVATE:
+        peer_id = chat.user_high_id if chat.user_low_id == sender.pk else chat.user_low_id
+        assert peer_id is not None
+        if has_blocked(peer_id, sender.pk):
+            raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
+        if settings.ONLY_FRIEND_CHAT and not sender.is_internal and not are_friends(sender.pk, peer_id):
+            raise ApplicationError(codes.NOT_FRIENDS, "only friends can chat")
+        if shared_whisper_ban(sender.pk, peer_id):
+            raise ApplicationError(codes.BANNED_WHISPER, "a group you share bans private messages between members")
+        return
+    if member.muted_until and member.muted_until > timezone.now():
+        raise ApplicationError(codes.MUTED, "you are muted in this group")
+    if member.role != ChatMember.Role.MEMBER:
+        return
+    if chat.ban_send_web_link and rules.has_web_link(content):
+        raise ApplicationError(codes.BANNED_WEB_LINK, "web links are not allowed in this group")
+    if chat.ban_send_keyword and chat.filter_keywords and rules.has_keyword(content, chat.filter_keywords):
+        raise ApplicationError(codes.BANNED_KEYWORD, "the message contains a word this group filters")
+    if chat.ban_send_dm_mention and rules.has_direct_mention(content):
+        raise ApplicationError(codes.BANNED_MENTION, "direct mentions are not allowed in this group")
+    if chat.ban_send_qrcode and type_ == Message.Type.IMAGE:
+        from messaging.qrcode import image_has_qr_code
+
+        if image_has_qr_code(content):
+            raise ApplicationError(codes.BANNED_QRCODE, "QR codes are not allowed in this group")
+
+
+def message_send(
+    *, sender: User, type_: int, content: Any, chat_wire_id: int | None = None, to: int | None = None,
+    client_msg_id: str | None = None, exclude_channel: str | None = None,
+) -> tuple[Message, Chat, bool]:
+    """Send a client message to a chat (``chat_wire_id``) or to a user (``to``, private chat).
+
+    Returns ``(message, chat, created)``; a repeated ``client_msg_id`` returns the first
+    message with ``created`` False and stores nothing. The message is committed before
+    this returns and is pushed as ``onMessage`` to every member's devices (the sending
+    socket excepted) after commit. Refusals store nothing.
+    """
+    content = media_attach(sender_id=sender.pk, type_=type_, content=rules.normalize(type_, content))
+    if client_msg_id is not None:
+        first = _existing(sender.pk, client_msg_id)
+        if first is not None:
+            return first[0], first[1], False
+    try:
+        with transaction.atomic():
+            if to is not None:
+                chat = private_chat_get_or_create(user_id=sender.pk, peer_id=to)
+                member = ChatMember.objects.get(chat=chat, user_id=sender.pk)
+            else:
+                assert chat_wire_id is not None
+                chat, member = access_chat(user_id=sender.pk, wire_id=chat_wire_id)
+            _enforce(sender, chat, member, type_, content)
+            msg = _post(chat, sender_id=sender.pk, type_=type_, content=content, client_msg_id=client_msg_id,
+                        exclude_channel=exclude_channel)
+    except (_Duplicate, IntegrityError):
+        first = _existing(sender.pk, client_msg_id) if client_msg_id is not None else None
+        if first is None:
+            raise
+        return first[0], first[1], False
+    return msg, chat, True
+
+
+def _existing(sender_id: int, client_msg_id: str) -> tuple[Message, Chat] | None:
+    msg = Message.objects.select_related("chat").filter(sender_id=sender_id, client_msg_id=client_msg_id).first()
+    return (msg, msg.chat) if msg else None
+
+
+def system_message_post(*, chat: Chat, actor_id: int | None, content: dict[str, Any]) -> Message:
+    """A system message (type 10) in ``chat``; call inside the transaction that made the change."""
+    return _post(chat, sender_id=actor_id, type_=Message.Type.SYSTEM, content=content)
+
+
+def service_message_post(*, chat: Chat, sender_id: int, type_: int, sub_type: int, content: dict[str, Any]) -> Message:
+    """For other apps' services (red packets 2, remittances 5): post a typed message in their transaction."""
+    return _post(chat, sender_id=sender_id, type_=type_, sub_type=sub_type, content=content)
+
+
+@transaction.atomic
+def message_recall(*, user: User, wire_id: int, message_id: int) -> Message:
+    """Recall a message for everyone: its sender within MESSAGE_RECALL_SECONDS, or a group admin."""
+    chat, member = access_chat(user_id=user.pk, wire_id=wire_id)
+    msg = Message.objects.select_for_update().filter(pk=message_id, chat=chat, seq__gt=member.joined_seq).first()
+    if msg is None:
+        raise ApplicationError(NOT_FOUND, "no such message in this chat")
+    is_admin = chat.is_group and member.role >= ChatMember.Role.ADMIN
+    if msg.sender_id != user.pk and not is_admin:
+        raise ApplicationError(codes.RECALL_TOO_LATE, "you can only recall your own messages")
+    window = timedelta(seconds=settings.MESSAGE_RECALL_SECONDS)
+    if msg.sender_id == user.pk and not is_admin and timezone.now() - msg.created_at > window:
+        raise ApplicationError(codes.RECALL_TOO_LATE, f"messages can be recalled for {window.seconds} seconds")
+    if msg.recalled_at is None:
+        msg.recalled_at = timezone.now()
+        msg.save(update_fields=["recalled_at"])
+        send_event_on_commit("messages.onRecall", {"chatId": chat.wire_id, "messageId": msg.pk, "seq": msg.seq},
+                             _recipients(chat))
+    return msg
+
+
+@transaction.atomic
+def messages_hide(*, user: User, wire_id: int, message_ids: list[int]) -> int:
+    """Delete messages for the caller only (and seed 002 channel.cleanMessages). Returns how many."""
+    chat, member = access_chat(user_id=user.pk, wire_id=wire_id)
+    ids = list(Message.objects.filter(chat=chat, pk__in=message_ids, seq__gt=member.joined_seq)
+               .values_list("pk", flat=True))
+    HiddenMessage.objects.bulk_create([HiddenMessage(user=user, message_id=mid) for mid in ids],
+                                      ignore_conflicts=True)
+    return len(ids)
+
+
+@transaction.atomic
+def messages_read(*, user: User, wire_id: int, seq: int) -> int:
+    """Move the caller's read position forward (never back). Pushes ``messages.onRead``
+    to the other member of a private chat and to the caller's other devices."""
+    chat, member = access_chat(user_id=user.pk, wire_id=wire_id)
+    position = min(seq, chat.last_seq)
+    if position <= member.read_seq:
+        return member.read_seq
+    ChatMember.objects.filter(pk=member.pk, read_seq__lt=position).update(read_seq=position)
+    receivers = _recipients(chat) if chat.kind == Chat.Kind.PRIVATE else [user.pk]
+    send_event_on_commit("messages.onRead", {"chatId": chat.wire_id, "uId": user.pk, "seq": position}, receivers)
+    return position

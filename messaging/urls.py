@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from core.api import rpc_view
+from messaging import api
+
+message_patterns = [
+    path("messages/send", rpc_view("messages.send", "POST"), name="messages-send"),
+    path("messages/sync", rpc_view("messages.sync", "POST"), name="messages-sync"),
+    path("messages/history", rpc_view("messages.history", "GET"), name="messages-history"),
+    path("messages/conversations", rpc_view("messages.conversations", "GET"), name="messages-conversations"),
+    path("messages/read", rpc_view("messages.read", "POST"), name="messages-read"),
+    path("messages/recall", rpc_view("messages.recall", "POST"), name="messages-recall"),
+    path("messages/delete", rpc_view("messages.delete", "POST"), name="messages-delete"),
+]
+
+media_patterns = [
+    path("media", api.MediaUploadApi.as_view(), name="media-upload"),
+    path("media/<str:token>", api.MediaDownloadApi.as_view(), name="media-download"),
+]
+
+urlpatterns = message_patterns + media_patterns
