@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import factory
 
@@ -23,3 +23,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])
+
+
+def make_user(**fields: Any) -> User:
+    """``UserFactory(...)`` typed as the model it creates."""
+    return cast(User, UserFactory(**fields))

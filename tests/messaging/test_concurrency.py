@@ -8,14 +8,14 @@ from chats.models import Chat
 from chats.services import group_create
 from messaging.models import Message
 from messaging.services import message_send
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import make_user
 from tests.accounts.test_concurrency import run_parallel
 
 pytestmark = pytest.mark.postgres
 
 
 def test_fifty_concurrent_senders_into_one_group_get_gap_free_seqs() -> None:
-    users: list[User] = [UserFactory() for _ in range(50)]
+    users: list[User] = [make_user() for _ in range(50)]
     chat = group_create(owner=users[0], title="busy", member_ids=[u.pk for u in users[1:]])
 
     def send(i: int) -> int:
@@ -33,7 +33,7 @@ def test_fifty_concurrent_senders_into_one_group_get_gap_free_seqs() -> None:
 
 
 def test_concurrent_resends_of_one_client_msg_id_store_one_message() -> None:
-    alice, bob = UserFactory(), UserFactory()
+    alice, bob = make_user(), make_user()
 
     def send(i: int) -> tuple[int, int]:
         msg, _, _ = message_send(sender=alice, type_=1, content={"text": "dup"}, to=bob.pk, client_msg_id="same")
