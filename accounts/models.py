@@ -34,6 +34,7 @@ class User(AbstractUser):
         default=True, help_text="If off, a new login ends the user's other sessions."
     )
     phone_searchable = models.BooleanField(default=True, help_text="Others may find this user by phone.")
+    last_seen_at = models.DateTimeField(null=True, blank=True, help_text="When the last socket closed.")
 
     def set_password(self, raw_password: str | None) -> None:
         """Hash the canonical (MD5 hex) form, so MD5-sending and plain clients share accounts."""

@@ -138,3 +138,10 @@ def set_password(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
 def send_sms_code(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     services.sms_code_send(user=ctx.user, purpose=params["type"])
     return {}
+
+
+@method("presence.query", params=serializers.UserIdsParams)
+def presence_query(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    from accounts.presence import presence_of
+
+    return presence_of(viewer_id=ctx.user_id, user_ids=params["uIds"])

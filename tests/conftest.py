@@ -17,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.db import connection
 
+from accounts import presence
 from accounts.models import User
 from accounts.services import session_start
 from accounts.sms import LocmemBackend
@@ -45,7 +46,8 @@ def _close_stray_connections(django_db_setup: None, django_db_blocker: Any) -> A
 
 @pytest.fixture(autouse=True)
 def _fresh_state(request: pytest.FixtureRequest) -> None:
-    cache.clear()
+    cache.clear()  # throttle counters; with Redis also the presence sets (same database)
+    presence._store = None
     LocmemBackend.outbox.clear()
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")

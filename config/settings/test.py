@@ -20,9 +20,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if REDIS_URL:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "imtest"
     # The cache (throttle counters) gets its own Redis database, cleared before each test.
+    CACHE_REDIS_URL = re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + "/15"  # also presence
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + "/15",
-                          "KEY_PREFIX": "imtest"}}
+                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "imtest"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so end-to-end tests can start a real server process on it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -20,6 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
+from accounts import presence
 from core.exceptions import ApplicationError
 from core.gateway import registry
 from core.gateway.ratelimit import TokenBucket
@@ -55,6 +56,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     session_id: int | None = None
     session_expires: float = 0.0
     joined_at: float = 0.0
+    seen_at: float = 0.0
 
     async def connect(self) -> None:
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
@@ -77,10 +79,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _join(self) -> None:
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         self.joined_at = time.monotonic()
+        await run_sync(presence.socket_connected)(user_id=self.user.pk, socket=self.channel_name)
+        self.seen_at = time.monotonic()
 
     async def disconnect(self, code: int) -> None:
         if self.user is not None:
-            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+            await self._leave(self.user.pk)
+
+    async def _leave(self, user_id: int) -> None:
+        await self.channel_layer.group_discard(user_group(user_id), self.channel_name)
+        await run_sync(presence.socket_disconnected)(user_id=user_id, socket=self.channel_name)
 
     # --- inbound frames --------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -121,8 +129,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 await self._reply_error(rid, 401, "session expired; log in again")
                 await self._end_session(CLOSE_BAD_TOKEN)
                 return
-        if self.user is not None and time.monotonic() - self.joined_at > settings.WS_GROUP_REFRESH_SECONDS:
-            await self._join()  # keep the group membership from expiring on a long-lived socket
+        if self.user is not None:
+            now = time.monotonic()
+            if now - self.joined_at > settings.WS_GROUP_REFRESH_SECONDS:
+                await self._join()  # keep the group membership from expiring on a long-lived socket
+            elif now - self.seen_at > settings.PRESENCE_TOUCH_SECONDS:
+                self.seen_at = now
+                await run_sync(presence.socket_seen)(user_id=self.user.pk, socket=self.channel_name)
         await self._dispatch(rid, method, frame.get("params"))
 
     async def _refuse(self, rid: Any, allowed: bool, code: int, msg: str) -> None:
@@ -175,5 +188,5 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         user = self.user
         self.user, self.session_id = None, None
         if user is not None:
-            await self.channel_layer.group_discard(user_group(user.pk), self.channel_name)
+            await self._leave(user.pk)
         await self.close(code=close_code)

@@ -1,0 +1,164 @@
+"""Presence: a user is online while any of their sockets is alive, on any server process.
+
+Each socket is an entry in a per-user set, scored with the time it was last heard from
+(connect, any frame, at most every ``PRESENCE_TOUCH_SECONDS``). An entry older than
+``PRESENCE_TTL_SECONDS`` no longer counts, so the sockets of a crashed process age out on
+their own. The store is Redis with ``REDIS_URL`` (shared by every process) and a
+dictionary in the embedded default (one process).
+
+Transitions push ``presence.onUpdate {uId, online, lastSeen}`` to the user's friends; going
+offline also records ``User.last_seen_at``. Clients keep a socket counted by sending
+``system.heartbeat`` (or anything) more often than the TTL.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import Friendship, User
+
+
+class Store(Protocol):
+    def add(self, user_id: int, socket: str, now: float) -> bool: ...  # True: was offline
+    def touch(self, user_id: int, socket: str, now: float) -> None: ...
+    def remove(self, user_id: int, socket: str, now: float) -> bool: ...  # True: now offline
+    def online(self, user_ids: list[int], now: float) -> set[int]: ...
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: dict[int, dict[str, float]] = {}
+
+    def _live(self, user_id: int, now: float) -> dict[str, float]:
+        entries = self._sockets.setdefault(user_id, {})
+        cutoff = now - settings.PRESENCE_TTL_SECONDS
+        for socket in [s for s, seen in entries.items() if seen < cutoff]:
+            del entries[socket]
+        return entries
+
+    def add(self, user_id: int, socket: str, now: float) -> bool:
+        with self._lock:
+            entries = self._live(user_id, now)
+            was_offline = not entries
+            entries[socket] = now
+            return was_offline
+
+    def touch(self, user_id: int, socket: str, now: float) -> None:
+        with self._lock:
+            self._live(user_id, now)[socket] = now
+
+    def remove(self, user_id: int, socket: str, now: float) -> bool:
+        with self._lock:
+            entries = self._live(user_id, now)
+            entries.pop(socket, None)
+            if not entries:
+                self._sockets.pop(user_id, None)
+                return True
+            return False
+
+    def online(self, user_ids: list[int], now: float) -> set[int]:
+        with self._lock:
+            return {uid for uid in user_ids if self._live(uid, now)}
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+
+    @staticmethod
+    def _key(user_id: int) -> str:
+        return f"presence:{user_id}"
+
+    def add(self, user_id: int, socket: str, now: float) -> bool:
+        key, ttl = self._key(user_id), settings.PRESENCE_TTL_SECONDS
+        # MULTI/EXEC: prune, count and add happen as one step, so of two sockets connecting
+        # at once on two processes exactly one sees the user offline.
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now - ttl)
+            pipe.zcard(key)
+            pipe.zadd(key, {socket: now})
+            pipe.expire(key, ttl * 2)
+            _, before, _, _ = pipe.execute()
+        return int(before) == 0
+
+    def touch(self, user_id: int, socket: str, now: float) -> None:
+        key = self._key(user_id)
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {socket: now})
+            pipe.expire(key, settings.PRESENCE_TTL_SECONDS * 2)
+            pipe.execute()
+
+    def remove(self, user_id: int, socket: str, now: float) -> bool:
+        key = self._key(user_id)
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(key, socket)
+            pipe.zremrangebyscore(key, "-inf", now - settings.PRESENCE_TTL_SECONDS)
+            pipe.zcard(key)
+            _, _, left = pipe.execute()
+        return int(left) == 0
+
+    def online(self, user_ids: list[int], now: float) -> set[int]:
+        cutoff = now - settings.PRESENCE_TTL_SECONDS
+        with self._redis.pipeline(transaction=False) as pipe:
+            for uid in user_ids:
+                pipe.zcount(self._key(uid), cutoff, "+inf")
+            counts = pipe.execute()
+        return {uid for uid, n in zip(user_ids, counts, strict=True) if n}
+
+
+_store: Store | None = None
+_store_lock = threading.Lock()
+
+
+def store() -> Store:
+    global _store
+    with _store_lock:
+        if _store is None:
+            url = settings.CACHE_REDIS_URL
+            _store = RedisStore(url) if url else MemoryStore()
+        return _store
+
+
+def _friend_ids(user_id: int) -> list[int]:
+    return list(Friendship.objects.filter(user_id=user_id).values_list("friend_id", flat=True))
+
+
+def _push(user_id: int, online: bool, last_seen: int | None) -> None:
+    from core.realtime import send_event
+
+    send_event("presence.onUpdate", {"uId": user_id, "online": online, "lastSeen": last_seen}, _friend_ids(user_id))
+
+
+def socket_connected(*, user_id: int, socket: str) -> None:
+    if store().add(user_id, socket, time.time()):
+        _push(user_id, True, None)
+
+
+def socket_seen(*, user_id: int, socket: str) -> None:
+    store().touch(user_id, socket, time.time())
+
+
+def socket_disconnected(*, user_id: int, socket: str) -> None:
+    if store().remove(user_id, socket, time.time()):
+        now = timezone.now()
+        User.objects.filter(pk=user_id).update(last_seen_at=now)
+        _push(user_id, False, int(now.timestamp()))
+
+
+def presence_of(*, viewer_id: int, user_ids: list[int]) -> list[dict[str, Any]]:
+    """Presence of the viewer's friends among ``user_ids`` (others are not disclosed)."""
+    friends = set(Friendship.objects.filter(user_id=viewer_id, friend_id__in=user_ids)
+                  .values_list("friend_id", flat=True))
+    visible = [uid for uid in dict.fromkeys(user_ids) if uid in friends or uid == viewer_id]
+    online = store().online(visible, time.time())
+    seen = dict(User.objects.filter(pk__in=visible).values_list("pk", "last_seen_at"))
+    return [{"uId": uid, "online": uid in online,
+             "lastSeen": int(seen[uid].timestamp()) if seen.get(uid) and uid not in online else None}
+            for uid in visible]
