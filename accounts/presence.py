@@ -159,6 +159,9 @@ def presence_of(*, viewer_id: int, user_ids: list[int]) -> list[dict[str, Any]]:
     visible = [uid for uid in dict.fromkeys(user_ids) if uid in friends or uid == viewer_id]
     online = store().online(visible, time.time())
     seen = dict(User.objects.filter(pk__in=visible).values_list("pk", "last_seen_at"))
-    return [{"uId": uid, "online": uid in online,
-             "lastSeen": int(seen[uid].timestamp()) if seen.get(uid) and uid not in online else None}
-            for uid in visible]
+
+    def last_seen(uid: int) -> int | None:
+        stamp = seen.get(uid)
+        return int(stamp.timestamp()) if stamp is not None and uid not in online else None
+
+    return [{"uId": uid, "online": uid in online, "lastSeen": last_seen(uid)} for uid in visible]
