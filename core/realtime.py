@@ -4,10 +4,17 @@ An event is ``{"event": name, "data": {...}}``. It goes to the channel-layer gro
 ``user.<id>`` of every recipient, so every socket of every device of that user gets it;
 each socket adapter turns it into its own frame. Only services call these functions, and
 the caller names the recipients explicitly: a wrong list is a security bug.
+
+Inside a server process the gateway binds its event loop here (``bind_loop``). From then
+on ``send_event`` called on a database thread does not wait: it appends the event to a
+queue that one task on the loop drains in order, so a thread is never parked on a Redis
+round trip and events leave in the order their transactions committed. Elsewhere (Celery
+workers, management commands, sync tests) it sends synchronously.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,38 +22,90 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+log = logging.getLogger(__name__)
+
+Envelope = list[tuple[str, dict[str, Any]]]  # (group, channel-layer message) pairs
+
+_loop: asyncio.AbstractEventLoop | None = None
+_queue: asyncio.Queue[Envelope] | None = None
+
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def _message(name: str, data: dict[str, Any], exclude_channel: str | None) -> dict[str, Any]:
-    return {"type": "realtime.event", "event": {"event": name, "data": data}, "exclude": exclude_channel}
+def _envelope(name: str, data: dict[str, Any], user_ids: Iterable[int], exclude_channel: str | None) -> Envelope:
+    message = {"type": "realtime.event", "event": {"event": name, "data": data}, "exclude": exclude_channel}
+    return [(user_group(uid), message) for uid in set(user_ids)]
+
+
+async def _publish(envelope: Envelope) -> None:
+    layer = get_channel_layer()
+    await asyncio.gather(*(layer.group_send(group, message) for group, message in envelope))
+
+
+async def _send_in_order(group: str, messages: list[dict[str, Any]]) -> None:
+    layer = get_channel_layer()
+    for message in messages:
+        try:
+            await layer.group_send(group, message)
+        except Exception:  # one failed publish must not stop the publisher
+            log.exception("publishing an event to %s failed", group)
+
+
+async def _drain(queue: asyncio.Queue[Envelope]) -> None:
+    """Publish whatever is queued as one batch: different users concurrently, each user's
+    events one after another, so a user sees events in commit order."""
+    while True:
+        batch = [await queue.get()]
+        while not queue.empty():
+            batch.append(queue.get_nowait())
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for envelope in batch:
+            for group, message in envelope:
+                by_group.setdefault(group, []).append(message)
+        await asyncio.gather(*(_send_in_order(group, messages) for group, messages in by_group.items()))
+
+
+def bind_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called on the event loop by the gateway; starts this process's publisher task."""
+    global _loop, _queue
+    if _loop is loop and _queue is not None:
+        return
+    _queue = asyncio.Queue()
+    _loop = loop
+    loop.create_task(_drain(_queue), name="realtime-publisher")
+
+
+def _send(envelope: Envelope) -> None:
+    if not envelope:
+        return
+    loop, queue = _loop, _queue
+    if loop is not None and queue is not None and loop.is_running():
+        loop.call_soon_threadsafe(queue.put_nowait, envelope)
+    else:
+        async_to_sync(_publish)(envelope)
 
 
 async def asend_event(
     name: str, data: dict[str, Any], user_ids: Iterable[int], *, exclude_channel: str | None = None
 ) -> None:
-    layer = get_channel_layer()
-    message = _message(name, data, exclude_channel)
-    await asyncio.gather(*(layer.group_send(user_group(uid), message) for uid in set(user_ids)))
+    await _publish(_envelope(name, data, user_ids, exclude_channel))
 
 
 def send_event(
     name: str, data: dict[str, Any], user_ids: Iterable[int], *, exclude_channel: str | None = None
 ) -> None:
     """Send now. Inside a transaction use ``send_event_on_commit`` instead."""
-    ids = set(user_ids)
-    if ids:
-        async_to_sync(asend_event)(name, data, ids, exclude_channel=exclude_channel)
+    _send(_envelope(name, data, user_ids, exclude_channel))
 
 
 def send_event_on_commit(
     name: str, data: dict[str, Any], user_ids: Iterable[int], *, exclude_channel: str | None = None
 ) -> None:
     # After commit: a client must never see an event for a write that was rolled back.
-    ids = set(user_ids)
-    transaction.on_commit(lambda: send_event(name, data, ids, exclude_channel=exclude_channel))
+    envelope = _envelope(name, data, user_ids, exclude_channel)
+    transaction.on_commit(lambda: _send(envelope))
 
 
 def end_sessions_on_commit(
@@ -57,8 +116,4 @@ def end_sessions_on_commit(
     if not ids:
         return
     message = {"type": "session.end", "sessions": ids, "close_code": close_code, "event": event}
-
-    def _send() -> None:
-        async_to_sync(get_channel_layer().group_send)(user_group(user_id), message)
-
-    transaction.on_commit(_send)
+    transaction.on_commit(lambda: _send([(user_group(user_id), message)]))

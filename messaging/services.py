@@ -101,10 +101,7 @@ def message_send(
     socket excepted) after commit. Refusals store nothing.
     """
     content = media_attach(sender_id=sender.pk, type_=type_, content=rules.normalize(type_, content))
-    if client_msg_id is not None:
-        first = _existing(sender.pk, client_msg_id)
-        if first is not None:
-            return first[0], first[1], False
+    # A resend is detected under the chat lock in _post (one query there, none here).
     try:
         with transaction.atomic():
             if to is not None:

@@ -10,17 +10,20 @@ Close codes: 4001 bad or expired token, 4002 kicked by a login elsewhere, 4003 l
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts import presence
+from core import realtime
 from core.exceptions import ApplicationError
 from core.gateway import registry
 from core.gateway.ratelimit import TokenBucket
@@ -58,7 +61,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     joined_at: float = 0.0
     seen_at: float = 0.0
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first awaits aclose_old_connections(), a hop to ONE shared
+        # thread for every frame and every push of every socket in the process: under load
+        # all sockets queue there (measured: pushes seconds late). This consumer does no
+        # database work on the event loop; run_sync closes stale connections in its own
+        # thread, so the hop buys nothing here.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
+        realtime.bind_loop(asyncio.get_running_loop())
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
         if token:
