@@ -89,3 +89,18 @@ class ChatMember(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} in chat {self.chat_id} ({self.get_role_display()})"
+
+
+class ChatMute(models.Model):
+    """A mute that outlives membership: kept when a muted member leaves or is removed and
+    applied again if they come back, so leaving is no way around it."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chat", "user"], name="chatmute_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} muted in chat {self.chat_id} until {self.until}"

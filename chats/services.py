@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from chats import events
 from chats import exceptions as codes
-from chats.models import Chat, ChatMember
+from chats.models import Chat, ChatMember, ChatMute
 from chats.selectors import access_chat, member_ids, private_chat_between
 from core.exceptions import INVALID, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
@@ -108,9 +108,12 @@ def _members_join(chat: Chat, user_ids: list[int], *, actor_id: int | None) -> l
         return []
     if chat.member_count + len(new) > settings.CHAT_MAX_MEMBERS:
         raise ApplicationError(INVALID, f"a group holds at most {settings.CHAT_MAX_MEMBERS} members")
-    # New members see the chat from their join on, not its history.
+    # New members see the chat from their join on, not its history; an old mute comes back.
+    mutes = dict(ChatMute.objects.filter(chat=chat, user_id__in=new, until__gt=timezone.now())
+                 .values_list("user_id", "until"))
     ChatMember.objects.bulk_create(
-        [ChatMember(chat=chat, user_id=uid, joined_seq=chat.last_seq, read_seq=chat.last_seq) for uid in new]
+        [ChatMember(chat=chat, user_id=uid, joined_seq=chat.last_seq, read_seq=chat.last_seq,
+                    muted_until=mutes.get(uid)) for uid in new]
     )
     Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") + len(new))
     chat.member_count += len(new)
@@ -141,6 +144,8 @@ def chat_leave(*, user: User, wire_id: int) -> None:
 
 
 def _member_remove(chat: Chat, member: ChatMember, *, actor_id: int, op: str) -> None:
+    if member.muted_until and member.muted_until > timezone.now():
+        ChatMute.objects.update_or_create(chat=chat, user_id=member.user_id, defaults={"until": member.muted_until})
     member.delete()
     Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") - 1)
     chat.member_count -= 1
@@ -148,7 +153,7 @@ def _member_remove(chat: Chat, member: ChatMember, *, actor_id: int, op: str) ->
     if member.role == Role.OWNER:
         heir = ChatMember.objects.filter(chat=chat).order_by("-role", "joined_at", "pk").first()
         if heir is not None:
-            ChatMember.objects.filter(pk=heir.pk).update(role=Role.OWNER)
+            ChatMember.objects.filter(pk=heir.pk).update(role=Role.OWNER, muted_until=None)
         Chat.objects.filter(pk=chat.pk).update(owner_id=heir.user_id if heir else None)
         content["newOwner"] = heir.user_id if heir else None
     _system_message(chat, actor_id, content)
@@ -182,6 +187,7 @@ def chat_mute(*, actor: User, wire_id: int, user_id: int, seconds: int) -> None:
         raise ApplicationError(codes.NOT_ALLOWED, "you can only mute members below your role")
     until = timezone.now() + timedelta(seconds=seconds) if seconds > 0 else None
     ChatMember.objects.filter(pk=target.pk).update(muted_until=until)
+    ChatMute.objects.filter(chat=chat, user_id=user_id).delete()
     _system_message(chat, actor.pk, {"op": "mute", "uIds": [user_id],
                                      "until": int(until.timestamp()) if until else None})
 
@@ -194,7 +200,8 @@ def chat_set_admin(*, actor: User, wire_id: int, user_id: int, is_admin: bool) -
     target = ChatMember.objects.filter(chat=chat, user_id=user_id).exclude(role=Role.OWNER).first()
     if target is None:
         raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
-    ChatMember.objects.filter(pk=target.pk).update(role=Role.ADMIN if is_admin else Role.MEMBER)
+    # An admin is never muted; a mute does not outlive a promotion.
+    ChatMember.objects.filter(pk=target.pk).update(role=Role.ADMIN if is_admin else Role.MEMBER, muted_until=None)
     _system_message(chat, actor.pk, {"op": "admin" if is_admin else "unadmin", "uIds": [user_id]})
 
 
@@ -206,7 +213,7 @@ def chat_transfer_owner(*, actor: User, wire_id: int, user_id: int) -> None:
     target = ChatMember.objects.filter(chat=chat, user_id=user_id).exclude(pk=member.pk).first()
     if target is None:
         raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
-    ChatMember.objects.filter(pk=target.pk).update(role=Role.OWNER)
+    ChatMember.objects.filter(pk=target.pk).update(role=Role.OWNER, muted_until=None)
     ChatMember.objects.filter(pk=member.pk).update(role=Role.ADMIN)
     Chat.objects.filter(pk=chat.pk).update(owner_id=user_id)
     _system_message(chat, actor.pk, {"op": "owner", "uIds": [user_id]})

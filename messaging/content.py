@@ -19,6 +19,9 @@ URL_RE = re.compile(r"(https?://|www\.)\S+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|net
                     re.IGNORECASE)
 
 
+MENTION_RE = re.compile(r"(?<![A-Za-z0-9._%+\-])@\w")
+
+
 def _fail(message: str) -> ApplicationError:
     return ApplicationError(INVALID, message)
 
@@ -69,4 +72,5 @@ def has_keyword(content: dict[str, Any], keywords: list[str]) -> bool:
 
 
 def has_direct_mention(content: dict[str, Any]) -> bool:
-    return bool(content.get("mentions")) or bool(re.search(r"(^|\s)@\w", text_of(content)))
+    # "@name" anywhere, also right after CJK text ("你好@bob"), but not inside an e-mail address.
+    return bool(content.get("mentions")) or bool(MENTION_RE.search(text_of(content)))

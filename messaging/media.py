@@ -55,10 +55,12 @@ def media_upload(*, owner: User, upload: UploadedFile, kind: str, duration: int 
 
         try:
             with Image.open(upload) as image:
+                width, height = image.size
+                if width * height > settings.MEDIA_MAX_IMAGE_PIXELS:
+                    raise ApplicationError(INVALID, f"images may have at most {settings.MEDIA_MAX_IMAGE_PIXELS} pixels")
                 image.verify()  # refuses truncated and non-image files
                 fmt = image.format or ""
-                width, height = image.size
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
             raise ApplicationError(INVALID, "the file is not a readable image") from exc
         if fmt not in IMAGE_TYPES:
             raise ApplicationError(INVALID, f"images must be {', '.join(IMAGE_TYPES)}")

@@ -14,17 +14,40 @@ from typing import IO, Any
 log = logging.getLogger(__name__)
 
 
-def decode_has_qr_code(fileobj: IO[bytes]) -> bool:
-    import zxingcpp
-    from PIL import Image, ImageOps
+MAX_FRAMES = 50  # animated images: frames checked at most (a longer one is refused as unsure)
+MAX_SIDE = 2000  # decode a reduced copy of bigger images: QR codes survive the shrink
 
+
+def _flatten(frame: Any, background: str) -> Any:
+    """RGB on a solid background: a black-on-transparent code must not turn all black."""
+    from PIL import Image
+
+    rgba = frame.convert("RGBA")
+    canvas = Image.new("RGBA", rgba.size, background)
+    canvas.alpha_composite(rgba)
+    return canvas.convert("RGB")
+
+
+def decode_has_qr_code(fileobj: IO[bytes]) -> bool:
+    """Whether any frame of the image carries a QR code (on white, or for transparent
+    images also on black). Animated images longer than MAX_FRAMES count as carrying one."""
+    import zxingcpp
+    from PIL import Image, ImageOps, ImageSequence
+
+    formats = zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.MicroQRCode
     with Image.open(fileobj) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        if max(image.size) > 2000:  # big photos: decode a reduced copy, QR codes survive it
-            image.thumbnail((2000, 2000))
-        formats = zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.MicroQRCode
-        results = zxingcpp.read_barcodes(image, formats=formats)
-    return bool(results)
+        if getattr(image, "n_frames", 1) > MAX_FRAMES:
+            return True
+        for frame in ImageSequence.Iterator(image):
+            frame = ImageOps.exif_transpose(frame.copy())
+            if max(frame.size) > MAX_SIDE:
+                frame.thumbnail((MAX_SIDE, MAX_SIDE))
+            transparent = frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info
+            backgrounds = ("white", "black") if transparent else ("white",)
+            for background in backgrounds:
+                if zxingcpp.read_barcodes(_flatten(frame, background), formats=formats):
+                    return True
+    return False
 
 
 def image_has_qr_code(content: dict[str, Any]) -> bool:

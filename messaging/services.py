@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import are_friends, has_blocked
+from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
-from chats.selectors import access_chat, member_ids, shared_whisper_ban
+from chats.selectors import access_chat, chat_from_wire, member_ids, shared_whisper_ban
 from chats.services import private_chat_get_or_create
 from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
@@ -48,9 +49,11 @@ def _recipients(chat: Chat) -> list[int]:
 
 
 def _post(chat: Chat, *, sender_id: int | None, type_: int, content: dict[str, Any], sub_type: int = 0,
-          client_msg_id: str | None = None, exclude_channel: str | None = None) -> Message:
-    """Store one message under the chat lock and push it to every member after commit."""
-    seq = _next_seq(chat.pk)
+          client_msg_id: str | None = None, exclude_channel: str | None = None, seq: int | None = None) -> Message:
+    """Store one message under the chat lock and push it to every member after commit.
+    ``seq`` is given when the caller already took it (and with it the lock)."""
+    if seq is None:
+        seq = _next_seq(chat.pk)
     if client_msg_id is not None and Message.objects.filter(sender_id=sender_id, client_msg_id=client_msg_id).exists():
         raise _Duplicate  # a resend that raced the first copy; seen now that we hold the lock
     msg = Message.objects.create(chat=chat, seq=seq, sender_id=sender_id, type=type_, sub_type=sub_type,
@@ -72,10 +75,10 @@ def _enforce(sender: User, chat: Chat, member: ChatMember, type_: int, content: 
         if shared_whisper_ban(sender.pk, peer_id):
             raise ApplicationError(codes.BANNED_WHISPER, "a group you share bans private messages between members")
         return
+    if member.role != ChatMember.Role.MEMBER:
+        return  # owners and admins are never muted and are exempt from the group's rights
     if member.muted_until and member.muted_until > timezone.now():
         raise ApplicationError(codes.MUTED, "you are muted in this group")
-    if member.role != ChatMember.Role.MEMBER:
-        return
     if chat.ban_send_web_link and rules.has_web_link(content):
         raise ApplicationError(codes.BANNED_WEB_LINK, "web links are not allowed in this group")
     if chat.ban_send_keyword and chat.filter_keywords and rules.has_keyword(content, chat.filter_keywords):
@@ -106,13 +109,18 @@ def message_send(
         with transaction.atomic():
             if to is not None:
                 chat = private_chat_get_or_create(user_id=sender.pk, peer_id=to)
-                member = ChatMember.objects.get(chat=chat, user_id=sender.pk)
             else:
                 assert chat_wire_id is not None
-                chat, member = access_chat(user_id=sender.pk, wire_id=chat_wire_id)
+                chat = chat_from_wire(chat_wire_id)
+            # Take the seq (and the chat row lock) first, then check membership and rules:
+            # a kick or mute, which holds the same lock, is either fully before or after.
+            seq = _next_seq(chat.pk)
+            member = ChatMember.objects.filter(chat=chat, user_id=sender.pk).first()
+            if member is None:
+                raise ApplicationError(NOT_A_MEMBER, "you are not a member of this chat")
             _enforce(sender, chat, member, type_, content)
             msg = _post(chat, sender_id=sender.pk, type_=type_, content=content, client_msg_id=client_msg_id,
-                        exclude_channel=exclude_channel)
+                        exclude_channel=exclude_channel, seq=seq)
     except (_Duplicate, IntegrityError):
         first = _existing(sender.pk, client_msg_id) if client_msg_id is not None else None
         if first is None:

@@ -235,6 +235,8 @@ STORAGES = {
     "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Checked from the header before any pixel is decoded (a small PNG can claim 200 megapixels).
+MEDIA_MAX_IMAGE_PIXELS = env_int("MEDIA_MAX_IMAGE_PIXELS", 40_000_000, minimum=1_000_000)
 MEDIA_MAX_BYTES = {
     "image": env_int("MEDIA_MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1024),
     "voice": env_int("MEDIA_MAX_VOICE_BYTES", 5 * 1024 * 1024, minimum=1024),

@@ -402,9 +402,6 @@ async def test_mute_is_for_admins_and_only_over_lower_roles(
     assert await b.ok("chats.mute", {"chatId": chat_id, "uId": dave.pk, "seconds": 60}) == {}
 
 
-@pytest.mark.xfail(reason="BUG: messaging/services.py:75 checks the mute before the owner/admin exemption, "
-                          "so a muted member who becomes owner stays muted and nobody can lift it "
-                          "(chats/services.py:181 only mutes/unmutes lower roles)", strict=True)
 async def test_a_muted_member_made_owner_can_speak(connect: Connect, alice: User, bob: User) -> None:
     a, b = await online(connect, alice), await online(connect, bob)
     chat_id = await create_group(a, bob)
@@ -416,8 +413,6 @@ async def test_a_muted_member_made_owner_can_speak(connect: Connect, alice: User
     assert (await send(b, chat_id, "the owner speaks"))["code"] == 200
 
 
-@pytest.mark.xfail(reason="BUG: chats/services.py:144 (_member_remove) deletes the membership and its "
-                          "muted_until, so a muted member leaves and rejoins a super-group unmuted", strict=True)
 async def test_leaving_and_rejoining_does_not_lift_a_mute(connect: Connect, alice: User, bob: User) -> None:
     a, b = await online(connect, alice), await online(connect, bob)
     chat_id = await create_group(a, bob, kind="supergroup")

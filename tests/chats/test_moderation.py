@@ -428,8 +428,6 @@ def animated_qr_gif(text: str = "https://x.com") -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.xfail(reason="BUG: messaging/qrcode.py:22 convert('RGB') drops the alpha channel, so a QR code "
-                          "drawn on a transparent background turns all black and is not detected", strict=True)
 async def test_qr_code_on_a_transparent_background_is_463(
     connect: Connect, alice: User, bob: User, charlie: User
 ) -> None:
@@ -441,8 +439,6 @@ async def test_qr_code_on_a_transparent_background_is_463(
     assert reply["code"] == 463, reply
 
 
-@pytest.mark.xfail(reason="BUG: messaging/qrcode.py:21-26 decodes only the first frame of an animated "
-                          "GIF/WebP, so a QR code in a later frame is not detected", strict=True)
 async def test_qr_code_in_a_later_frame_of_an_animated_gif_is_463(
     connect: Connect, alice: User, bob: User, charlie: User
 ) -> None:
@@ -454,8 +450,6 @@ async def test_qr_code_in_a_later_frame_of_an_animated_gif_is_463(
     assert reply["code"] == 463, reply
 
 
-@pytest.mark.xfail(reason="BUG: messaging/media.py:61 does not catch PIL's DecompressionBombError, so a "
-                          "small PNG with huge dimensions is answered 500 instead of 400", strict=True)
 async def test_image_with_huge_dimensions_is_400(alice: User) -> None:
     from PIL import Image
 
