@@ -134,3 +134,51 @@ def test_huge_frames_are_cut_off_by_the_transport(live_server_url: str) -> None:
     polite, after, close_code = asyncio.run(scenario())
     assert polite["code"] == 413 and after["code"] == 200
     assert close_code == 1009
+
+
+def test_message_reaches_every_device_exactly_once_through_the_real_server(live_server_url: str) -> None:
+    """alice on a phone and a pc, bob on a phone and a pc: a message from alice's phone
+    reaches bob's two devices and alice's pc once each, and bob, offline for a second
+    message, gets it on sync."""
+    base = live_server_url
+    ws = base.replace("http", "ws")
+    for name in ("hana", "ivan"):
+        _post(f"{base}/api/v1/auth/register", {"username": name, "password": "secret123"})
+    tokens = {f"{name}-{device}": _post(f"{base}/api/v1/auth/login", {"username": name, "password": "secret123",
+                                                                     "device": device})
+              for name in ("hana", "ivan") for device in ("phone", "pc")}
+    ivan_id = tokens["ivan-phone"]["userId"]
+
+    async def scenario() -> tuple[dict, list[dict], dict]:
+        async def open_(key: str) -> websockets.ClientConnection:
+            return await websockets.connect(f"{ws}/ws/?token={tokens[key]['token']}")
+
+        hana_phone, hana_pc, ivan_phone, ivan_pc = [await open_(k) for k in
+                                                    ("hana-phone", "hana-pc", "ivan-phone", "ivan-pc")]
+        await hana_phone.send(json.dumps({"id": 1, "method": "messages.send", "params": {
+            "to": ivan_id, "type": 1, "content": {"text": "live"}, "clientMsgId": "e2e-1"}}))
+        reply = json.loads(await asyncio.wait_for(hana_phone.recv(), 5))
+        pushes = [json.loads(await asyncio.wait_for(s.recv(), 5)) for s in (ivan_phone, ivan_pc, hana_pc)]
+        for s in (ivan_phone, ivan_pc, hana_pc, hana_phone):  # nothing more arrives anywhere
+            try:
+                extra = await asyncio.wait_for(s.recv(), 0.5)
+                raise AssertionError(f"unexpected frame {extra}")
+            except TimeoutError:
+                pass
+        await ivan_phone.close()
+        await ivan_pc.close()
+        await hana_phone.send(json.dumps({"id": 2, "method": "messages.send", "params": {
+            "to": ivan_id, "type": 1, "content": {"text": "while you were away"}}}))
+        await asyncio.wait_for(hana_phone.recv(), 5)
+        back = await open_("ivan-phone")
+        await back.send(json.dumps({"id": 3, "method": "messages.sync", "params": {"positions": {}}}))
+        synced = json.loads(await asyncio.wait_for(back.recv(), 5))
+        for s in (hana_phone, hana_pc, back):
+            await s.close()
+        return reply, pushes, synced
+
+    reply, pushes, synced = asyncio.run(scenario())
+    assert reply["code"] == 200 and reply["data"]["seq"] == 1
+    assert all(p["event"] == "onMessage" and p["data"]["messageId"] == reply["data"]["messageId"] for p in pushes)
+    chats = synced["data"]["chats"]
+    assert [m["content"]["text"] for m in chats[0]["messages"]] == ["live", "while you were away"]

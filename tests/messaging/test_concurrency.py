@@ -1,6 +1,9 @@
 """Parallel senders on PostgreSQL: seqs stay gap-free, resends stay single."""
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from accounts.models import User
@@ -44,3 +47,25 @@ def test_concurrent_resends_of_one_client_msg_id_store_one_message() -> None:
     assert len(set(results)) == 1
     assert Message.objects.filter(sender=alice).count() == 1
     assert Chat.objects.get(kind=Chat.Kind.PRIVATE).last_seq == 1  # no seq was burnt by the losers
+
+
+@pytest.mark.postgres
+async def test_fifty_sockets_sending_at_once_into_one_group_see_gap_free_seqs(connect: Any) -> None:
+    """The same over real sockets: 50 members each send once at the same moment; every
+    reply has a distinct seq, together 2..51, and every member receives all 50 in seq order."""
+    from asgiref.sync import sync_to_async
+
+    from tests.conftest import atoken_for
+
+    users = [await sync_to_async(make_user)() for _ in range(50)]
+    chat = await sync_to_async(group_create)(owner=users[0], title="stampede", member_ids=[u.pk for u in users[1:]])
+    sockets = [await connect(await atoken_for(u)) for u in users]
+    replies = await asyncio.gather(*(s.ok("messages.send", {"chatId": chat.wire_id, "type": 1,
+                                                             "content": {"text": f"from {i}"}, "clientMsgId": f"s{i}"})
+                                      for i, s in enumerate(sockets)))
+    assert sorted(r["seq"] for r in replies) == list(range(2, 52))
+    watcher = sockets[7]
+    received = [(await watcher.push("onMessage", timeout=10))["seq"] for _ in range(49)]  # all but its own
+    assert received == sorted(received) and len(set(received)) == 49
+    history = await watcher.ok("messages.history", {"chatId": chat.wire_id, "limit": 100})
+    assert [m["seq"] for m in history["messages"]] == list(range(1, 52))
