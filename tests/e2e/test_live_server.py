@@ -162,7 +162,7 @@ def test_message_reaches_every_device_exactly_once_through_the_real_server(live_
         for s in (ivan_phone, ivan_pc, hana_pc, hana_phone):  # nothing more arrives anywhere
             try:
                 extra = await asyncio.wait_for(s.recv(), 0.5)
-                raise AssertionError(f"unexpected frame {extra}")
+                raise AssertionError(f"unexpected frame {extra!r}")
             except TimeoutError:
                 pass
         await ivan_phone.close()
