@@ -49,9 +49,17 @@ def private_chat_between(a: int, b: int) -> Chat | None:
     return Chat.objects.filter(kind=Chat.Kind.PRIVATE, user_low_id=low, user_high_id=high).first()
 
 
-def shared_whisper_ban(sender_id: int, peer_id: int) -> bool:
-    """Whether both are in a group that bans whispers, where the sender is an ordinary member."""
+def private_send_checks(sender_id: int, peer_id: int) -> tuple[bool, bool]:
+    """``(peer has blacklisted sender, a shared group bans their whispers)`` in one query."""
+    from django.db.models import Exists, OuterRef
+
+    from accounts.models import Block, User
+
     sender_groups = ChatMember.objects.filter(
         user_id=sender_id, role=ChatMember.Role.MEMBER, chat__ban_whisper=True
     ).values("chat_id")
-    return ChatMember.objects.filter(user_id=peer_id, chat_id__in=sender_groups).exists()
+    row = (User.objects.filter(pk=peer_id)
+           .annotate(blocked=Exists(Block.objects.filter(user_id=OuterRef("pk"), blocked_id=sender_id)),
+                     whisper=Exists(ChatMember.objects.filter(user_id=OuterRef("pk"), chat_id__in=sender_groups)))
+           .values_list("blocked", "whisper").first())
+    return (bool(row[0]), bool(row[1])) if row else (False, False)

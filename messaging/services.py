@@ -9,10 +9,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import are_friends, has_blocked
+from accounts.selectors import are_friends
 from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
-from chats.selectors import access_chat, chat_from_wire, member_ids, shared_whisper_ban
+from chats.selectors import access_chat, chat_from_wire, member_ids, private_chat_between, private_send_checks
 from chats.services import private_chat_get_or_create
 from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
@@ -21,10 +21,6 @@ from messaging import events
 from messaging import exceptions as codes
 from messaging.media import media_attach
 from messaging.models import HiddenMessage, Message
-
-
-class _Duplicate(Exception):
-    """Raised inside the send transaction to roll back its seq increment."""
 
 
 def _next_seq(chat_id: int) -> int:
@@ -54,8 +50,8 @@ def _post(chat: Chat, *, sender_id: int | None, type_: int, content: dict[str, A
     ``seq`` is given when the caller already took it (and with it the lock)."""
     if seq is None:
         seq = _next_seq(chat.pk)
-    if client_msg_id is not None and Message.objects.filter(sender_id=sender_id, client_msg_id=client_msg_id).exists():
-        raise _Duplicate  # a resend that raced the first copy; seen now that we hold the lock
+    # A resend racing its first copy fails the (sender, client_msg_id) unique constraint
+    # here; message_send then answers with the first copy and nothing is kept.
     msg = Message.objects.create(chat=chat, seq=seq, sender_id=sender_id, type=type_, sub_type=sub_type,
                                  content=content, client_msg_id=client_msg_id)
     chat.last_seq = seq
@@ -68,11 +64,12 @@ def _enforce(sender: User, chat: Chat, member: ChatMember, type_: int, content: 
     if chat.kind == Chat.Kind.PRIVATE:
         peer_id = chat.user_high_id if chat.user_low_id == sender.pk else chat.user_low_id
         assert peer_id is not None
-        if has_blocked(peer_id, sender.pk):
+        blocked, whisper_banned = private_send_checks(sender.pk, peer_id)  # one query
+        if blocked:
             raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
         if settings.ONLY_FRIEND_CHAT and not sender.is_internal and not are_friends(sender.pk, peer_id):
             raise ApplicationError(codes.NOT_FRIENDS, "only friends can chat")
-        if shared_whisper_ban(sender.pk, peer_id):
+        if whisper_banned:
             raise ApplicationError(codes.BANNED_WHISPER, "a group you share bans private messages between members")
         return
     if member.role != ChatMember.Role.MEMBER:
@@ -104,24 +101,34 @@ def message_send(
     socket excepted) after commit. Refusals store nothing.
     """
     content = media_attach(sender_id=sender.pk, type_=type_, content=rules.normalize(type_, content))
-    # A resend is detected under the chat lock in _post (one query there, none here).
+    if client_msg_id is not None:  # a resend gets the first answer, whatever changed since
+        first = _existing(sender.pk, client_msg_id)
+        if first is not None:
+            return first[0], first[1], False
     try:
         with transaction.atomic():
             if to is not None:
-                chat = private_chat_get_or_create(user_id=sender.pk, peer_id=to)
+                chat = private_chat_between(sender.pk, to) or private_chat_get_or_create(user_id=sender.pk,
+                                                                                          peer_id=to)
             else:
                 assert chat_wire_id is not None
                 chat = chat_from_wire(chat_wire_id)
             # Take the seq (and the chat row lock) first, then check membership and rules:
             # a kick or mute, which holds the same lock, is either fully before or after.
             seq = _next_seq(chat.pk)
-            member = ChatMember.objects.filter(chat=chat, user_id=sender.pk).first()
+            member: ChatMember | None
+            if chat.kind == Chat.Kind.PRIVATE:
+                # The pair is the membership: only its two users may post here.
+                in_pair = sender.pk in (chat.user_low_id, chat.user_high_id)
+                member = ChatMember(chat=chat, user=sender) if in_pair else None
+            else:
+                member = ChatMember.objects.filter(chat=chat, user_id=sender.pk).first()
             if member is None:
                 raise ApplicationError(NOT_A_MEMBER, "you are not a member of this chat")
             _enforce(sender, chat, member, type_, content)
             msg = _post(chat, sender_id=sender.pk, type_=type_, content=content, client_msg_id=client_msg_id,
                         exclude_channel=exclude_channel, seq=seq)
-    except (_Duplicate, IntegrityError):
+    except IntegrityError:
         first = _existing(sender.pk, client_msg_id) if client_msg_id is not None else None
         if first is None:
             raise
