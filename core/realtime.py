@@ -20,6 +20,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -53,17 +54,64 @@ async def _send_in_order(group: str, messages: list[dict[str, Any]]) -> None:
             log.exception("publishing an event to %s failed", group)
 
 
+class _PubSubBatch:
+    """Publishes a batch to channels-redis's pub/sub layer in one pipelined round trip per
+    Redis shard. The layer's own ``group_send`` takes a per-connection lock around every
+    single PUBLISH (measured: pushes seconds late at ~100 messages/s); this uses the
+    layer's channel naming and serializer (channels-redis is pinned) with its own client.
+    """
+
+    def __init__(self, layer: Any) -> None:
+        import redis.asyncio as aioredis
+
+        self.layer = layer
+        hosts = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+        self.clients = [aioredis.Redis.from_url(h if isinstance(h, str) else h["address"]) for h in hosts]
+
+    async def publish(self, pairs: list[tuple[str, dict[str, Any]]]) -> None:
+        from channels_redis.utils import _consistent_hash
+
+        loop_layer = self.layer._get_layer()
+        by_shard: dict[int, list[tuple[str, bytes]]] = {}
+        for group, message in pairs:
+            name = loop_layer._get_group_channel_name(group)
+            index = _consistent_hash(name, len(self.clients))
+            by_shard.setdefault(index, []).append((name, self.layer.serialize(message)))
+        await asyncio.gather(*(self._send(index, items) for index, items in by_shard.items()))
+
+    async def _send(self, index: int, items: list[tuple[str, bytes]]) -> None:
+        async with self.clients[index].pipeline(transaction=False) as pipe:
+            for name, data in items:
+                pipe.publish(name, data)
+            await pipe.execute()
+
+
+def _batcher() -> _PubSubBatch | None:
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    layer = get_channel_layer()
+    return _PubSubBatch(layer) if isinstance(layer, RedisPubSubChannelLayer) else None
+
+
 async def _drain(queue: asyncio.Queue[Envelope]) -> None:
-    """Publish whatever is queued as one batch: different users concurrently, each user's
-    events one after another, so a user sees events in commit order."""
+    """Publish whatever is queued as one batch, in commit order: one pipelined round trip
+    with the pub/sub layer; otherwise different users concurrently, each user's events one
+    after another."""
+    batcher = _batcher()
     while True:
         batch = [await queue.get()]
         while not queue.empty():
             batch.append(queue.get_nowait())
+        pairs = [pair for envelope in batch for pair in envelope]
+        if batcher is not None:
+            try:
+                await batcher.publish(pairs)
+            except Exception:  # pushes are best effort: messages are durable and synced
+                log.exception("publishing %d events failed", len(pairs))
+            continue
         by_group: dict[str, list[dict[str, Any]]] = {}
-        for envelope in batch:
-            for group, message in envelope:
-                by_group.setdefault(group, []).append(message)
+        for group, message in pairs:
+            by_group.setdefault(group, []).append(message)
         await asyncio.gather(*(_send_in_order(group, messages) for group, messages in by_group.items()))
 
 
