@@ -14,6 +14,7 @@ workers, management commands, sync tests) it sends synchronously.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +30,7 @@ Envelope = list[tuple[str, dict[str, Any]]]  # (group, channel-layer message) pa
 
 _loop: asyncio.AbstractEventLoop | None = None
 _queue: asyncio.Queue[Envelope] | None = None
+_task: asyncio.Task[None] | None = None
 
 
 def user_group(user_id: int) -> str:
@@ -79,6 +81,10 @@ class _PubSubBatch:
             by_shard.setdefault(index, []).append((name, self.layer.serialize(message)))
         await asyncio.gather(*(self._send(index, items) for index, items in by_shard.items()))
 
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
     async def _send(self, index: int, items: list[tuple[str, bytes]]) -> None:
         async with self.clients[index].pipeline(transaction=False) as pipe:
             for name, data in items:
@@ -98,6 +104,14 @@ async def _drain(queue: asyncio.Queue[Envelope]) -> None:
     with the pub/sub layer; otherwise different users concurrently, each user's events one
     after another."""
     batcher = _batcher()
+    try:
+        await _drain_with(queue, batcher)
+    finally:
+        if batcher is not None:
+            await batcher.close()
+
+
+async def _drain_with(queue: asyncio.Queue[Envelope], batcher: _PubSubBatch | None) -> None:
     while True:
         batch = [await queue.get()]
         while not queue.empty():
@@ -117,12 +131,22 @@ async def _drain(queue: asyncio.Queue[Envelope]) -> None:
 
 def bind_loop(loop: asyncio.AbstractEventLoop) -> None:
     """Called on the event loop by the gateway; starts this process's publisher task."""
-    global _loop, _queue
+    global _loop, _queue, _task
     if _loop is loop and _queue is not None:
         return
     _queue = asyncio.Queue()
     _loop = loop
-    loop.create_task(_drain(_queue), name="realtime-publisher")
+    _task = loop.create_task(_drain(_queue), name="realtime-publisher")
+
+
+async def shutdown() -> None:
+    """Stop this process's publisher (tests call it before their event loop closes)."""
+    global _loop, _queue, _task
+    task, _loop, _queue, _task = _task, None, None, None
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _send(envelope: Envelope) -> None:

@@ -21,6 +21,7 @@ from accounts import presence
 from accounts.models import User
 from accounts.services import session_start
 from accounts.sms import LocmemBackend
+from core import realtime
 from tests.accounts.factories import UserFactory
 
 
@@ -161,3 +162,4 @@ async def connect(transactional_db: None) -> AsyncIterator[Connect]:
     for comm in opened:
         with contextlib.suppress(Exception):  # already closed by the server
             await comm.disconnect()
+    await realtime.shutdown()  # the publisher task belongs to this test's event loop

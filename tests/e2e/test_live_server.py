@@ -42,7 +42,11 @@ def live_server_url() -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
            "EMBEDDED_BEAT": "false", "CHANNEL_LAYER_PREFIX": f"e2e{port}"}
-    if not settings.REDIS_URL:
+    if settings.REDIS_URL:
+        # The test cache database, flushed before every test: throttle counters (e.g. the
+        # per-address registration limit) must not pile up across runs.
+        env["CACHE_REDIS_URL"] = settings.CACHE_REDIS_URL
+    else:
         env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
