@@ -12,6 +12,10 @@ from typing import Any
 
 from chats.models import Chat, ChatMember
 
+KIND_NAMES: dict[int, str] = {
+    Chat.Kind.PRIVATE: "private", Chat.Kind.GROUP: "group", Chat.Kind.SUPERGROUP: "supergroup",
+}
+
 
 def rights(chat: Chat) -> dict[str, Any]:
     return {
@@ -35,7 +39,7 @@ def keywords_updated(chat: Chat) -> dict[str, Any]:
 def chat_info(chat: Chat, member: ChatMember | None = None) -> dict[str, Any]:
     info: dict[str, Any] = {
         "chatId": chat.wire_id,
-        "kind": Chat.Kind(chat.kind).label,
+        "kind": KIND_NAMES[chat.kind],
         "title": chat.title,
         "avatar": chat.avatar,
         "memo": chat.memo,

@@ -115,6 +115,7 @@ def _members_join(chat: Chat, user_ids: list[int], *, actor_id: int | None) -> l
         [ChatMember(chat=chat, user_id=uid, joined_seq=chat.last_seq, read_seq=chat.last_seq,
                     muted_until=mutes.get(uid)) for uid in new]
     )
+    ChatMute.objects.filter(chat=chat, user_id__in=new).delete()  # carried back onto the member row
     Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") + len(new))
     chat.member_count += len(new)
     _system_message(chat, actor_id, {"op": "join", "uIds": new})

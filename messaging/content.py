@@ -42,8 +42,11 @@ def normalize(type_: int, content: Any) -> dict[str, Any]:
         if not isinstance(text, str) or not text.strip():
             raise _fail("a text message needs a non-empty content.text")
     elif type_ in MEDIA_TYPES:
-        if not isinstance(content.get("mediaId"), int) and not isinstance(content.get("url"), str):
+        url = content.get("url")
+        if not isinstance(content.get("mediaId"), int) and not isinstance(url, str):
             raise _fail("a media message needs content.mediaId (from the upload endpoint) or content.url")
+        if isinstance(url, str) and not url.startswith(("https://", "http://", "/api/v1/media/")):
+            raise _fail("content.url must be an http(s) URL")
     elif type_ == T.LOCATION:
         raw_lat, raw_lng = content.get("lat"), content.get("lng")
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (raw_lat, raw_lng)):
@@ -52,7 +55,8 @@ def normalize(type_: int, content: Any) -> dict[str, Any]:
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
             raise _fail("content.lat/lng out of range")
     mentions = content.get("mentions")
-    if mentions is not None and (not isinstance(mentions, list) or not all(isinstance(m, int) for m in mentions)):
+    if mentions is not None and (not isinstance(mentions, list)
+                                 or not all(isinstance(m, int) and not isinstance(m, bool) for m in mentions)):
         raise _fail("content.mentions must be a list of user ids")
     return content
 

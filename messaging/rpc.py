@@ -100,7 +100,10 @@ def read(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"readSeq": services.messages_read(user=ctx.user, wire_id=p["chatId"], seq=p["seq"])}
 
 
-@registry.method("messages.recall", params=MessageRefParams, errors={**CHAT_ERRORS, codes.RECALL_TOO_LATE: 403})
+RECALL_ERRORS = {**CHAT_ERRORS, codes.RECALL_TOO_LATE: 403, codes.NOT_RECALLABLE: 403}
+
+
+@registry.method("messages.recall", params=MessageRefParams, errors=RECALL_ERRORS)
 def recall(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.message_recall(user=ctx.user, wire_id=p["chatId"], message_id=p["messageId"])
     return {}

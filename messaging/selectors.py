@@ -63,8 +63,9 @@ def conversations(*, user_id: int) -> list[dict[str, Any]]:
     hidden = HiddenMessage.objects.filter(user_id=user_id).values("message_id")
     last_visible = (Message.objects.filter(chat_id=OuterRef("chat_id"), seq__gt=OuterRef("joined_seq"))
                     .exclude(pk__in=hidden).order_by("-seq").values("pk")[:1])
-    unread = (Message.objects.filter(chat_id=OuterRef("chat_id"), seq__gt=OuterRef("read_seq"))
-              .exclude(Q(sender_id=user_id) | Q(type=Message.Type.SYSTEM)).order_by()
+    unread = (Message.objects.filter(chat_id=OuterRef("chat_id"), seq__gt=OuterRef("read_seq"),
+                                     recalled_at__isnull=True)
+              .exclude(Q(sender_id=user_id) | Q(type=Message.Type.SYSTEM) | Q(pk__in=hidden)).order_by()
               .values("chat_id").annotate(n=Count("pk")).values("n"))
     members = list(ChatMember.objects.filter(user_id=user_id).select_related("chat")
                    .annotate(last_id=Subquery(last_visible), unread=Subquery(unread))

@@ -1,6 +1,7 @@
 """Every write of the messaging app: send, system posts, recall, delete for me, read."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -22,19 +23,27 @@ from messaging import exceptions as codes
 from messaging.media import media_attach
 from messaging.models import HiddenMessage, Message
 
+_RULE_COLUMNS = ("ban_whisper", "ban_send_web_link", "ban_send_qrcode", "ban_send_keyword", "ban_send_dm_mention",
+                 "filter_keywords")
 
-def _next_seq(chat_id: int) -> int:
+
+def _next_seq(chat: Chat) -> int:
     """Take the chat's next seq. The UPDATE holds the chat row lock until commit, so senders
-    to one chat queue here and seqs are gap-free (a rollback returns the number)."""
+    to one chat queue here and seqs are gap-free (a rollback returns the number). It also
+    re-reads the chat's rules, so a rights change that committed first applies."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1, updated_at = %s WHERE id = %s "  # noqa: S608
-            "RETURNING last_seq",
-            [timezone.now(), chat_id],
+            f"RETURNING last_seq, {', '.join(_RULE_COLUMNS)}",
+            [timezone.now(), chat.pk],
         )
         row = cursor.fetchone()
     if row is None:
         raise ApplicationError(NOT_FOUND, "no such chat")
+    for name, value in zip(_RULE_COLUMNS, row[1:], strict=True):
+        if name == "filter_keywords" and isinstance(value, str):  # SQLite returns JSON as text
+            value = json.loads(value)
+        setattr(chat, name, bool(value) if name.startswith("ban_") else value)
     return int(row[0])
 
 
@@ -49,7 +58,7 @@ def _post(chat: Chat, *, sender_id: int | None, type_: int, content: dict[str, A
     """Store one message under the chat lock and push it to every member after commit.
     ``seq`` is given when the caller already took it (and with it the lock)."""
     if seq is None:
-        seq = _next_seq(chat.pk)
+        seq = _next_seq(chat)
     # A resend racing its first copy fails the (sender, client_msg_id) unique constraint
     # here; message_send then answers with the first copy and nothing is kept.
     msg = Message.objects.create(chat=chat, seq=seq, sender_id=sender_id, type=type_, sub_type=sub_type,
@@ -115,7 +124,7 @@ def message_send(
                 chat = chat_from_wire(chat_wire_id)
             # Take the seq (and the chat row lock) first, then check membership and rules:
             # a kick or mute, which holds the same lock, is either fully before or after.
-            seq = _next_seq(chat.pk)
+            seq = _next_seq(chat)
             member: ChatMember | None
             if chat.kind == Chat.Kind.PRIVATE:
                 # The pair is the membership: only its two users may post here.
@@ -158,12 +167,18 @@ def message_recall(*, user: User, wire_id: int, message_id: int) -> Message:
     msg = Message.objects.select_for_update().filter(pk=message_id, chat=chat, seq__gt=member.joined_seq).first()
     if msg is None:
         raise ApplicationError(NOT_FOUND, "no such message in this chat")
-    is_admin = chat.is_group and member.role >= ChatMember.Role.ADMIN
-    if msg.sender_id != user.pk and not is_admin:
-        raise ApplicationError(codes.RECALL_TOO_LATE, "you can only recall your own messages")
-    window = timedelta(seconds=settings.MESSAGE_RECALL_SECONDS)
-    if msg.sender_id == user.pk and not is_admin and timezone.now() - msg.created_at > window:
-        raise ApplicationError(codes.RECALL_TOO_LATE, f"messages can be recalled for {window.seconds} seconds")
+    if msg.type not in rules.CLIENT_TYPES or msg.sender_id is None:
+        # System notices, red packets and remittances are records, not chatter.
+        raise ApplicationError(codes.NOT_RECALLABLE, "this kind of message cannot be recalled")
+    if msg.sender_id != user.pk:
+        # A group admin may recall the messages of members below them, at any time.
+        sender_role = (ChatMember.objects.filter(chat=chat, user_id=msg.sender_id)
+                       .values_list("role", flat=True).first()) or ChatMember.Role.MEMBER
+        if not (chat.is_group and member.role >= ChatMember.Role.ADMIN and member.role > sender_role):
+            raise ApplicationError(codes.NOT_RECALLABLE, "you can only recall your own messages")
+    elif timezone.now() - msg.created_at > timedelta(seconds=settings.MESSAGE_RECALL_SECONDS):
+        raise ApplicationError(codes.RECALL_TOO_LATE,
+                               f"messages can be recalled for {settings.MESSAGE_RECALL_SECONDS} seconds")
     if msg.recalled_at is None:
         msg.recalled_at = timezone.now()
         msg.save(update_fields=["recalled_at"])

@@ -45,7 +45,7 @@ async def test_create_super_group_has_positive_chat_id(connect: Connect, alice: 
 
     data = await a.ok("chats.create", {"title": "Public", "kind": "supergroup", "uIds": [bob.pk]})
 
-    assert data["chatId"] > 0 and data["kind"] == "super-group"
+    assert data["chatId"] > 0 and data["kind"] == "supergroup"
     assert (await Chat.objects.aget(pk=data["chatId"])).kind == Chat.Kind.SUPERGROUP
     assert (await message_in(b, data["chatId"], "create"))["seq"] == 1
 

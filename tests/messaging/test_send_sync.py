@@ -240,3 +240,44 @@ async def test_group_message_fans_out_to_every_member_device(connect: Connect, a
         pushed = await socket.push("onMessage")
         assert pushed["messageId"] == sent["messageId"] and pushed["chatId"] == group["chatId"]
         assert await socket.nothing()
+
+
+async def test_recall_rules_in_a_group(connect: Connect, alice: User, bob: User, charlie: User) -> None:
+    (owner,) = await devices(connect, alice, "phone")
+    group = await owner.ok("chats.create", {"title": "rules", "uIds": [bob.pk, charlie.pk]})
+    chat_id = group["chatId"]
+    (admin,) = await devices(connect, bob, "phone")
+    (member,) = await devices(connect, charlie, "phone")
+    await owner.ok("chats.setAdmin", {"chatId": chat_id, "uId": bob.pk, "isAdmin": True})
+    said = await member.ok("messages.send", text("spam", chatId=chat_id))
+    boss = await owner.ok("messages.send", text("rule one", chatId=chat_id))
+    history = await admin.ok("messages.history", {"chatId": chat_id})
+    notice = next(m for m in history["messages"] if m["type"] == 10)
+
+    def ref(message_id: int) -> dict[str, int]:
+        return {"chatId": chat_id, "messageId": message_id}
+
+    assert (await admin.call("messages.recall", ref(notice["messageId"])))["code"] == 403  # system notice
+    assert (await admin.call("messages.recall", ref(boss["messageId"])))["code"] == 403  # the owner outranks
+    assert (await member.call("messages.recall", ref(boss["messageId"])))["code"] == 403  # not theirs
+    assert await admin.ok("messages.recall", ref(said["messageId"])) == {}  # an admin over a member
+
+
+async def test_unread_ignores_deleted_and_recalled_messages(connect: Connect, alice: User, bob: User) -> None:
+    (alice_socket,) = await devices(connect, alice, "phone")
+    (bob_socket,) = await devices(connect, bob, "phone")
+    first = await alice_socket.ok("messages.send", text("one", to=bob.pk))
+    second = await alice_socket.ok("messages.send", text("two", to=bob.pk))
+    await alice_socket.ok("messages.send", text("three", to=bob.pk))
+    await bob_socket.ok("messages.delete", {"chatId": first["chatId"], "messageIds": [first["messageId"]]})
+    await alice_socket.ok("messages.recall", {"chatId": first["chatId"], "messageId": second["messageId"]})
+    assert (await bob_socket.ok("messages.conversations"))[0]["unread"] == 1
+
+
+async def test_rights_changed_just_before_a_send_apply_to_it(connect: Connect, alice: User, bob: User) -> None:
+    (owner,) = await devices(connect, alice, "phone")
+    group = await owner.ok("chats.create", {"title": "fresh rules", "uIds": [bob.pk]})
+    (member,) = await devices(connect, bob, "phone")
+    assert (await member.call("messages.send", text("see https://a.example", chatId=group["chatId"])))["code"] == 200
+    await owner.ok("chats.modifyBannedRightex", {"chatId": group["chatId"], "banSendWebLink": True})
+    assert (await member.call("messages.send", text("see https://b.example", chatId=group["chatId"])))["code"] == 461
