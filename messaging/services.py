@@ -47,6 +47,47 @@ def _next_seq(chat: Chat) -> int:
     return int(row[0])
 
 
+# A chat's identity (id, kind, the pair of a private chat) never changes, so each process
+# keeps it after the first lookup: a warm send needs no chat query. Everything that can
+# change (rules, membership, mute) is still read under the chat's row lock.
+_SHELLS_MAX = 100_000
+_pair_shells: dict[tuple[int, int], Chat] = {}
+_wire_shells: dict[int, Chat] = {}
+
+
+def _shell(chat: Chat) -> Chat:
+    return Chat(pk=chat.pk, kind=chat.kind, user_low_id=chat.user_low_id, user_high_id=chat.user_high_id)
+
+
+def _remember(cache: dict[Any, Chat], key: Any, chat: Chat) -> Chat:
+    shell = _shell(chat)
+
+    def store() -> None:
+        if len(cache) >= _SHELLS_MAX:
+            cache.clear()
+        cache[key] = shell
+
+    # Only once committed: a chat created by a send that is then refused is rolled back.
+    transaction.on_commit(store)
+    return _shell(chat)
+
+
+def _private_chat(sender_id: int, peer_id: int) -> Chat:
+    key = (min(sender_id, peer_id), max(sender_id, peer_id))
+    cached = _pair_shells.get(key)
+    if cached is not None:
+        return _shell(cached)
+    chat = private_chat_between(sender_id, peer_id) or private_chat_get_or_create(user_id=sender_id, peer_id=peer_id)
+    return _remember(_pair_shells, key, chat)
+
+
+def _chat_by_wire(wire_id: int) -> Chat:
+    cached = _wire_shells.get(wire_id)
+    if cached is not None:
+        return _shell(cached)
+    return _remember(_wire_shells, wire_id, chat_from_wire(wire_id))
+
+
 def _recipients(chat: Chat) -> list[int]:
     if chat.kind == Chat.Kind.PRIVATE:
         return [chat.user_low_id, chat.user_high_id]  # type: ignore[list-item]
@@ -110,18 +151,13 @@ def message_send(
     socket excepted) after commit. Refusals store nothing.
     """
     content = media_attach(sender_id=sender.pk, type_=type_, content=rules.normalize(type_, content))
-    if client_msg_id is not None:  # a resend gets the first answer, whatever changed since
-        first = _existing(sender.pk, client_msg_id)
-        if first is not None:
-            return first[0], first[1], False
     try:
         with transaction.atomic():
             if to is not None:
-                chat = private_chat_between(sender.pk, to) or private_chat_get_or_create(user_id=sender.pk,
-                                                                                          peer_id=to)
+                chat = _private_chat(sender.pk, to)
             else:
                 assert chat_wire_id is not None
-                chat = chat_from_wire(chat_wire_id)
+                chat = _chat_by_wire(chat_wire_id)
             # Take the seq (and the chat row lock) first, then check membership and rules:
             # a kick or mute, which holds the same lock, is either fully before or after.
             seq = _next_seq(chat)
@@ -137,7 +173,9 @@ def message_send(
             _enforce(sender, chat, member, type_, content)
             msg = _post(chat, sender_id=sender.pk, type_=type_, content=content, client_msg_id=client_msg_id,
                         exclude_channel=exclude_channel, seq=seq)
-    except IntegrityError:
+    except (IntegrityError, ApplicationError):
+        # A resend gets the first answer, whatever changed since: looked up only when the
+        # send failed (the unique constraint, or a refusal), so a fresh send pays nothing.
         first = _existing(sender.pk, client_msg_id) if client_msg_id is not None else None
         if first is None:
             raise

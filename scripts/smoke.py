@@ -24,6 +24,21 @@ def http_json(url: str, body: dict | None = None) -> dict:
         return json.load(response)
 
 
+async def reply_to(ws: websockets.ClientConnection, rid: int) -> dict:
+    """The reply with this id; pushes that arrive first (e.g. presence.onUpdate) are skipped."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if frame.get("id") == rid and "event" not in frame:
+            return frame
+
+
+async def push_named(ws: websockets.ClientConnection, event: str) -> dict:
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if frame.get("event") == event:
+            return frame
+
+
 async def round_trip(base: str) -> None:
     password = os.environ.get("DEMO_PASSWORD", "demo1234")
     alice = http_json(f"{base}/api/v1/auth/login", {"username": "alice", "password": password})
@@ -32,13 +47,13 @@ async def round_trip(base: str) -> None:
     async with websockets.connect(f"{ws}/ws/?token={alice['token']}") as a, \
             websockets.connect(f"{ws}/ws/?token={bob['token']}") as b:
         await a.send(json.dumps({"id": 1, "method": "system.synctime", "params": {"client_time": 1}}))
-        reply = json.loads(await asyncio.wait_for(a.recv(), 5))
+        reply = await reply_to(a, 1)
         assert reply["code"] == 200 and reply["data"]["client_time"] == 1, reply
         await a.send(json.dumps({"id": 2, "method": "system.relayData",
                                  "params": {"action": "smoke", "to": [bob["userId"]], "data": {"ok": True}}}))
-        reply = json.loads(await asyncio.wait_for(a.recv(), 5))
+        reply = await reply_to(a, 2)
         assert reply == {"id": 2, "code": 200, "data": {}}, reply
-        push = json.loads(await asyncio.wait_for(b.recv(), 5))
+        push = await push_named(b, "on_event")
         assert push["event"] == "on_event" and push["data"]["from"] == alice["userId"], push
     print(f"smoke: websocket round trip ok (alice {alice['userId']} -> bob {bob['userId']})")
 

@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.services import session_start
 from accounts.sms import LocmemBackend
 from core import realtime
+from messaging import services as message_services
 from tests.accounts.factories import UserFactory
 
 
@@ -49,6 +50,8 @@ def _close_stray_connections(django_db_setup: None, django_db_blocker: Any) -> A
 def _fresh_state(request: pytest.FixtureRequest) -> None:
     cache.clear()  # throttle counters; with Redis also the presence sets (same database)
     presence._store = None
+    message_services._pair_shells.clear()
+    message_services._wire_shells.clear()
     LocmemBackend.outbox.clear()
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
