@@ -162,30 +162,29 @@ def _member_remove(chat: Chat, member: ChatMember, *, actor_id: int, op: str) ->
     send_event_on_commit("chats.onRemoved", {"chatId": chat.wire_id, "op": op}, [member.user_id])
 
 
-@transaction.atomic
-def chat_kick(*, actor: User, wire_id: int, user_id: int) -> None:
+def _target_below(*, actor: User, wire_id: int, user_id: int, action: str) -> tuple[Chat, ChatMember]:
+    """Lock the group; the actor must be an admin and the target a member of a lower role."""
     chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
     _require_group(chat)
-    _require_role(member, Role.ADMIN, "remove members")
+    _require_role(member, Role.ADMIN, f"{action} members")
     target = ChatMember.objects.filter(chat=chat, user_id=user_id).first()
     if target is None:
         raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
     if target.role >= member.role:
-        raise ApplicationError(codes.NOT_ALLOWED, "you can only remove members below your role")
+        raise ApplicationError(codes.NOT_ALLOWED, f"you can only {action} members below your role")
+    return chat, target
+
+
+@transaction.atomic
+def chat_kick(*, actor: User, wire_id: int, user_id: int) -> None:
+    chat, target = _target_below(actor=actor, wire_id=wire_id, user_id=user_id, action="remove")
     _member_remove(chat, target, actor_id=actor.pk, op="kick")
 
 
 @transaction.atomic
 def chat_mute(*, actor: User, wire_id: int, user_id: int, seconds: int) -> None:
     """Mute a member for ``seconds`` (0 lifts the mute)."""
-    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
-    _require_group(chat)
-    _require_role(member, Role.ADMIN, "mute members")
-    target = ChatMember.objects.filter(chat=chat, user_id=user_id).first()
-    if target is None:
-        raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
-    if target.role >= member.role:
-        raise ApplicationError(codes.NOT_ALLOWED, "you can only mute members below your role")
+    chat, target = _target_below(actor=actor, wire_id=wire_id, user_id=user_id, action="mute")
     until = timezone.now() + timedelta(seconds=seconds) if seconds > 0 else None
     ChatMember.objects.filter(pk=target.pk).update(muted_until=until)
     ChatMute.objects.filter(chat=chat, user_id=user_id).delete()
