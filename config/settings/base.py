@@ -234,7 +234,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
     # Uploaded media: any Django storage backend (e.g. an S3 one) in production.
-    "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    # MEDIA_STORAGE_OPTIONS: the backend's OPTIONS as JSON, e.g. {"bucket_name": "im-media"}.
+    "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+                "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={})},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Checked from the header before any pixel is decoded (a small PNG can claim 200 megapixels).
