@@ -37,10 +37,6 @@ def users_by_ids(ids: Iterable[int]) -> list[User]:
     return list(User.objects.filter(pk__in=set(ids), is_active=True).order_by("pk"))
 
 
-def user_by_username(username: str) -> User | None:
-    return User.objects.filter(username__iexact=username).first()
-
-
 def friends_of(user_id: int) -> QuerySet[User]:
     return User.objects.filter(pk__in=Friendship.objects.filter(user_id=user_id).values("friend_id")).order_by("pk")
 

@@ -40,10 +40,6 @@ def members_of(chat_id: int) -> QuerySet[ChatMember]:
     return ChatMember.objects.filter(chat_id=chat_id).select_related("user").order_by("-role", "joined_at", "pk")
 
 
-def chats_of(user_id: int) -> QuerySet[Chat]:
-    return Chat.objects.filter(members__user_id=user_id).order_by("-updated_at")
-
-
 def private_chat_between(a: int, b: int) -> Chat | None:
     low, high = sorted((a, b))
     return Chat.objects.filter(kind=Chat.Kind.PRIVATE, user_low_id=low, user_high_id=high).first()

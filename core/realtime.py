@@ -159,12 +159,6 @@ def _send(envelope: Envelope) -> None:
         async_to_sync(_publish)(envelope)
 
 
-async def asend_event(
-    name: str, data: dict[str, Any], user_ids: Iterable[int], *, exclude_channel: str | None = None
-) -> None:
-    await _publish(_envelope(name, data, user_ids, exclude_channel))
-
-
 def send_event(
     name: str, data: dict[str, Any], user_ids: Iterable[int], *, exclude_channel: str | None = None
 ) -> None:

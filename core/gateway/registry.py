@@ -103,10 +103,6 @@ def get(name: str) -> RpcMethod | None:
     return _methods.get(name)
 
 
-def all_methods() -> dict[str, RpcMethod]:
-    return dict(_methods)
-
-
 def describe_errors(errors: Any, prefix: str = "") -> str:
     """Flatten DRF validation errors into one readable line: ``uIds: This field is required.``"""
     parts: list[str] = []
