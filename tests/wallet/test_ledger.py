@@ -1,0 +1,146 @@
+"""The double-entry ledger: money is never created or lost, even under concurrency."""
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from core.exceptions import ApplicationError
+from tests.accounts.factories import make_user
+from tests.accounts.test_concurrency import run_parallel
+from tests.wallet.factories import make_coin
+from wallet.models import Account, Coin, JournalEntry, Posting
+from wallet.selectors import ledger_verify
+from wallet.services import Leg, ledger_post, ledger_transfer, parse_amount, system_account, user_account
+
+K = JournalEntry.Kind
+
+
+def fund(user: User, coin: Coin, amount: str, key: str) -> Account:
+    account = user_account(user=user, coin=coin)
+    external = system_account(kind=Account.Kind.EXTERNAL, coin=coin)
+    ledger_transfer(kind=K.RECHARGE, source=external, target=account, amount=Decimal(amount), idempotency_key=key)
+    account.refresh_from_db()
+    return account
+
+
+@pytest.fixture
+def coin(db: None) -> Coin:
+    coin = make_coin()
+    return coin
+
+
+def test_recharge_moves_money_in_from_the_external_account(coin: Coin, alice: User) -> None:
+    account = fund(alice, coin, "100.50", "r-1")
+    assert account.balance == Decimal("100.50")
+    assert system_account(kind=Account.Kind.EXTERNAL, coin=coin).balance == Decimal("-100.50")
+    assert ledger_verify() == []
+
+
+def test_insufficient_balance_moves_nothing(coin: Coin, alice: User, bob: User) -> None:
+    a, b = fund(alice, coin, "10", "r-a"), user_account(user=bob, coin=coin)
+    with pytest.raises(ApplicationError) as refused:
+        ledger_transfer(kind=K.TRANSFER, source=a, target=b, amount=Decimal("10.01"), idempotency_key="t-1")
+    assert refused.value.code == "insufficient_balance"
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.balance, b.balance) == (Decimal("10"), Decimal("0"))
+    assert not JournalEntry.objects.filter(idempotency_key="t-1").exists()
+    assert ledger_verify() == []
+
+
+def test_a_repeated_idempotency_key_moves_money_once(coin: Coin, alice: User, bob: User) -> None:
+    a, b = fund(alice, coin, "50", "r-a"), user_account(user=bob, coin=coin)
+    first = ledger_transfer(kind=K.TRANSFER, source=a, target=b, amount=Decimal("20"), idempotency_key="pay-1")
+    again = ledger_transfer(kind=K.TRANSFER, source=a, target=b, amount=Decimal("20"), idempotency_key="pay-1")
+    assert again.pk == first.pk
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.balance, b.balance) == (Decimal("30"), Decimal("20"))
+    assert Posting.objects.filter(entry=first).count() == 2
+
+
+def test_unbalanced_or_over_precise_entries_are_refused(coin: Coin, alice: User, bob: User) -> None:
+    a, b = fund(alice, coin, "50", "r-a"), user_account(user=bob, coin=coin)
+    with pytest.raises(ValueError, match="unbalanced"):
+        ledger_post(kind=K.ADJUSTMENT, legs=[Leg(a.pk, Decimal("-5")), Leg(b.pk, Decimal("4"))], idempotency_key="x")
+    with pytest.raises(ValueError, match="decimals"):
+        ledger_transfer(kind=K.TRANSFER, source=a, target=b, amount=Decimal("0.001"), idempotency_key="y")
+    assert JournalEntry.objects.count() == 1  # the recharge only
+
+
+def test_amounts_are_parsed_exactly(coin: Coin) -> None:
+    assert parse_amount("0.10", coin) == Decimal("0.10")
+    assert parse_amount(3, coin) == Decimal("3")
+    for bad in (0.1, "-1", "0", "abc", "1.001", "NaN", "Infinity"):
+        with pytest.raises(ApplicationError):
+            parse_amount(bad, coin)
+
+
+def test_the_database_refuses_a_negative_wallet(coin: Coin, alice: User) -> None:
+    account = user_account(user=alice, coin=coin)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(balance=Decimal("-1"))
+
+
+def test_ledger_check_command_reports_differences(coin: Coin, alice: User) -> None:
+    account = fund(alice, coin, "5", "r-a")
+    out = StringIO()
+    call_command("ledger_check", stdout=out)
+    assert "ledger ok" in out.getvalue()
+    Account.objects.filter(pk=account.pk).update(balance=Decimal("6"))  # money out of thin air
+    out = StringIO()
+    with pytest.raises(CommandError, match="problem"):
+        call_command("ledger_check", stdout=out)
+    assert f"account {account.pk}" in out.getvalue() and "postings sum to 5" in out.getvalue()
+
+
+@pytest.mark.postgres
+def test_hundred_parallel_workers_never_create_or_lose_money() -> None:
+    """100 workers move random amounts between the same 5 wallets at once: every balance
+    stays non-negative, the total is unchanged, and the books balance."""
+    coin = make_coin()
+    users = [make_user() for _ in range(5)]
+    accounts = [fund(u, coin, "100.00", f"seed-{i}") for i, u in enumerate(users)]
+    ids = [a.pk for a in accounts]
+
+    def worker(index: int) -> tuple[int, int]:
+        rng = random.Random(index)
+        moved = refused = 0
+        for step in range(5):
+            src, dst = rng.sample(ids, 2)
+            amount = Decimal(rng.randint(1, 6000)) / 100
+            try:
+                ledger_post(kind=K.TRANSFER, legs=[Leg(src, -amount), Leg(dst, amount)],
+                            idempotency_key=f"w{index}-{step}")
+                moved += 1
+            except ApplicationError as error:
+                assert error.code == "insufficient_balance"
+                refused += 1
+        return moved, refused
+
+    results = run_parallel(100, worker)
+    assert all(isinstance(r, tuple) for r in results), [r for r in results if not isinstance(r, tuple)]
+    balances = list(Account.objects.filter(pk__in=ids).values_list("balance", flat=True))
+    assert all(b >= 0 for b in balances)
+    assert sum(balances) == Decimal("500.00")
+    assert JournalEntry.objects.filter(kind=K.TRANSFER).count() == sum(m for m, _ in results)
+    assert ledger_verify() == []
+
+
+@pytest.mark.postgres
+def test_concurrent_posts_with_one_key_move_money_once() -> None:
+    coin = make_coin()
+    a, b = fund(make_user(), coin, "100", "seed-a"), user_account(user=make_user(), coin=coin)
+    results = run_parallel(10, lambda i: ledger_transfer(kind=K.TRANSFER, source=a, target=b, amount=Decimal("7"),
+                                                         idempotency_key="same-key").pk)
+    assert len(set(results)) == 1, results
+    b.refresh_from_db()
+    assert b.balance == Decimal("7")
+    assert ledger_verify() == []

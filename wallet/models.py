@@ -1,0 +1,130 @@
+"""Coins, accounts and the double-entry journal.
+
+Every change of a balance is a ``JournalEntry`` whose ``Posting`` rows sum to zero per coin,
+written only by ``wallet.services.ledger_post``. User and escrow balances carry
+``CHECK (balance >= 0)``; the external accounts (money coming in from recharges and going
+out to withdrawals) are the only ones allowed below zero, so the sum of every balance of a
+coin is always zero.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+DIGITS, PLACES = settings.MONEY_MAX_DIGITS, settings.MONEY_DECIMAL_PLACES
+
+
+class Coin(models.Model):
+    """seed 000 coin_info: the currencies wallets hold."""
+
+    name = models.CharField(max_length=32, unique=True)
+    chain_id = models.CharField(max_length=32, blank=True, default="")
+    coin_type = models.PositiveSmallIntegerField(default=0)
+    contract = models.CharField(max_length=128, blank=True, default="")
+    decimals = models.PositiveSmallIntegerField(default=2, help_text="amounts are quantized to this many places")
+    price = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0"))
+    min_amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0.01"))
+    description = models.CharField(max_length=255, blank=True, default="")
+    explorer = models.CharField(max_length=255, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False, help_text="the app wallet's coin (exactly one)")
+    sort_id = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_id", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decimals__lte=18), name="coin_decimals_max_18"),
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="coin_one_default"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def quantum(self) -> Decimal:
+        return Decimal(1).scaleb(-self.decimals)
+
+
+class Account(models.Model):
+    """A balance of one coin: a user's wallet or one of the system accounts."""
+
+    class Kind(models.TextChoices):
+        USER = "user"
+        ESCROW = "escrow", "escrow (red packets, transfers, exchanges, withdrawals in review)"
+        FEES = "fees"
+        EXTERNAL = "external", "external (recharges in, withdrawals out)"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="wallet_accounts")
+    coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="accounts")
+    balance = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0) | Q(kind="external"),
+                                   name="account_balance_non_negative"),
+            models.UniqueConstraint(fields=["owner", "coin"], condition=Q(kind="user"),
+                                    name="account_one_per_user_coin"),
+            models.UniqueConstraint(fields=["kind", "coin"], condition=~Q(kind="user"),
+                                    name="account_one_system_per_coin"),
+            models.CheckConstraint(
+                condition=Q(kind="user", owner__isnull=False) | (~Q(kind="user") & Q(owner__isnull=True)),
+                name="account_owner_iff_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.owner_id}" if self.owner_id else self.kind
+        return f"{who} {self.coin_id}: {self.balance}"
+
+
+class JournalEntry(models.Model):
+    """One money movement. Its postings sum to zero per coin."""
+
+    class Kind(models.IntegerChoices):
+        """Also seed 002 wallet.records types 1-7; exchanges are ours (docs/wallet.md)."""
+
+        RECHARGE = 1, "recharge"
+        WITHDRAW = 2, "withdraw"
+        RECEIVE = 3, "receive"
+        TRANSFER = 4, "transfer"
+        REDPACKET_CREATE = 5, "red packet created"
+        REDPACKET_GRAB = 6, "red packet grabbed"
+        REDPACKET_REFUND = 7, "red packet refunded"
+        EXCHANGE_OFFER = 8, "exchange offered"
+        EXCHANGE_SETTLE = 9, "exchange settled"
+        EXCHANGE_REFUND = 10, "exchange refunded"
+        WITHDRAW_REFUND = 11, "withdrawal rejected"
+        ADJUSTMENT = 12, "operator adjustment"
+
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    memo = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"entry {self.pk} {self.get_kind_display()} ({self.idempotency_key})"
+
+
+class Posting(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)  # signed: + credits, - debits
+    balance_after = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_not_zero")]
+        indexes = [models.Index(fields=["account", "entry"], name="posting_account_entry")]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} to account {self.account_id}"
