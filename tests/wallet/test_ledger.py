@@ -144,3 +144,20 @@ def test_concurrent_posts_with_one_key_move_money_once() -> None:
     b.refresh_from_db()
     assert b.balance == Decimal("7")
     assert ledger_verify() == []
+
+
+def test_admin_verify_page_reports_the_books(coin: Coin, alice: User) -> None:
+    from django.test import Client
+
+    User.objects.create_superuser("root", password="rootpass1")
+    client = Client()
+    assert client.login(username="root", password="rootpass1")
+    account = fund(alice, coin, "5", "r-a")
+    assert client.get("/admin/wallet/journalentry/").status_code == 200
+    assert client.get("/admin/wallet/account/").status_code == 200
+    assert client.get("/admin/wallet/coin/").status_code == 200
+    assert b"Ledger OK" in client.get("/admin/wallet/journalentry/verify/").content
+    Account.objects.filter(pk=account.pk).update(balance=Decimal("6"))
+    page = client.get("/admin/wallet/journalentry/verify/").content.decode()
+    assert "problem" in page and f"account {account.pk}" in page
+    assert client.post(f"/admin/wallet/account/{account.pk}/change/", {"balance": "1000"}).status_code == 403
