@@ -5,5 +5,9 @@ from core.exceptions import register_http_statuses
 
 INSUFFICIENT_BALANCE = "insufficient_balance"
 BAD_AMOUNT = "bad_amount"
+NO_WALLET = "no_wallet"
+WRONG_PAYMENT_PASSWORD = "wrong_payment_password"
+PAYMENT_LOCKED = "payment_locked"
 
-register_http_statuses({INSUFFICIENT_BALANCE: 409, BAD_AMOUNT: 400})
+register_http_statuses({INSUFFICIENT_BALANCE: 409, BAD_AMOUNT: 400, NO_WALLET: 404,
+                        WRONG_PAYMENT_PASSWORD: 403, PAYMENT_LOCKED: 429})

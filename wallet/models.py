@@ -128,3 +128,19 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount:+} to account {self.account_id}"
+
+
+class Wallet(models.Model):
+    """A user's wallet: its address and payment password (seed 002 wallet.setPassword).
+
+    The password is stored like a login password: canonical MD5, then Django's hasher.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
+    address = models.CharField(max_length=64, unique=True)
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"wallet {self.address} of user {self.user_id}"

@@ -1,0 +1,55 @@
+"""Socket methods of the wallet: seed 002 wallet.setPassword, web.account.setWalletPassword and
+web.account.checkWalletPassword. (wallet.info and wallet.records come with the amount format.)"""
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts import exceptions as account_codes
+from core.exceptions import INVALID, ApplicationError
+from core.gateway import registry
+from core.gateway.registry import RpcContext
+from wallet import exceptions as codes
+from wallet import passwords
+
+
+class SetPasswordParams(serializers.Serializer):
+    smsCode = serializers.CharField(max_length=16)
+    # Checked by the service, so a bad value answers the method's own code.
+    password = serializers.CharField(max_length=256, allow_blank=True)
+
+
+class ChangePasswordParams(serializers.Serializer):
+    old_password = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
+    new_password = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
+
+
+class CheckPasswordParams(serializers.Serializer):
+    password = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
+
+
+@registry.method("wallet.setPassword", params=SetPasswordParams,
+                 errors={account_codes.INVALID_SMS_CODE: 400, account_codes.INVALID_PASSWORD: 422})
+def set_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    wallet = passwords.wallet_set_password(user=ctx.user, sms_code=p["smsCode"], password=p["password"])
+    return {"address": wallet.address}
+
+
+@registry.method("web.account.setWalletPassword", params=ChangePasswordParams,
+                 errors={account_codes.INVALID_PASSWORD: 400, account_codes.WRONG_PASSWORD: 401,
+                         codes.PAYMENT_LOCKED: 429})
+def set_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    passwords.wallet_change_password(user=ctx.user, old_password=p["old_password"], new_password=p["new_password"])
+    return {}
+
+
+@registry.method("web.account.checkWalletPassword", params=CheckPasswordParams,
+                 errors={INVALID: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 401,
+                         codes.PAYMENT_LOCKED: 429})
+def check_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    """seed 002: 200 right, 400 invalid (empty) password, 401 wrong; 429 while locked."""
+    if not p["password"]:
+        raise ApplicationError(INVALID, "the password is empty")
+    passwords.payment_password_check(user=ctx.user, password=p["password"])
+    return {}
