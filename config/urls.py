@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("chats.urls")),
     path("api/v1/", include("messaging.urls")),
+    path("api/v1/", include("wallet.urls")),
 ]

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from core.gateway import registry
 from core.gateway.registry import RpcContext
+from core.renderers import PlainJSONField
 
 
 class SyncTimeParams(serializers.Serializer):
@@ -18,7 +19,7 @@ class SyncTimeParams(serializers.Serializer):
 class RelayParams(serializers.Serializer):
     action = serializers.CharField(max_length=64)
     to = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1)
-    data = serializers.JSONField(required=False, default=dict)  # type: ignore[assignment]  # a field, not .data
+    data = PlainJSONField(required=False, default=dict)  # type: ignore[assignment]  # a field, not .data
 
     def validate_to(self, value: list[int]) -> list[int]:
         if len(value) > settings.RELAY_MAX_RECIPIENTS:

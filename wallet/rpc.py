@@ -1,5 +1,6 @@
-"""Socket methods of the wallet: seed 002 wallet.setPassword, web.account.setWalletPassword and
-web.account.checkWalletPassword. (wallet.info and wallet.records come with the amount format.)"""
+"""Socket methods of the wallet: seed 002 wallet.setPassword, wallet.info, wallet.records,
+web.account.setWalletPassword and web.account.checkWalletPassword. Amounts are exact JSON
+numbers (core.jsonwire)."""
 from __future__ import annotations
 
 from typing import Any
@@ -53,3 +54,29 @@ def check_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
         raise ApplicationError(INVALID, "the password is empty")
     passwords.payment_password_check(user=ctx.user, password=p["password"])
     return {}
+
+
+class RecordsParams(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    page = serializers.IntegerField(min_value=1, default=1)
+
+
+@registry.method("wallet.info", errors={codes.NO_WALLET: 400})
+def info(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    """seed 002: address, balance (the default coin), hasPaymentPassword; 400 no wallet yet."""
+    from wallet.models import Wallet
+    from wallet.selectors import wallet_balances
+
+    wallet = Wallet.objects.filter(user_id=ctx.user_id).first()
+    if wallet is None:
+        raise ApplicationError(codes.NO_WALLET, "no wallet yet: set a payment password with wallet.setPassword")
+    balances = wallet_balances(user_id=ctx.user_id)
+    default = next((b["balance"] for b in balances if b["isDefault"]), None)
+    return {"address": wallet.address, "balance": default, "hasPaymentPassword": True, "balances": balances}
+
+
+@registry.method("wallet.records", params=RecordsParams)
+def records(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
+    from wallet.selectors import wallet_records
+
+    return wallet_records(user_id=ctx.user_id, page=p["page"], count=p["count"])

@@ -38,3 +38,23 @@ def ledger_verify() -> list[str]:
         if total != 0:
             problems.append(f"coin {coin_id}: balances sum to {total}, not 0")
     return problems
+
+
+def wallet_balances(*, user_id: int) -> list[dict[str, object]]:
+    """The user's balance of every active coin (zero where no account exists yet)."""
+    from wallet.models import Coin
+
+    held = dict(Account.objects.filter(kind=Account.Kind.USER, owner_id=user_id).values_list("coin_id", "balance"))
+    return [{"coinId": coin.pk, "coin": coin.name, "isDefault": coin.is_default,
+             "balance": (held.get(coin.pk) or Decimal("0")).quantize(coin.quantum)}
+            for coin in Coin.objects.filter(is_active=True)]
+
+
+def wallet_records(*, user_id: int, page: int, count: int) -> list[dict[str, object]]:
+    """seed 002 wallet.records: the user's balance changes, newest first."""
+    rows = (Posting.objects.filter(account__kind=Account.Kind.USER, account__owner_id=user_id)
+            .select_related("entry", "account__coin").order_by("-entry__created_at", "-pk"))
+    start = (page - 1) * count
+    return [{"type": p.entry.kind, "amount": p.amount.quantize(p.account.coin.quantum), "remarks": p.entry.memo,
+             "coinId": p.account.coin_id, "createAt": int(p.entry.created_at.timestamp())}
+            for p in rows[start:start + count]]

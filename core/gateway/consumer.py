@@ -11,7 +11,6 @@ Close codes: 4001 bad or expired token, 4002 kicked by a login elsewhere, 4003 l
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -20,10 +19,9 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts import presence
-from core import realtime
+from core import jsonwire, realtime
 from core.exceptions import ApplicationError
 from core.gateway import registry
 from core.gateway.ratelimit import TokenBucket
@@ -37,8 +35,7 @@ CLOSE_KICKED = 4002
 CLOSE_LOGGED_OUT = 4003
 
 
-def dumps(payload: Any) -> str:
-    return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+dumps = jsonwire.dumps
 
 
 def _client_ip(scope: dict[str, Any]) -> str | None:
@@ -117,7 +114,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._refuse(None, allowed, 413, f"frame larger than {limit} bytes refused")
             return
         try:
-            frame = json.loads(text_data)
+            frame = jsonwire.loads(text_data)
         except ValueError:
             await self._refuse(None, allowed, 400, "malformed JSON")
             return
