@@ -3,14 +3,18 @@
 invariant check."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from wallet.models import Account, Coin, JournalEntry, Posting
+from wallet.cashier import recharge_credit, withdrawal_review
+from wallet.models import Account, Coin, JournalEntry, PaymentDesk, Posting, Recharge, Withdrawal
 from wallet.selectors import ledger_verify
 
 
@@ -70,3 +74,76 @@ class JournalEntryAdmin(ReadOnlyAdmin):
                    "problems": problems, "entries": JournalEntry.objects.count(),
                    "accounts": Account.objects.count(), "opts": self.model._meta}
         return TemplateResponse(request, "admin/wallet/ledger_verify.html", context)
+
+
+@admin.register(PaymentDesk)
+class PaymentDeskAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "cs_user", "pay_url", "checkout_url")
+    raw_id_fields = ("cs_user",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not PaymentDesk.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RechargeForm(forms.ModelForm):
+    # Generated when the form is shown: a double submit posts the same token and credits once.
+    token = forms.CharField(widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex)
+
+    class Meta:
+        model = Recharge
+        fields = ("user", "coin", "amount", "reason")
+
+
+@admin.register(Recharge)
+class RechargeAdmin(admin.ModelAdmin):
+    """Operators credit recharges here; the ledger entry records who and why."""
+
+    form = RechargeForm
+    list_display = ("id", "user", "coin", "amount", "reason", "operator", "created_at")
+    list_filter = ("coin",)
+    search_fields = ("user__username", "reason")
+    raw_id_fields = ("user",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Recharge, form: Any, change: bool) -> None:
+        # Not obj.save(): money moves only through the ledger service.
+        done = recharge_credit(operator=request.user, user=obj.user, coin=obj.coin,  # type: ignore[arg-type]
+                               amount=obj.amount, reason=obj.reason, idempotency_key=form.cleaned_data["token"])
+        obj.pk = done.pk
+        obj.entry = done.entry
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnlyAdmin):
+    list_display = ("id", "user", "coin", "amount", "status", "created_at", "reviewed_by", "reviewed_at")
+    list_filter = ("status", "coin")
+    search_fields = ("user__username",)
+    actions = ["approve", "reject"]
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[Withdrawal], approve: bool) -> None:
+        done = failed = 0
+        for withdrawal_id in queryset.values_list("pk", flat=True):
+            try:
+                withdrawal_review(withdrawal_id=withdrawal_id, operator=request.user,  # type: ignore[arg-type]
+                                  approve=approve)
+                done += 1
+            except Exception as exc:  # report and go on with the others
+                failed += 1
+                self.message_user(request, f"withdrawal {withdrawal_id}: {exc}", messages.WARNING)
+        self.message_user(request, f"{done} withdrawal(s) {'paid out' if approve else 'refunded'}, {failed} skipped.")
+
+    @admin.action(description="Approve: pay out")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        self._review(request, queryset, True)
+
+    @admin.action(description="Reject: refund to the user")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        self._review(request, queryset, False)

@@ -144,3 +144,66 @@ class Wallet(models.Model):
 
     def __str__(self) -> str:
         return f"wallet {self.address} of user {self.user_id}"
+
+
+class PaymentDesk(models.Model):
+    """Operator settings for seed 002 web.recharge / web.withdraw (one row, edited in the admin)."""
+
+    cs_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text="the customer-service account users talk to")
+    pay_url = models.CharField(max_length=512, blank=True, default="", help_text="recharge page (payUrl)")
+    checkout_url = models.CharField(max_length=512, blank=True, default="", help_text="withdrawal page (checkoutUrl)")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "payment desk"
+
+    def __str__(self) -> str:
+        return "payment desk"
+
+    @classmethod
+    def current(cls) -> PaymentDesk:
+        desk, _ = cls.objects.get_or_create(pk=1)
+        return desk
+
+
+class Recharge(models.Model):
+    """Money an operator credited to a user, with who did it and why."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recharges")
+    coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    reason = models.CharField(max_length=255)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="recharge_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"recharge {self.amount} {self.coin} to user {self.user_id}"
+
+
+class Withdrawal(models.Model):
+    """seed 002 web.withdraw: funds held in escrow until an operator pays them out or refunds them."""
+
+    class Status(models.IntegerChoices):
+        PENDING = 50, "pending"
+        PAID = 100, "paid out"
+        REJECTED = 400, "rejected (refunded)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
+    coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"withdrawal {self.pk}: {self.amount} {self.coin} ({self.get_status_display()})"

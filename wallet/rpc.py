@@ -80,3 +80,28 @@ def records(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     from wallet.selectors import wallet_records
 
     return wallet_records(user_id=ctx.user_id, page=p["page"], count=p["count"])
+
+
+class WithdrawParams(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=38, decimal_places=18, coerce_to_string=False)
+    password = serializers.CharField(max_length=256, allow_blank=True)
+
+
+@registry.method("web.recharge")
+def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    """seed 002: the customer-service uid and the recharge page, both set by operators."""
+    from wallet.cashier import desk_info
+
+    return desk_info(url_field="payUrl")
+
+
+@registry.method("web.withdraw", params=WithdrawParams,
+                 errors={codes.INSUFFICIENT_BALANCE: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 402,
+                         codes.BAD_AMOUNT: 422, codes.PAYMENT_LOCKED: 429})
+def web_withdraw(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    """seed 002: hold the amount in escrow for an operator's review; 400 insufficient, 401 wrong
+    password, 402 no password; then answer the customer-service uid and checkout page."""
+    from wallet.cashier import desk_info, withdrawal_request
+
+    withdrawal_request(user=ctx.user, amount=p["amount"], password=p["password"])
+    return desk_info(url_field="checkoutUrl")

@@ -10,4 +10,6 @@ urlpatterns = [
     path("wallet/password", rpc_view("wallet.setPassword", "POST"), name="wallet-password"),
     path("wallet/password/change", rpc_view("web.account.setWalletPassword", "POST"), name="wallet-password-change"),
     path("wallet/password/check", rpc_view("web.account.checkWalletPassword", "POST"), name="wallet-password-check"),
+    path("wallet/recharge", rpc_view("web.recharge", "GET"), name="wallet-recharge"),
+    path("wallet/withdraw", rpc_view("web.withdraw", "POST"), name="wallet-withdraw"),
 ]
