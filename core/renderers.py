@@ -34,4 +34,5 @@ class PlainJSONField(drf_serializers.JSONField):
     """Free-form client JSON: any Decimal the exact parser produced becomes a plain number."""
 
     def to_internal_value(self, data: Any) -> Any:
-        return jsonwire.plain(super().to_internal_value(data))
+        # Convert first: JSONField validates by json.dumps, which refuses Decimals.
+        return super().to_internal_value(jsonwire.plain(data))

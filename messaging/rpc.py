@@ -12,6 +12,7 @@ from core.exceptions import INVALID, ApplicationError
 from core.gateway import registry
 from core.gateway.registry import RpcContext
 from core.realtime import send_event
+from core.renderers import PlainJSONField
 from messaging import events, selectors, services
 from messaging import exceptions as codes
 from messaging.models import Message
@@ -27,7 +28,7 @@ class SendParams(serializers.Serializer):
     to = serializers.IntegerField(min_value=1, required=False)
     chatId = serializers.IntegerField(required=False)
     type = serializers.ChoiceField(choices=Message.Type.values)
-    content = serializers.JSONField()
+    content = PlainJSONField()
     clientMsgId = serializers.CharField(max_length=64, required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

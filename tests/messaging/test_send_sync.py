@@ -281,3 +281,23 @@ async def test_rights_changed_just_before_a_send_apply_to_it(connect: Connect, a
     assert (await member.call("messages.send", text("see https://a.example", chatId=group["chatId"])))["code"] == 200
     await owner.ok("chats.modifyBannedRightex", {"chatId": group["chatId"], "banSendWebLink": True})
     assert (await member.call("messages.send", text("see https://b.example", chatId=group["chatId"])))["code"] == 461
+
+
+async def test_location_with_decimal_coordinates_round_trips(connect: Connect, alice: User, bob: User) -> None:
+    """Socket JSON parses non-integers exactly (for money); free-form content must still be
+    stored and pushed as ordinary numbers."""
+    (alice_socket,) = await devices(connect, alice, "phone")
+    (bob_socket,) = await devices(connect, bob, "phone")
+    sent = await alice_socket.ok("messages.send", {"to": bob.pk, "type": 8,
+                                                   "content": {"lat": 31.2304, "lng": 121.4737, "name": "Bund"}})
+    pushed = await bob_socket.push("onMessage")
+    assert pushed["content"] == {"lat": 31.2304, "lng": 121.4737, "name": "Bund"}
+    stored = await Message.objects.aget(pk=sent["messageId"])
+    assert stored.content["lat"] == 31.2304 and isinstance(stored.content["lat"], float)
+
+
+async def test_relay_data_with_decimals_is_pushed_as_plain_numbers(connect: Connect, alice: User, bob: User) -> None:
+    (alice_socket,) = await devices(connect, alice, "phone")
+    (bob_socket,) = await devices(connect, bob, "phone")
+    await alice_socket.ok("system.relayData", {"action": "pos", "to": [bob.pk], "data": {"x": 0.5, "n": 2}})
+    assert (await bob_socket.push("on_event"))["data"] == {"x": 0.5, "n": 2}
