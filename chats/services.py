@@ -49,9 +49,9 @@ def _active_users(user_ids: Iterable[int]) -> list[int]:
     return sorted(found)
 
 
-@transaction.atomic
 def private_chat_get_or_create(*, user_id: int, peer_id: int) -> Chat:
-    """The one private chat between two users, created on first use."""
+    """The one private chat between two users, created on first use. Only the creation
+    needs a transaction (its own, a savepoint when nested); the lookup takes none."""
     if user_id == peer_id:
         raise ApplicationError(INVALID, "you cannot chat with yourself")
     chat = private_chat_between(user_id, peer_id)

@@ -13,7 +13,7 @@ from accounts.models import User
 from accounts.selectors import are_friends
 from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
-from chats.selectors import access_chat, chat_from_wire, member_ids, private_chat_between, private_send_checks
+from chats.selectors import access_chat, chat_from_wire, member_ids, private_send_checks
 from chats.services import private_chat_get_or_create
 from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
@@ -69,7 +69,7 @@ def _remember(cache: dict[Any, Chat], key: Any, chat: Chat) -> Chat:
 
     # Only once committed: a chat created by a send that is then refused is rolled back.
     transaction.on_commit(store)
-    return _shell(chat)
+    return _shell(chat)  # a separate copy: callers set fields on it (_next_seq), the cache stays clean
 
 
 def _private_chat(sender_id: int, peer_id: int) -> Chat:
@@ -77,8 +77,7 @@ def _private_chat(sender_id: int, peer_id: int) -> Chat:
     cached = _pair_shells.get(key)
     if cached is not None:
         return _shell(cached)
-    chat = private_chat_between(sender_id, peer_id) or private_chat_get_or_create(user_id=sender_id, peer_id=peer_id)
-    return _remember(_pair_shells, key, chat)
+    return _remember(_pair_shells, key, private_chat_get_or_create(user_id=sender_id, peer_id=peer_id))
 
 
 def _chat_by_wire(wire_id: int) -> Chat:

@@ -16,9 +16,14 @@ from wallet.services import default_coin, ledger_transfer, parse_amount, system_
 K = JournalEntry.Kind
 
 
-def desk_info(*, url_field: str) -> dict[str, Any]:
+def recharge_desk() -> dict[str, Any]:
     desk = PaymentDesk.current()
-    return {"csUserId": desk.cs_user_id, url_field: getattr(desk, url_field.replace("Url", "_url")) or None}
+    return {"csUserId": desk.cs_user_id, "payUrl": desk.pay_url or None}
+
+
+def withdraw_desk() -> dict[str, Any]:
+    desk = PaymentDesk.current()
+    return {"csUserId": desk.cs_user_id, "checkoutUrl": desk.checkout_url or None}
 
 
 @transaction.atomic

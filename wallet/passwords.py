@@ -35,15 +35,17 @@ def wallet_set_password(*, user: User, sms_code: str, password: str) -> Wallet:
     """seed 002 wallet.setPassword: create the wallet, or reset its password, with an SMS code."""
     password = validate_new_password(password)
     sms_code_verify(user=user, purpose=SmsCode.Purpose.WALLET_PASSWORD, code=sms_code)
+    hashed = _hash(password)  # PBKDF2 is deliberately slow: once per call
     wallet = Wallet.objects.select_for_update().filter(user=user).first()
     if wallet is None:
         try:
             with transaction.atomic():
-                wallet = Wallet.objects.create(user=user, address=_new_address(), password=_hash(password))
-        except IntegrityError:  # a concurrent first set; take it and set the password
+                wallet = Wallet.objects.create(user=user, address=_new_address(), password=hashed)
+        except IntegrityError:  # a concurrent first set; take it and set the password below
             wallet = Wallet.objects.select_for_update().get(user=user)
-    wallet.password = _hash(password)
-    wallet.save(update_fields=["password", "updated_at"])
+    if wallet.password != hashed:
+        wallet.password = hashed
+        wallet.save(update_fields=["password", "updated_at"])
     throttle.reset(_failures_key(user.pk))
     return wallet
 

@@ -90,9 +90,9 @@ class WithdrawParams(serializers.Serializer):
 @registry.method("web.recharge")
 def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002: the customer-service uid and the recharge page, both set by operators."""
-    from wallet.cashier import desk_info
+    from wallet.cashier import recharge_desk
 
-    return desk_info(url_field="payUrl")
+    return recharge_desk()
 
 
 @registry.method("web.withdraw", params=WithdrawParams,
@@ -101,7 +101,7 @@ def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 def web_withdraw(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002: hold the amount in escrow for an operator's review; 400 insufficient, 401 wrong
     password, 402 no password; then answer the customer-service uid and checkout page."""
-    from wallet.cashier import desk_info, withdrawal_request
+    from wallet.cashier import withdraw_desk, withdrawal_request
 
     withdrawal_request(user=ctx.user, amount=p["amount"], password=p["password"])
-    return desk_info(url_field="checkoutUrl")
+    return withdraw_desk()

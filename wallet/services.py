@@ -50,28 +50,27 @@ def default_coin() -> Coin:
     return coin
 
 
-def user_account(*, user: User, coin: Coin) -> Account:
-    """The user's account of ``coin``, created on first use (race-safe)."""
-    account = Account.objects.filter(kind=Account.Kind.USER, owner=user, coin=coin).first()
+def _account(**lookup: Any) -> Account:
+    """The account matching ``lookup``, created on first use; a concurrent creator wins the
+    unique constraint and we take its row."""
+    account = Account.objects.filter(**lookup).first()
     if account is not None:
         return account
     try:
         with transaction.atomic():
-            return Account.objects.create(kind=Account.Kind.USER, owner=user, coin=coin)
+            return Account.objects.create(**lookup)
     except IntegrityError:
-        return Account.objects.get(kind=Account.Kind.USER, owner=user, coin=coin)
+        return Account.objects.get(**lookup)
+
+
+def user_account(*, user: User, coin: Coin) -> Account:
+    """The user's account of ``coin``, created on first use."""
+    return _account(kind=Account.Kind.USER, owner=user, coin=coin)
 
 
 def system_account(*, kind: str, coin: Coin) -> Account:
     assert kind != Account.Kind.USER
-    account = Account.objects.filter(kind=kind, coin=coin).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(kind=kind, coin=coin)
-    except IntegrityError:
-        return Account.objects.get(kind=kind, coin=coin)
+    return _account(kind=kind, coin=coin)
 
 
 @transaction.atomic

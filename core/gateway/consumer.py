@@ -185,7 +185,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if time.time() >= self.session_expires:
             await self._end_session(CLOSE_BAD_TOKEN)  # an expired login receives nothing more
             return
-        if message.get("exclude") and message["exclude"] == self.channel_name:
+        if message.get("exclude") == self.channel_name:
             return
         await self.send(text_data=dumps(message["event"]))
 
