@@ -56,3 +56,20 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
+
+
+class ExactEncoder(json.JSONEncoder):
+    """For ``JSONField(encoder=...)``: stored JSON keeps Decimals exact (PostgreSQL's jsonb keeps
+    numbers as ``numeric``)."""
+
+    def encode(self, o: Any) -> str:
+        return dumps(o)
+
+
+class ExactDecoder(json.JSONDecoder):
+    """For ``JSONField(decoder=...)``: stored non-integers come back as Decimal, so an amount
+    read from the database is written out with the digits it was stored with."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("parse_float", Decimal)
+        super().__init__(*args, **kwargs)

@@ -24,6 +24,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from core import jsonwire
+
 log = logging.getLogger(__name__)
 
 Envelope = list[tuple[str, dict[str, Any]]]  # (group, channel-layer message) pairs
@@ -38,7 +40,10 @@ def user_group(user_id: int) -> str:
 
 
 def _envelope(name: str, data: dict[str, Any], user_ids: Iterable[int], exclude_channel: str | None) -> Envelope:
-    message = {"type": "realtime.event", "event": {"event": name, "data": data}, "exclude": exclude_channel}
+    # Encoded once here, not once per receiving socket; exact Decimals survive the channel
+    # layer's msgpack this way too.
+    message = {"type": "realtime.event", "text": jsonwire.dumps({"event": name, "data": data}),
+               "exclude": exclude_channel}
     return [(user_group(uid), message) for uid in set(user_ids)]
 
 

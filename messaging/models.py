@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.jsonwire import ExactDecoder, ExactEncoder
+
 
 class Message(models.Model):
     class Type(models.IntegerChoices):
@@ -20,6 +22,7 @@ class Message(models.Model):
         LOCATION = 8, "location"
         CUSTOM = 9, "custom"
         SYSTEM = 10, "system"
+        EXCHANGE = 11, "coin exchange offer"
 
     chat = models.ForeignKey("chats.Chat", on_delete=models.CASCADE, related_name="messages")
     seq = models.BigIntegerField()
@@ -27,7 +30,8 @@ class Message(models.Model):
                                related_name="+")
     type = models.PositiveSmallIntegerField(choices=Type.choices)
     sub_type = models.PositiveSmallIntegerField(default=0)
-    content = models.JSONField(default=dict)
+    # Money messages carry exact amounts: Decimals are stored and read back digit for digit.
+    content = models.JSONField(default=dict, encoder=ExactEncoder, decoder=ExactDecoder)
     # NULL, not "", when absent: the unique constraint below only binds real ids.
     client_msg_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)

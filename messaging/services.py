@@ -138,6 +138,33 @@ def _enforce(sender: User, chat: Chat, member: ChatMember, type_: int, content: 
             raise ApplicationError(codes.BANNED_QRCODE, "QR codes are not allowed in this group")
 
 
+def _resolve(sender_id: int, chat_wire_id: int | None, to: int | None) -> Chat:
+    if to is not None:
+        return _private_chat(sender_id, to)
+    assert chat_wire_id is not None
+    return _chat_by_wire(chat_wire_id)
+
+
+def _checked_post(sender: User, chat: Chat, *, type_: int, content: dict[str, Any], sub_type: int = 0,
+                  client_msg_id: str | None = None, exclude_channel: str | None = None) -> Message:
+    """Post as ``sender`` after checking membership and the chat's rules under its row lock."""
+    # Take the seq (and the chat row lock) first, then check membership and rules:
+    # a kick or mute, which holds the same lock, is either fully before or after.
+    seq = _next_seq(chat)
+    member: ChatMember | None
+    if chat.kind == Chat.Kind.PRIVATE:
+        # The pair is the membership: only its two users may post here.
+        in_pair = sender.pk in (chat.user_low_id, chat.user_high_id)
+        member = ChatMember(chat=chat, user=sender) if in_pair else None
+    else:
+        member = ChatMember.objects.filter(chat=chat, user_id=sender.pk).first()
+    if member is None:
+        raise ApplicationError(NOT_A_MEMBER, "you are not a member of this chat")
+    _enforce(sender, chat, member, type_, content)
+    return _post(chat, sender_id=sender.pk, type_=type_, sub_type=sub_type, content=content,
+                 client_msg_id=client_msg_id, exclude_channel=exclude_channel, seq=seq)
+
+
 def message_send(
     *, sender: User, type_: int, content: Any, chat_wire_id: int | None = None, to: int | None = None,
     client_msg_id: str | None = None, exclude_channel: str | None = None,
@@ -152,26 +179,9 @@ def message_send(
     content = media_attach(sender_id=sender.pk, type_=type_, content=rules.normalize(type_, content))
     try:
         with transaction.atomic():
-            if to is not None:
-                chat = _private_chat(sender.pk, to)
-            else:
-                assert chat_wire_id is not None
-                chat = _chat_by_wire(chat_wire_id)
-            # Take the seq (and the chat row lock) first, then check membership and rules:
-            # a kick or mute, which holds the same lock, is either fully before or after.
-            seq = _next_seq(chat)
-            member: ChatMember | None
-            if chat.kind == Chat.Kind.PRIVATE:
-                # The pair is the membership: only its two users may post here.
-                in_pair = sender.pk in (chat.user_low_id, chat.user_high_id)
-                member = ChatMember(chat=chat, user=sender) if in_pair else None
-            else:
-                member = ChatMember.objects.filter(chat=chat, user_id=sender.pk).first()
-            if member is None:
-                raise ApplicationError(NOT_A_MEMBER, "you are not a member of this chat")
-            _enforce(sender, chat, member, type_, content)
-            msg = _post(chat, sender_id=sender.pk, type_=type_, content=content, client_msg_id=client_msg_id,
-                        exclude_channel=exclude_channel, seq=seq)
+            chat = _resolve(sender.pk, chat_wire_id, to)
+            msg = _checked_post(sender, chat, type_=type_, content=content, client_msg_id=client_msg_id,
+                                exclude_channel=exclude_channel)
     except (IntegrityError, ApplicationError):
         # A resend gets the first answer, whatever changed since: looked up only when the
         # send failed (the unique constraint, or a refusal), so a fresh send pays nothing.
@@ -180,6 +190,17 @@ def message_send(
             raise
         return first[0], first[1], False
     return msg, chat, True
+
+
+def service_message_send(
+    *, sender: User, type_: int, sub_type: int, content: dict[str, Any], chat_wire_id: int | None = None,
+    to: int | None = None,
+) -> tuple[Message, Chat]:
+    """A money message (red packet 2, remittance 5, exchange 11) posted by ``sender`` as part of
+    the caller's transaction, with the same membership, blacklist, friends-only and mute checks
+    as a client message. Call it last: it takes the chat's row lock until commit."""
+    chat = _resolve(sender.pk, chat_wire_id, to)
+    return _checked_post(sender, chat, type_=type_, sub_type=sub_type, content=content), chat
 
 
 def _existing(sender_id: int, client_msg_id: str) -> tuple[Message, Chat] | None:
@@ -192,8 +213,11 @@ def system_message_post(*, chat: Chat, actor_id: int | None, content: dict[str, 
     return _post(chat, sender_id=actor_id, type_=Message.Type.SYSTEM, content=content)
 
 
-def service_message_post(*, chat: Chat, sender_id: int, type_: int, sub_type: int, content: dict[str, Any]) -> Message:
-    """For other apps' services (red packets 2, remittances 5): post a typed message in their transaction."""
+def service_message_post(
+    *, chat: Chat, sender_id: int | None, type_: int, sub_type: int, content: dict[str, Any],
+) -> Message:
+    """For other apps' services: post a typed message in their transaction without the sender
+    checks (a settlement or an expiry notice; ``sender_id`` None for the system)."""
     return _post(chat, sender_id=sender_id, type_=type_, sub_type=sub_type, content=content)
 
 

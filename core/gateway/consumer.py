@@ -187,7 +187,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         if message.get("exclude") == self.channel_name:
             return
-        await self.send(text_data=dumps(message["event"]))
+        await self.send(text_data=message["text"])
 
     async def session_end(self, message: dict[str, Any]) -> None:
         if self.session_id is None or self.session_id not in message["sessions"]:

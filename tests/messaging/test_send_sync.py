@@ -2,7 +2,9 @@
 gap-free seqs, offline sync, history, conversations, read receipts, recall, delete, typing."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -292,8 +294,11 @@ async def test_location_with_decimal_coordinates_round_trips(connect: Connect, a
                                                    "content": {"lat": 31.2304, "lng": 121.4737, "name": "Bund"}})
     pushed = await bob_socket.push("onMessage")
     assert pushed["content"] == {"lat": 31.2304, "lng": 121.4737, "name": "Bund"}
+    # Stored as a JSON number and read back digit for digit (as Decimal, like money amounts).
     stored = await Message.objects.aget(pk=sent["messageId"])
-    assert stored.content["lat"] == 31.2304 and isinstance(stored.content["lat"], float)
+    assert stored.content["lat"] == Decimal("31.2304")
+    await bob_socket.send_raw(json.dumps({"id": 7, "method": "messages.history", "params": {"chatId": sent["chatId"]}}))
+    assert '"content":{"lat":31.2304,"lng":121.4737,"name":"Bund"}' in await bob_socket.comm.receive_from(3)
 
 
 async def test_relay_data_with_decimals_is_pushed_as_plain_numbers(connect: Connect, alice: User, bob: User) -> None:
