@@ -10,6 +10,8 @@ import os
 
 from celery import Celery
 
+from config.env import env_int
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("im")
@@ -21,5 +23,10 @@ app.conf.beat_schedule = {
     "accounts-purge-expired": {
         "task": "accounts.tasks.purge_expired",
         "schedule": 600.0,
+    },
+    # refund coin exchange offers nobody accepted in time (status 50 -> 400); safe to overlap
+    "wallet-expire-exchanges": {
+        "task": "wallet.tasks.expire_exchanges",
+        "schedule": float(env_int("EXPIRY_SWEEP_SECONDS", 60, minimum=5)),
     },
 }

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from wallet.cashier import recharge_credit, withdrawal_review
-from wallet.models import Account, Coin, JournalEntry, PaymentDesk, Posting, Recharge, Withdrawal
+from wallet.models import Account, Coin, ExchangeOffer, JournalEntry, PaymentDesk, Posting, Recharge, Withdrawal
 from wallet.selectors import ledger_verify
 
 
@@ -147,3 +147,15 @@ class WithdrawalAdmin(ReadOnlyAdmin):
     @admin.action(description="Reject: refund to the user")
     def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
         self._review(request, queryset, False)
+
+
+@admin.register(ExchangeOffer)
+class ExchangeOfferAdmin(ReadOnlyAdmin):
+    """Offers settle only through their parties or the expiry job (wallet.exchange)."""
+
+    list_display = ("id", "from_user", "from_amount", "from_coin", "to_user", "to_amount", "to_coin", "status",
+                    "created_at", "expires_at", "settled_at")
+    list_filter = ("status", "from_coin", "to_coin")
+    search_fields = ("from_user__username", "to_user__username", "memo")
+    list_select_related = ("from_user", "to_user", "from_coin", "to_coin")
+    date_hierarchy = "created_at"

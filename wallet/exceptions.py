@@ -8,6 +8,7 @@ BAD_AMOUNT = "bad_amount"
 NO_WALLET = "no_wallet"
 WRONG_PAYMENT_PASSWORD = "wrong_payment_password"
 PAYMENT_LOCKED = "payment_locked"
+EXCHANGE_EXPIRED = "exchange_expired"
 
 register_http_statuses({INSUFFICIENT_BALANCE: 409, BAD_AMOUNT: 400, NO_WALLET: 404,
-                        WRONG_PAYMENT_PASSWORD: 403, PAYMENT_LOCKED: 429})
+                        WRONG_PAYMENT_PASSWORD: 403, PAYMENT_LOCKED: 429, EXCHANGE_EXPIRED: 410})

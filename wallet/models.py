@@ -207,3 +207,46 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"withdrawal {self.pk}: {self.amount} {self.coin} ({self.get_status_display()})"
+
+
+class ExchangeOffer(models.Model):
+    """seed 000 exchange_log: ``from_user`` offers ``from_amount`` of ``from_coin`` (held in escrow)
+    for ``to_amount`` of ``to_coin`` from ``to_user``; accepting swaps both sides at once.
+    Statuses are seed 000's: 50 pending, 100 accepted, 400 expired (refunded)."""
+
+    class Status(models.IntegerChoices):
+        PENDING = 50, "pending"
+        ACCEPTED = 100, "accepted"
+        EXPIRED = 400, "expired (refunded)"
+
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
+    from_amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
+    to_amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    memo = models.CharField(max_length=125, blank=True, default="")
+    # The client's id for the request: a retry with the same id returns the first offer.
+    request_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
+    chat = models.ForeignKey("chats.Chat", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(from_amount__gt=0) & Q(to_amount__gt=0),
+                                   name="exchange_amounts_positive"),
+            models.CheckConstraint(condition=~Q(from_coin=models.F("to_coin")), name="exchange_two_coins"),
+            models.CheckConstraint(condition=~Q(from_user=models.F("to_user")), name="exchange_two_users"),
+            models.UniqueConstraint(fields=["from_user", "request_id"], condition=Q(request_id__isnull=False),
+                                    name="exchange_one_per_request"),
+        ]
+        # The expiry job's scan: pending offers by deadline.
+        indexes = [models.Index(fields=["expires_at"], condition=Q(status=50), name="exchange_pending_expiry")]
+
+    def __str__(self) -> str:
+        return (f"exchange {self.pk}: {self.from_amount} {self.from_coin} for {self.to_amount} {self.to_coin} "
+                f"({self.get_status_display()})")

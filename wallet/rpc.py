@@ -82,8 +82,13 @@ def records(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     return wallet_records(user_id=ctx.user_id, page=p["page"], count=p["count"])
 
 
+def amount_field() -> serializers.DecimalField:
+    """An exact amount (the coin's own precision is checked by the service)."""
+    return serializers.DecimalField(max_digits=38, decimal_places=18, coerce_to_string=False)
+
+
 class WithdrawParams(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=38, decimal_places=18, coerce_to_string=False)
+    amount = amount_field()
     password = serializers.CharField(max_length=256, allow_blank=True)
 
 
@@ -105,3 +110,67 @@ def web_withdraw(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 
     withdrawal_request(user=ctx.user, amount=p["amount"], password=p["password"])
     return withdraw_desk()
+
+
+# --- coin exchange (seed 000 MSG:Exchange; docs/wallet.md) ---------------------------------
+
+
+class ExchangePublishParams(serializers.Serializer):
+    to = serializers.IntegerField(min_value=1)
+    fromCoinId = serializers.IntegerField(min_value=1)
+    fromAmount = amount_field()
+    toCoinId = serializers.IntegerField(min_value=1)
+    toAmount = amount_field()
+    password = serializers.CharField(max_length=256, allow_blank=True)
+    memo = serializers.CharField(max_length=125, required=False, allow_blank=True, default="")
+    clientMsgId = serializers.CharField(max_length=64, required=False)
+
+
+class ExchangeIdParams(serializers.Serializer):
+    exchangeId = serializers.IntegerField(min_value=1)
+
+
+class ExchangeAcceptParams(ExchangeIdParams):
+    password = serializers.CharField(max_length=256, allow_blank=True)
+
+
+MONEY_ERRORS = {codes.INSUFFICIENT_BALANCE: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 402,
+                codes.BAD_AMOUNT: 422, codes.PAYMENT_LOCKED: 429}
+
+
+def _exchange_errors() -> dict[str, int]:
+    from messaging.rpc import SEND_ERRORS
+
+    return {**SEND_ERRORS, **MONEY_ERRORS}
+
+
+@registry.method("exchange.publish", params=ExchangePublishParams, errors=_exchange_errors())
+def exchange_publish(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    """Offer fromAmount of one coin for toAmount of another to user ``to``; the offer is held in
+    escrow and posted in the private chat (onMessage 11/100)."""
+    from wallet.exchange import card, exchange_publish
+
+    offer = exchange_publish(user=ctx.user, to_user_id=p["to"], from_coin_id=p["fromCoinId"],
+                             from_amount=p["fromAmount"], to_coin_id=p["toCoinId"], to_amount=p["toAmount"],
+                             password=p["password"], memo=p["memo"], request_id=p.get("clientMsgId"))
+    return {**card(offer), "chatId": offer.chat.wire_id if offer.chat else None}
+
+
+@registry.method("exchange.accept", params=ExchangeAcceptParams,
+                 errors={**MONEY_ERRORS, codes.EXCHANGE_EXPIRED: 410})
+def exchange_accept(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    """The named user swaps: 400 short of the asked coin, 401/402/429 payment password, 403 not
+    the named user, 404 no such offer, 409 already accepted, 410 expired."""
+    from wallet.exchange import card, exchange_accept
+
+    offer = exchange_accept(user=ctx.user, exchange_id=p["exchangeId"], password=p["password"])
+    return {**card(offer), "chatId": offer.chat.wire_id if offer.chat else None}
+
+
+@registry.method("exchange.get", params=ExchangeIdParams)
+def exchange_get(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    """One offer, for its two parties only (404 to anyone else)."""
+    from wallet.exchange import card, exchange_get
+
+    offer = exchange_get(user=ctx.user, exchange_id=p["exchangeId"])
+    return {**card(offer), "chatId": offer.chat.wire_id if offer.chat else None}

@@ -12,4 +12,7 @@ urlpatterns = [
     path("wallet/password/check", rpc_view("web.account.checkWalletPassword", "POST"), name="wallet-password-check"),
     path("wallet/recharge", rpc_view("web.recharge", "GET"), name="wallet-recharge"),
     path("wallet/withdraw", rpc_view("web.withdraw", "POST"), name="wallet-withdraw"),
+    path("wallet/exchanges", rpc_view("exchange.publish", "POST"), name="exchange-publish"),
+    path("wallet/exchanges/accept", rpc_view("exchange.accept", "POST"), name="exchange-accept"),
+    path("wallet/exchanges/get", rpc_view("exchange.get", "GET"), name="exchange-get"),
 ]

@@ -192,6 +192,8 @@ if PRESENCE_TOUCH_SECONDS >= PRESENCE_TTL_SECONDS:
     raise ImproperlyConfigured("PRESENCE_TOUCH_SECONDS must be below PRESENCE_TTL_SECONDS")
 PAYMENT_PASSWORD_MAX_FAILURES = env_int("PAYMENT_PASSWORD_MAX_FAILURES", 5, minimum=1)
 PAYMENT_LOCK_SECONDS = env_int("PAYMENT_LOCK_SECONDS", 900, minimum=1)
+# An exchange offer not accepted within this many seconds expires and is refunded (seed 000: 24 h).
+EXCHANGE_EXPIRE_SECONDS = env_int("EXCHANGE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
 # Money columns: 20 integer digits and 18 places (enough for any coin's decimals).
 MONEY_MAX_DIGITS = 38
 MONEY_DECIMAL_PLACES = 18

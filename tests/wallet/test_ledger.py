@@ -1,6 +1,7 @@
 """The double-entry ledger: money is never created or lost, even under concurrency."""
 from __future__ import annotations
 
+import contextlib
 import random
 from decimal import Decimal
 from io import StringIO
@@ -161,3 +162,69 @@ def test_admin_verify_page_reports_the_books(coin: Coin, alice: User) -> None:
     page = client.get("/admin/wallet/journalentry/verify/").content.decode()
     assert "problem" in page and f"account {account.pk}" in page
     assert client.post(f"/admin/wallet/account/{account.pk}/change/", {"balance": "1000"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_books_balance_after_every_kind_of_operation(alice: User, bob: User) -> None:
+    """Each money operation the wallet offers, refusals included, followed by the full check."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wallet.cashier import recharge_credit, withdrawal_request, withdrawal_review
+    from wallet.exchange import exchange_accept, exchange_expire_due, exchange_publish
+    from wallet.models import ExchangeOffer, Wallet
+    from wallet.passwords import _hash
+
+    cny = make_coin(name="cny", decimals=2)
+    usdt = make_coin(name="usdt", decimals=6, is_default=False)
+    for user in (alice, bob):
+        Wallet.objects.create(user=user, address=f"W{user.username}", password=_hash("pay123"))
+    checked: list[str] = []
+
+    def step(name: str, operation: object) -> None:
+        with contextlib.suppress(ApplicationError):  # a refusal must leave the books as they were
+            operation()  # type: ignore[operator]
+        out = StringIO()
+        call_command("ledger_check", stdout=out)  # raises CommandError (exit 1) on any problem
+        assert ledger_verify() == [], name
+        checked.append(name)
+
+    offer: dict[str, ExchangeOffer] = {}
+    step("recharge", lambda: recharge_credit(operator=bob, user=alice, coin=cny, amount=Decimal("80"), reason="in",
+                                             idempotency_key="k1"))
+    step("recharge again (same key)", lambda: recharge_credit(operator=bob, user=alice, coin=cny,
+                                                              amount=Decimal("80"), reason="in", idempotency_key="k1"))
+    step("recharge usdt", lambda: recharge_credit(operator=bob, user=bob, coin=usdt, amount=Decimal("3"),
+                                                  reason="in", idempotency_key="k2"))
+    step("transfer", lambda: ledger_transfer(kind=JournalEntry.Kind.TRANSFER, source=user_account(user=alice, coin=cny),
+                                             target=user_account(user=bob, coin=cny), amount=Decimal("5"),
+                                             idempotency_key="t1"))
+    step("transfer refused", lambda: ledger_transfer(kind=JournalEntry.Kind.TRANSFER,
+                                                     source=user_account(user=bob, coin=cny),
+                                                     target=user_account(user=alice, coin=cny),
+                                                     amount=Decimal("500"), idempotency_key="t2"))
+    withdrawals = []
+    step("withdraw", lambda: withdrawals.append(withdrawal_request(user=alice, amount="10", password="pay123")))
+    step("withdraw again", lambda: withdrawals.append(withdrawal_request(user=alice, amount="7", password="pay123")))
+    step("withdraw wrong password", lambda: withdrawal_request(user=alice, amount="1", password="nope99"))
+    step("withdraw approved", lambda: withdrawal_review(withdrawal_id=withdrawals[0].pk, operator=bob, approve=True))
+    step("withdraw rejected", lambda: withdrawal_review(withdrawal_id=withdrawals[1].pk, operator=bob,
+                                                        approve=False))
+    step("exchange offered", lambda: offer.setdefault("a", exchange_publish(
+        user=alice, to_user_id=bob.pk, from_coin_id=cny.pk, from_amount="20", to_coin_id=usdt.pk, to_amount="1",
+        password="pay123")))
+    step("exchange offered (b)", lambda: offer.setdefault("b", exchange_publish(
+        user=alice, to_user_id=bob.pk, from_coin_id=cny.pk, from_amount="30", to_coin_id=usdt.pk, to_amount="5",
+        password="pay123")))
+    step("exchange accept refused (short)", lambda: exchange_accept(user=bob, exchange_id=offer["b"].pk,
+                                                                    password="pay123"))
+    step("exchange accepted", lambda: exchange_accept(user=bob, exchange_id=offer["a"].pk, password="pay123"))
+    ExchangeOffer.objects.filter(pk=offer["b"].pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    step("exchange expired", exchange_expire_due)
+    step("exchange expiry again", exchange_expire_due)
+    assert len(checked) == 16
+    assert user_account(user=alice, coin=cny).balance == Decimal("45")  # 80 - 5 - 10 - 20
+    assert user_account(user=alice, coin=usdt).balance == Decimal("1")
+    assert user_account(user=bob, coin=cny).balance == Decimal("25")
+    assert system_account(kind=Account.Kind.ESCROW, coin=cny).balance == 0
