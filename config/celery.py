@@ -18,6 +18,9 @@ app = Celery("im")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# How often the expiry jobs look for due offers, packets and transfers (seconds).
+EXPIRY_SWEEP = float(env_int("EXPIRY_SWEEP_SECONDS", 60, minimum=5))
+
 app.conf.beat_schedule = {
     # every 10 minutes: delete expired and long-revoked login sessions and SMS codes
     "accounts-purge-expired": {
@@ -27,6 +30,11 @@ app.conf.beat_schedule = {
     # refund coin exchange offers nobody accepted in time (status 50 -> 400); safe to overlap
     "wallet-expire-exchanges": {
         "task": "wallet.tasks.expire_exchanges",
-        "schedule": float(env_int("EXPIRY_SWEEP_SECONDS", 60, minimum=5)),
+        "schedule": EXPIRY_SWEEP,
+    },
+    # return what is left of red packets past their deadline (status 50 -> 400); safe to overlap
+    "redpackets-expire": {
+        "task": "redpackets.tasks.expire_redpackets",
+        "schedule": EXPIRY_SWEEP,
     },
 }

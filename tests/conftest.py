@@ -114,6 +114,20 @@ class SocketClient:
             assert reply.get("id") == rid, reply
             return reply
 
+    async def raw(self, method: str, params: Any = None, timeout: float = 3) -> str:
+        """The reply's text as sent (to check exact numbers); pushes before it are kept."""
+        self.last_id += 1
+        rid = self.last_id
+        await self.comm.send_to(text_data=json.dumps({"id": rid, "method": method, "params": params or {}}))
+        while True:
+            text = await self.comm.receive_from(timeout)
+            frame = json.loads(text)
+            if "event" in frame:
+                self.pending.append(frame)
+                continue
+            assert frame.get("id") == rid, frame
+            return text
+
     async def ok(self, method: str, params: Any = None) -> Any:
         reply = await self.call(method, params)
         assert reply["code"] == 200, reply

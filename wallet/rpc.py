@@ -82,9 +82,9 @@ def records(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     return wallet_records(user_id=ctx.user_id, page=p["page"], count=p["count"])
 
 
-def amount_field() -> serializers.DecimalField:
+def amount_field(*, required: bool = True) -> serializers.DecimalField:
     """An exact amount (the coin's own precision is checked by the service)."""
-    return serializers.DecimalField(max_digits=38, decimal_places=18, coerce_to_string=False)
+    return serializers.DecimalField(max_digits=38, decimal_places=18, coerce_to_string=False, required=required)
 
 
 class WithdrawParams(serializers.Serializer):

@@ -3,10 +3,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import QuerySet, Sum
 
 from wallet.models import Account, Posting
+
+
+def exact_sum(queryset: QuerySet[Any], field: str) -> Decimal:
+    """``SUM(field)`` exactly: in SQL on PostgreSQL, in Decimals on SQLite (which adds floats)."""
+    if connection.vendor == "postgresql":
+        return queryset.aggregate(total=Sum(field))["total"] or Decimal(0)
+    return sum(queryset.values_list(field, flat=True).iterator(), Decimal(0))
+
+
+def _posting_sums(*keys: str) -> dict[tuple[Any, ...], Decimal]:
+    """Sum of posting amounts per ``keys``. PostgreSQL adds NUMERIC exactly; SQLite (the
+    embedded default) would add them as floats, so there each amount is added as a Decimal."""
+    rows = Posting.objects.values_list(*keys)
+    if connection.vendor == "postgresql":
+        return {tuple(row[:-1]): row[-1] for row in rows.annotate(total=Sum("amount")).order_by()}
+    totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    for *key, amount in Posting.objects.values_list(*keys, "amount").iterator():
+        totals[tuple(key)] += amount
+    return totals
 
 
 def ledger_verify() -> list[str]:
@@ -18,13 +39,10 @@ def ledger_verify() -> list[str]:
     * no user or escrow balance is negative.
     """
     problems: list[str] = []
-    unbalanced = (Posting.objects.values("entry_id", "account__coin_id").annotate(total=Sum("amount"))
-                  .exclude(total=0).order_by("entry_id"))
-    for row in unbalanced:
-        problems.append(f"entry {row['entry_id']} does not balance for coin {row['account__coin_id']}: "
-                        f"postings sum to {row['total']}")
-    sums = dict(Posting.objects.values_list("account_id").annotate(total=Sum("amount")).values_list(
-        "account_id", "total"))
+    for (entry_id, coin_id), total in sorted(_posting_sums("entry_id", "account__coin_id").items()):
+        if total != 0:
+            problems.append(f"entry {entry_id} does not balance for coin {coin_id}: postings sum to {total}")
+    sums = {key[0]: total for key, total in _posting_sums("account_id").items()}
     per_coin: dict[int, Decimal] = defaultdict(Decimal)
     for account in Account.objects.order_by("pk").iterator():
         posted = sums.get(account.pk) or Decimal("0")

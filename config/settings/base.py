@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, env, env_bool, env_int
+from config.env import BASE_DIR, env, env_bool, env_decimal, env_int
 
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -194,6 +194,11 @@ PAYMENT_PASSWORD_MAX_FAILURES = env_int("PAYMENT_PASSWORD_MAX_FAILURES", 5, mini
 PAYMENT_LOCK_SECONDS = env_int("PAYMENT_LOCK_SECONDS", 900, minimum=1)
 # An exchange offer not accepted within this many seconds expires and is refunded (seed 000: 24 h).
 EXCHANGE_EXPIRE_SECONDS = env_int("EXCHANGE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
+# Red packets (seed 002 codes 401/402/403 name these limits: 1000 shares, 0.01 and 200 a share).
+REDPACKET_MAX_COUNT = env_int("REDPACKET_MAX_COUNT", 1000, minimum=1)
+REDPACKET_MIN_SHARE = env_decimal("REDPACKET_MIN_SHARE", "0.01", minimum="0.000000000000000001")
+REDPACKET_MAX_SHARE = env_decimal("REDPACKET_MAX_SHARE", "200", minimum="0.000000000000000001")
+REDPACKET_EXPIRE_SECONDS = env_int("REDPACKET_EXPIRE_SECONDS", 24 * 3600, minimum=60)
 # Money columns: 20 integer digits and 18 places (enough for any coin's decimals).
 MONEY_MAX_DIGITS = 38
 MONEY_DECIMAL_PLACES = 18
