@@ -18,6 +18,9 @@ app = Celery("im")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# every EXPIRY_SWEEP_SECONDS (60): the jobs that refund money nobody claimed in time
+_expiry_sweep = float(env_int("EXPIRY_SWEEP_SECONDS", 60, minimum=5))
+
 app.conf.beat_schedule = {
     # every 10 minutes: delete expired and long-revoked login sessions and SMS codes
     "accounts-purge-expired": {
@@ -27,6 +30,12 @@ app.conf.beat_schedule = {
     # refund coin exchange offers nobody accepted in time (status 50 -> 400); safe to overlap
     "wallet-expire-exchanges": {
         "task": "wallet.tasks.expire_exchanges",
-        "schedule": float(env_int("EXPIRY_SWEEP_SECONDS", 60, minimum=5)),
+        "schedule": _expiry_sweep,
+    },
+    # refund remittances their payee neither received nor refunded in time (status 50 -> 400);
+    # safe to overlap
+    "remittance-expire": {
+        "task": "remittance.tasks.expire_remittances",
+        "schedule": _expiry_sweep,
     },
 }

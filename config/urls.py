@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/v1/", include("chats.urls")),
     path("api/v1/", include("messaging.urls")),
     path("api/v1/", include("wallet.urls")),
+    path("api/v1/", include("remittance.urls")),
 ]

@@ -194,6 +194,10 @@ PAYMENT_PASSWORD_MAX_FAILURES = env_int("PAYMENT_PASSWORD_MAX_FAILURES", 5, mini
 PAYMENT_LOCK_SECONDS = env_int("PAYMENT_LOCK_SECONDS", 900, minimum=1)
 # An exchange offer not accepted within this many seconds expires and is refunded (seed 000: 24 h).
 EXCHANGE_EXPIRE_SECONDS = env_int("EXCHANGE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
+# Remittances (seed 002 remittance.*): the largest single amount of the default coin (code 402
+# above it), and how long one waits for the payee before it is refunded to the payer.
+REMITTANCE_MAX_AMOUNT = env_int("REMITTANCE_MAX_AMOUNT", 50000, minimum=1)
+REMITTANCE_EXPIRE_SECONDS = env_int("REMITTANCE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
 # Money columns: 20 integer digits and 18 places (enough for any coin's decimals).
 MONEY_MAX_DIGITS = 38
 MONEY_DECIMAL_PLACES = 18
