@@ -76,8 +76,11 @@ def _chat(payer: User, payee: User, type_: int, chat_wire_id: int | None) -> Cha
             raise ApplicationError(INVALID, "a group remittance needs the group's chatId")
         return None
     chat = chat_from_wire(chat_wire_id)
-    present = set(ChatMember.objects.filter(chat=chat, user_id__in=(payer.pk, payee.pk))
-                  .values_list("user_id", flat=True))
+    if chat.kind == Chat.Kind.PRIVATE:  # the pair is the membership, as for messages
+        present = {chat.user_low_id, chat.user_high_id}
+    else:
+        present = set(ChatMember.objects.filter(chat=chat, user_id__in=(payer.pk, payee.pk))
+                      .values_list("user_id", flat=True))
     if payer.pk not in present:
         raise ApplicationError(NOT_A_MEMBER, "you are not a member of this chat")
     if payee.pk not in present:
@@ -136,9 +139,13 @@ def _by_request(payer: User, request_id: str) -> Remittance | None:
     return Remittance.objects.select_related("coin", "chat").filter(payer=payer, request_id=request_id).first()
 
 
-def get_record(*, user: User, remittance_id: int) -> Remittance:
-    """Only the payer and the payee see a remittance; to anyone else it does not exist."""
-    remittance = Remittance.objects.select_related("coin", "chat").filter(pk=remittance_id).first()
+def get_record(*, user: User, remittance_id: int, lock: bool = False) -> Remittance:
+    """Only the payer and the payee see a remittance; to anyone else it does not exist.
+    ``lock`` takes its row lock (inside the caller's transaction)."""
+    rows = Remittance.objects.select_related("coin", "chat")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    remittance = rows.filter(pk=remittance_id).first()
     if remittance is None or user.pk not in (remittance.payer_id, remittance.payee_id):
         raise ApplicationError(NOT_FOUND, f"no remittance {remittance_id}")
     return remittance
@@ -218,15 +225,12 @@ def refund(*, user: User, remittance_id: int) -> Remittance:
 def remind(*, user: User, remittance_id: int) -> Remittance:
     """The payer reminds the payee of a pending remittance (message 5/400, as a chat message
     of the payer's: it is refused where the payer could not write)."""
-    remittance = get_record(user=user, remittance_id=remittance_id)
-    if remittance.payer_id != user.pk:
-        raise ApplicationError(PERMISSION_DENIED, "only the payer can send a reminder")
-    _refuse_unless_pending(remittance, timezone.now())
     with transaction.atomic():
         # The remittance row first, as every path locks it: a receive cannot commit between
         # the check and the post, so a settled remittance is never reminded of.
-        remittance = (Remittance.objects.select_for_update(of=("self",)).select_related("coin", "chat")
-                      .get(pk=remittance.pk))
+        remittance = get_record(user=user, remittance_id=remittance_id, lock=True)
+        if remittance.payer_id != user.pk:
+            raise ApplicationError(PERMISSION_DENIED, "only the payer can send a reminder")
         _refuse_unless_pending(remittance, timezone.now())
         service_message_send(sender=user, type_=Message.Type.REMITTANCE, sub_type=events.REMINDED,
                              content=events.card(remittance), chat_wire_id=remittance.chat.wire_id)
