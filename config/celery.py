@@ -37,4 +37,10 @@ app.conf.beat_schedule = {
         "task": "redpackets.tasks.expire_redpackets",
         "schedule": EXPIRY_SWEEP,
     },
+    # refund remittances their payee neither received nor refunded in time (status 50 -> 400);
+    # safe to overlap
+    "remittance-expire": {
+        "task": "remittance.tasks.expire_remittances",
+        "schedule": EXPIRY_SWEEP,
+    },
 }

@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/v1/", include("messaging.urls")),
     path("api/v1/", include("wallet.urls")),
     path("api/v1/", include("redpackets.urls")),
+    path("api/v1/", include("remittance.urls")),
 ]

@@ -10,7 +10,6 @@ compare-and-set and refunds what the grabs left, so a packet is never paid twice
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
@@ -24,6 +23,7 @@ from chats.models import Chat, ChatMember
 from chats.selectors import chat_from_wire
 from core.exceptions import INVALID, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
+from core.sweep import sweep
 from messaging.models import Message
 from redpackets import exceptions as codes
 from redpackets.models import RedPacket, RedPacketShare
@@ -32,8 +32,6 @@ from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
 from wallet.services import default_coin, ledger_transfer, parse_amount, system_account, user_account
-
-log = logging.getLogger(__name__)
 
 CREATED, GRABBED = 100, 200  # message subTypes of type 2 (seed 002)
 
@@ -265,15 +263,5 @@ def redpacket_expire_due(*, now: datetime | None = None, batch: int = 500) -> in
     """The beat job: expire every active packet past its deadline; returns how many this run
     finished. Safe to run twice at once (each packet is claimed by compare-and-set)."""
     now = now or timezone.now()
-    finished, last_pk = 0, 0
-    while True:
-        due = list(RedPacket.objects.filter(status=RedPacket.Status.ACTIVE, expires_at__lte=now, pk__gt=last_pk)
-                   .order_by("pk").values_list("pk", flat=True)[:batch])
-        if not due:
-            return finished
-        for pk in due:
-            try:
-                finished += redpacket_expire(packet_id=pk, now=now) is not None
-            except Exception:  # one broken packet must not stop the others; retried next run
-                log.exception("expiring red packet %s failed", pk)
-        last_pk = due[-1]
+    due = RedPacket.objects.filter(status=RedPacket.Status.ACTIVE, expires_at__lte=now)
+    return sweep(due, lambda pk: redpacket_expire(packet_id=pk, now=now) is not None, batch=batch)

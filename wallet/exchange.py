@@ -15,7 +15,6 @@ guard. Lock order everywhere: the offer row, then the accounts (in pk order), th
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,14 +25,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.exceptions import CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from core.sweep import sweep
 from messaging.models import Message
 from wallet import exceptions as codes
 from wallet.models import Account, Coin, ExchangeOffer
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
 from wallet.services import Leg, ledger_post, ledger_transfer, parse_amount, system_account, user_account
-
-log = logging.getLogger(__name__)
 
 OFFERED, ACCEPTED, EXPIRED = 100, 200, 400  # message subTypes of type 11
 
@@ -195,16 +193,5 @@ def exchange_expire_due(*, now: datetime | None = None, batch: int = 500) -> int
     """The beat job: refund every pending offer past its deadline; returns how many this run
     refunded. Safe to run twice at once: each offer is claimed by compare-and-set."""
     now = now or timezone.now()
-    refunded = 0
-    last_pk = 0
-    while True:
-        due = list(ExchangeOffer.objects.filter(status=ExchangeOffer.Status.PENDING, expires_at__lte=now,
-                                                pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch])
-        if not due:
-            return refunded
-        for pk in due:
-            try:
-                refunded += exchange_expire(exchange_id=pk, now=now)
-            except Exception:  # one broken offer must not stop the others; it is retried next run
-                log.exception("refunding exchange %s failed", pk)
-        last_pk = due[-1]
+    due = ExchangeOffer.objects.filter(status=ExchangeOffer.Status.PENDING, expires_at__lte=now)
+    return sweep(due, lambda pk: exchange_expire(exchange_id=pk, now=now), batch=batch)

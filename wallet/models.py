@@ -87,7 +87,7 @@ class JournalEntry(models.Model):
     """One money movement. Its postings sum to zero per coin."""
 
     class Kind(models.IntegerChoices):
-        """Also seed 002 wallet.records types 1-7; exchanges are ours (docs/wallet.md)."""
+        """Also seed 002 wallet.records types 1-7; 8-13 are ours (docs/wallet.md)."""
 
         RECHARGE = 1, "recharge"
         WITHDRAW = 2, "withdraw"
@@ -101,6 +101,7 @@ class JournalEntry(models.Model):
         EXCHANGE_REFUND = 10, "exchange refunded"
         WITHDRAW_REFUND = 11, "withdrawal rejected"
         ADJUSTMENT = 12, "operator adjustment"
+        REMITTANCE_REFUND = 13, "remittance refunded"
 
     kind = models.PositiveSmallIntegerField(choices=Kind.choices)
     idempotency_key = models.CharField(max_length=128, unique=True)

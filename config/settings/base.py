@@ -199,6 +199,10 @@ REDPACKET_MAX_COUNT = env_int("REDPACKET_MAX_COUNT", 1000, minimum=1)
 REDPACKET_MIN_SHARE = env_decimal("REDPACKET_MIN_SHARE", "0.01", minimum="0.000000000000000001")
 REDPACKET_MAX_SHARE = env_decimal("REDPACKET_MAX_SHARE", "200", minimum="0.000000000000000001")
 REDPACKET_EXPIRE_SECONDS = env_int("REDPACKET_EXPIRE_SECONDS", 24 * 3600, minimum=60)
+# Remittances (seed 002 remittance.*): the largest single amount of the default coin (code 402
+# above it), and how long one waits for the payee before it is refunded to the payer.
+REMITTANCE_MAX_AMOUNT = env_int("REMITTANCE_MAX_AMOUNT", 50000, minimum=1)
+REMITTANCE_EXPIRE_SECONDS = env_int("REMITTANCE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
 # Money columns: 20 integer digits and 18 places (enough for any coin's decimals).
 MONEY_MAX_DIGITS = 38
 MONEY_DECIMAL_PLACES = 18
