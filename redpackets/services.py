@@ -97,9 +97,14 @@ def _plan(*, chat: Chat, type_: int, price: Any, total_price: Any, count: int, c
 
 def redpacket_create(
     *, user: User, chat_wire_id: int, type_: int, title: str, price: Any, total_price: Any, count: int, password: str,
+    coin_id: int | None = None,
 ) -> RedPacket:
-    """Hold the total in escrow, split it into shares and post the packet (message 2/100)."""
-    coin = default_coin()
+    """Hold the total in escrow, split it into shares and post the packet (message 2/100).
+    The coin is the default one unless ``coin_id`` names another active coin (seed 000's
+    ``im/msg_redpack_publish`` lets the client choose)."""
+    coin = default_coin() if coin_id is None else Coin.objects.filter(pk=coin_id, is_active=True).first()
+    if coin is None:
+        raise ApplicationError(NOT_FOUND, f"no active coin {coin_id}")
     chat = chat_from_wire(chat_wire_id)
     one, total, count, shares = _plan(chat=chat, type_=type_, price=price, total_price=total_price, count=count,
                                       coin=coin)

@@ -333,3 +333,19 @@ def test_a_packet_expiring_while_being_grabbed_is_paid_and_refunded_once() -> No
     assert escrow(coin) == 0
     assert JournalEntry.objects.filter(kind=JournalEntry.Kind.REDPACKET_REFUND).count() == (1 if paid < 60 else 0)
     assert ledger_verify() == []
+
+
+@pytest.mark.django_db
+def test_a_packet_in_another_coin_for_the_legacy_facade(alice: User, bob: User) -> None:
+    make_coin(name="cny", decimals=2)
+    usdt = make_coin(name="usdt", decimals=6, is_default=False)
+    fund(alice, usdt, "3")
+    chat = private_chat_get_or_create(user_id=alice.pk, peer_id=bob.pk)
+    packet = redpacket_create(user=alice, chat_wire_id=chat.wire_id, type_=1, title="", price="1.234567",
+                              total_price=None, count=1, password="pay123", coin_id=usdt.pk)
+    redpacket_grab(user=bob, packet_id=packet.pk)
+    assert balance(bob, usdt) == Decimal("1.234567") and balance(alice, usdt) == Decimal("1.765433")
+    with pytest.raises(ApplicationError, match="no active coin"):
+        redpacket_create(user=alice, chat_wire_id=chat.wire_id, type_=1, title="", price="1", total_price=None,
+                         count=1, password="pay123", coin_id=999)
+    assert ledger_verify() == []
