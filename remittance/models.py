@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 DIGITS, PLACES = settings.MONEY_MAX_DIGITS, settings.MONEY_DECIMAL_PLACES
 
@@ -42,7 +43,7 @@ class Remittance(models.Model):
     status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
     # The client's id for the request: a retry with the same id returns the first remittance.
     request_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
-    remitted_at = models.DateTimeField(auto_now_add=True)
+    remitted_at = models.DateTimeField(default=timezone.now)  # the service sets it with expires_at
     received_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)  # by the payee (300) or by expiry (400)
     expires_at = models.DateTimeField()

@@ -112,14 +112,15 @@ def remit(
         raise ApplicationError(NOT_FOUND, f"no user {payee_id}")
     chat = _chat(payer, payee, type_, chat_wire_id)
     payment_password_check(user=payer, password=password)  # hashing is slow: no locks held yet
+    now = timezone.now()
     try:
         with transaction.atomic():
             if chat is None:
                 chat = private_chat_get_or_create(user_id=payer.pk, peer_id=payee.pk)
             remittance = Remittance.objects.create(
                 payer=payer, payee=payee, coin=coin, amount=value, description=description[:225], type=type_,
-                chat=chat, request_id=request_id or None,
-                expires_at=timezone.now() + timedelta(seconds=settings.REMITTANCE_EXPIRE_SECONDS))
+                chat=chat, request_id=request_id or None, remitted_at=now,
+                expires_at=now + timedelta(seconds=settings.REMITTANCE_EXPIRE_SECONDS))
             ledger_transfer(kind=Entry.Kind.TRANSFER, source=user_account(user=payer, coin=coin),
                             target=system_account(kind=Account.Kind.ESCROW, coin=coin), amount=value,
                             idempotency_key=f"remit:{remittance.pk}:hold", memo=description or "remittance")

@@ -99,12 +99,13 @@ def exchange_publish(
     payment_password_check(user=user, password=password)  # hashing is slow: no locks held yet
     from messaging.services import service_message_send
 
+    now = timezone.now()
     try:
         with transaction.atomic():
             offer = ExchangeOffer.objects.create(
                 from_user=user, from_coin=from_coin, from_amount=give, to_user=to_user, to_coin=to_coin,
-                to_amount=take, memo=memo[:125], request_id=request_id or None,
-                expires_at=timezone.now() + timedelta(seconds=settings.EXCHANGE_EXPIRE_SECONDS))
+                to_amount=take, memo=memo[:125], request_id=request_id or None, created_at=now,
+                expires_at=now + timedelta(seconds=settings.EXCHANGE_EXPIRE_SECONDS))
             ledger_transfer(kind=Entry.Kind.EXCHANGE_OFFER, source=user_account(user=user, coin=from_coin),
                             target=system_account(kind=Account.Kind.ESCROW, coin=from_coin), amount=give,
                             idempotency_key=f"exchange:{offer.pk}:hold", memo=memo or "exchange offered")

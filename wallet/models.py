@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 DIGITS, PLACES = settings.MONEY_MAX_DIGITS, settings.MONEY_DECIMAL_PLACES
 
@@ -231,7 +232,8 @@ class ExchangeOffer(models.Model):
     request_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
     chat = models.ForeignKey("chats.Chat", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the service from the same instant as expires_at, so expireAt - createAt is exact.
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField()
     settled_at = models.DateTimeField(null=True, blank=True)
