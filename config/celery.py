@@ -37,6 +37,11 @@ app.conf.beat_schedule = {
         "task": "redpackets.tasks.expire_redpackets",
         "schedule": EXPIRY_SWEEP,
     },
+    # invitees who have not answered in CALL_RING_SECONDS missed the call; safe to overlap
+    "calls-end-ringing": {
+        "task": "calls.tasks.end_ringing",
+        "schedule": float(env_int("CALL_RING_SWEEP_SECONDS", 10, minimum=1)),
+    },
     # refund remittances their payee neither received nor refunded in time (status 50 -> 400);
     # safe to overlap
     "remittance-expire": {

@@ -18,4 +18,5 @@ urlpatterns = [
     path("api/v1/", include("wallet.urls")),
     path("api/v1/", include("redpackets.urls")),
     path("api/v1/", include("remittance.urls")),
+    path("api/v1/", include("calls.urls")),
 ]

@@ -23,6 +23,7 @@ class Message(models.Model):
         CUSTOM = 9, "custom"
         SYSTEM = 10, "system"
         EXCHANGE = 11, "coin exchange offer"
+        CALL = 12, "call record"
 
     chat = models.ForeignKey("chats.Chat", on_delete=models.CASCADE, related_name="messages")
     seq = models.BigIntegerField()

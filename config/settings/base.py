@@ -194,6 +194,13 @@ PAYMENT_PASSWORD_MAX_FAILURES = env_int("PAYMENT_PASSWORD_MAX_FAILURES", 5, mini
 PAYMENT_LOCK_SECONDS = env_int("PAYMENT_LOCK_SECONDS", 900, minimum=1)
 # An exchange offer not accepted within this many seconds expires and is refunded (seed 000: 24 h).
 EXCHANGE_EXPIRE_SECONDS = env_int("EXCHANGE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
+# Calls (seed 002 call.*): Agora project credentials for call.token.create (empty: the method
+# answers 503), token lifetime, how long invitees ring, and the most invitees per call.
+AGORA_APP_ID = env.str("AGORA_APP_ID", default="")
+AGORA_APP_CERTIFICATE = env.str("AGORA_APP_CERTIFICATE", default="")
+AGORA_TOKEN_EXPIRE_SECONDS = env_int("AGORA_TOKEN_EXPIRE_SECONDS", 3600, minimum=60)
+CALL_RING_SECONDS = env_int("CALL_RING_SECONDS", 60, minimum=5)
+CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
 # Red packets (seed 002 codes 401/402/403 name these limits: 1000 shares, 0.01 and 200 a share).
 REDPACKET_MAX_COUNT = env_int("REDPACKET_MAX_COUNT", 1000, minimum=1)
 REDPACKET_MIN_SHARE = env_decimal("REDPACKET_MIN_SHARE", "0.01", minimum="0.000000000000000001")

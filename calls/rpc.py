@@ -1,0 +1,104 @@
+"""Socket methods of seed 002 ``call.*`` (docs/calls.md)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from calls import exceptions as codes
+from calls import services
+from chats import exceptions as chat_codes
+from core.exceptions import PERMISSION_DENIED, ApplicationError
+from core.gateway import registry
+from core.gateway.registry import RpcContext
+from messaging import exceptions as message_codes
+
+CHANNEL_NAME = r"^[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{|}~,]*$"  # Agora's allowed characters
+
+
+class TokenParams(serializers.Serializer):
+    channelName = serializers.RegexField(CHANNEL_NAME, max_length=64)
+    uid = serializers.IntegerField(min_value=0, max_value=2**32 - 1)
+
+
+class CreateParams(serializers.Serializer):
+    channelName = serializers.RegexField(CHANNEL_NAME, max_length=64, required=False, allow_blank=True, default="")
+    to = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000)
+    chatId = serializers.IntegerField()
+    isMeetingAV = serializers.BooleanField(default=False)
+    isVideo = serializers.BooleanField(default=False)
+
+
+class CallParams(serializers.Serializer):
+    callId = serializers.IntegerField(min_value=1)
+
+
+class RecordParams(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[0, 1, 2, 3], default=0)
+    count = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    page = serializers.IntegerField(min_value=1, default=1)
+
+
+@registry.method("call.token.create", params=TokenParams, errors={codes.NOT_CONFIGURED: 503})
+def token_create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    """An Agora RTC token (AccessToken2, "007...") for the caller's own uid, on the channel of an
+    open call they created or were invited to (403 otherwise)."""
+    from calls.agora import build_rtc_token
+
+    if not settings.AGORA_APP_ID or not settings.AGORA_APP_CERTIFICATE:
+        raise ApplicationError(codes.NOT_CONFIGURED,
+                               "calls are not configured: set AGORA_APP_ID and AGORA_APP_CERTIFICATE")
+    if p["uid"] != ctx.user_id:
+        raise ApplicationError(PERMISSION_DENIED, "a token is only issued for your own user id")
+    if not services.may_join_channel(user=ctx.user, channel_name=p["channelName"]):
+        raise ApplicationError(PERMISSION_DENIED, "you are not in an open call on this channel")
+    expire = settings.AGORA_TOKEN_EXPIRE_SECONDS
+    token = build_rtc_token(app_id=settings.AGORA_APP_ID, app_certificate=settings.AGORA_APP_CERTIFICATE,
+                            channel_name=p["channelName"], uid=p["uid"], role=1, token_expire=expire,
+                            privilege_expire=expire)
+    return {"token": token}
+
+
+@registry.method("call.create", params=CreateParams,
+                 errors={chat_codes.NOT_A_MEMBER: 403, codes.CHANNEL_BUSY: 409, message_codes.NOT_FRIENDS: 470})
+def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    from calls import events
+
+    call = services.call_create(user=ctx.user, channel_name=p["channelName"], to=p["to"], chat_wire_id=p["chatId"],
+                                is_meeting=p["isMeetingAV"], is_video=p["isVideo"])
+    return events.call(call, call.invitee_ids)  # type: ignore[attr-defined]
+
+
+@registry.method("call.getInfo", params=CallParams)
+def get_info(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    return services.call_info(user=ctx.user, call_id=p["callId"])
+
+
+@registry.method("call.cancel", params=CallParams, errors={codes.CLOSED: 410})
+def cancel(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    services.call_cancel(user=ctx.user, call_id=p["callId"])
+    return {}
+
+
+@registry.method("call.start", params=CallParams, errors={codes.CLOSED: 410})
+def start(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    services.call_start(user=ctx.user, call_id=p["callId"])
+    return {}
+
+
+@registry.method("call.stop", params=CallParams)
+def stop(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    services.call_stop(user=ctx.user, call_id=p["callId"])
+    return {}
+
+
+@registry.method("call.queryOffline")
+def query_offline(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    records = services.calls_missed_offline(user=ctx.user)
+    return {"count": len(records), "records": records}
+
+
+@registry.method("call.queryRecord", params=RecordParams)
+def query_record(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
+    return services.call_records(user=ctx.user, kind=p["type"], page=p["page"], count=p["count"])
