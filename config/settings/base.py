@@ -11,6 +11,7 @@ Production differs only through the environment (see ``.env.example``):
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -199,6 +200,9 @@ EXCHANGE_EXPIRE_SECONDS = env_int("EXCHANGE_EXPIRE_SECONDS", 24 * 3600, minimum=
 AGORA_APP_ID = env.str("AGORA_APP_ID", default="")
 AGORA_APP_CERTIFICATE = env.str("AGORA_APP_CERTIFICATE", default="")
 AGORA_TOKEN_EXPIRE_SECONDS = env_int("AGORA_TOKEN_EXPIRE_SECONDS", 3600, minimum=60)
+for _name, _value in (("AGORA_APP_ID", AGORA_APP_ID), ("AGORA_APP_CERTIFICATE", AGORA_APP_CERTIFICATE)):
+    if _value and not re.fullmatch(r"[0-9a-fA-F]{32}", _value):
+        raise ImproperlyConfigured(f"{_name} must be 32 hexadecimal characters (from the Agora console)")
 CALL_RING_SECONDS = env_int("CALL_RING_SECONDS", 60, minimum=5)
 CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
 # Red packets (seed 002 codes 401/402/403 name these limits: 1000 shares, 0.01 and 200 a share).

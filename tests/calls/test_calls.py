@@ -172,3 +172,28 @@ async def test_token_needs_configuration(connect: Connect, alice: User, bob: Use
     with override_settings(AGORA_APP_ID="", AGORA_APP_CERTIFICATE=""):
         reply = await a.call("call.token.create", {"channelName": "room-9", "uid": alice.pk})
     assert reply["code"] == 503 and "AGORA_APP_ID" in reply["msg"]
+
+
+@override_settings(AGORA_APP_ID="970CA35de60c44645bbae8a215061b33",
+                   AGORA_APP_CERTIFICATE="5CFd2fd1755d40ecb72977518be15d3b", AGORA_TOKEN_EXPIRE_SECONDS=1800)
+async def test_token_for_a_participant_decodes_and_verifies(connect: Connect, alice: User, bob: User,
+                                                            charlie: User) -> None:
+    from tests.calls.test_agora_token import decode, verifies
+
+    chat = await private(alice, bob)
+    a, b, c = await sockets(connect, alice, bob, charlie)
+    made = await a.ok("call.create", {"channelName": "room-7", "to": [bob.pk], "chatId": chat.wire_id})
+    before = int(timezone.now().timestamp())
+    token = (await b.ok("call.token.create", {"channelName": "room-7", "uid": bob.pk}))["token"]
+    decoded = decode(token)
+    assert verifies(decoded, "5CFd2fd1755d40ecb72977518be15d3b")
+    assert not verifies(decoded, "0" * 32)
+    assert decoded.app_id == "970CA35de60c44645bbae8a215061b33"
+    assert decoded.channel_name == "room-7" and decoded.uid == str(bob.pk)
+    assert decoded.expire == 1800 and before - 1 <= decoded.issue_ts <= before + 5
+    assert decoded.services == {1: {1: 1800, 2: 1800, 3: 1800, 4: 1800}}
+    assert (await c.call("call.token.create", {"channelName": "room-7", "uid": charlie.pk}))["code"] == 403
+    assert (await b.call("call.token.create", {"channelName": "room-7", "uid": alice.pk}))["code"] == 403
+    assert (await b.call("call.token.create", {"channelName": "other", "uid": bob.pk}))["code"] == 403
+    await a.ok("call.cancel", {"callId": made["callId"]})
+    assert (await b.call("call.token.create", {"channelName": "room-7", "uid": bob.pk}))["code"] == 403  # closed
