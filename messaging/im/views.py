@@ -1,0 +1,355 @@
+"""The ``im/*`` facade of seeds 000 and 001 (docs/im.md): RongCloud-era client apps call these
+URLs with a ``session_key`` and get ``{"status", "msg", "data"}``. Every method calls the same
+services as the native protocol; this module only translates parameters, replies and codes.
+
+``status`` 0 is success (docs/decisions.md). Each method has its table from symbolic error
+codes to its seed status; a refusal no table names answers 3 (the seeds' "cloud error").
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import exceptions as account_codes
+from accounts.authentication import token_from_request
+from accounts.models import User
+from accounts.selectors import session_authenticate
+from chats import exceptions as chat_codes
+from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from messaging.im import objects
+from redpackets import exceptions as packet_codes
+from remittance import exceptions as remit_codes
+from wallet import exceptions as wallet_codes
+
+log = logging.getLogger(__name__)
+
+OK, MISSING, NOT_LOGGED_IN, REFUSED = 0, 1, 2, 3
+WRAP_REDPACKET, WRAP_TRANSFER = 1, 2
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, msg: str) -> None:
+        super().__init__(msg)
+        self.status, self.msg = status, msg
+
+
+@dataclass(frozen=True)
+class Method:
+    handler: Callable[[User, Any, Any], Any]
+    statuses: dict[str, int]
+
+
+METHODS: dict[str, Method] = {}
+
+
+def method(name: str, statuses: dict[str, int] | None = None) -> Callable[[Any], Any]:
+    def register(handler: Callable[[User, Any, Any], Any]) -> Callable[[User, Any, Any], Any]:
+        METHODS[name] = Method(handler, {INVALID: MISSING, **(statuses or {})})
+        return handler
+    return register
+
+
+def _required(params: Any, name: str) -> str:
+    value = params.get(name)
+    if value is None or str(value).strip() == "":
+        raise Refusal(MISSING, f"{name} is required")
+    return str(value).strip()
+
+
+def _int(params: Any, name: str, *, status: int = MISSING) -> int:
+    raw = params.get(name)
+    try:
+        return int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise Refusal(status, f"{name} is required and must be a number") from None
+
+
+def _reply(status: int, msg: str, data: Any = None) -> Response:
+    return Response({"status": status, "msg": msg, "data": data if data is not None else {}})
+
+
+@api_view(["GET", "POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([])
+def im_method(request: Request, name: str) -> Response:
+    spec = METHODS.get(name)
+    if spec is None:
+        return _reply(MISSING, f"no method im/{name}")
+    token = token_from_request(request)
+    session = session_authenticate(token) if token else None
+    if session is None:
+        return _reply(NOT_LOGGED_IN, "not logged in: session_key is missing, invalid or expired")
+    params: dict[str, Any] = {key: request.query_params.get(key) for key in request.query_params}
+    if request.method == "POST" and hasattr(request.data, "items"):
+        params.update(request.data.items())  # a form or JSON body; its values win over the query's
+    try:
+        data = spec.handler(session.user, params, token)
+    except Refusal as refusal:
+        return _reply(refusal.status, refusal.msg)
+    except ApplicationError as error:
+        return _reply(spec.statuses.get(error.code, REFUSED), error.message)
+    except Exception:  # a bug: logged with its traceback, answered in the facade's shape
+        log.exception("im/%s failed", name)
+        return Response({"status": REFUSED, "msg": "internal error", "data": {}}, status=500)
+    return _reply(OK, "成功", data)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+def _user_info(user: User) -> dict[str, Any]:
+    name = f"{user.first_name} {user.last_name}".strip() or user.username
+    return {"user_id": str(user.pk), "name": name, "portraitUri": user.avatar or None}
+
+
+@method("get_token")
+def get_token(user: User, params: Any, token: str) -> str:
+    """The token a client opens our sockets with: the session itself (ws://HOST/ws/?token=...)."""
+    return token
+
+
+@method("refresh")
+def refresh(user: User, params: Any, token: str) -> dict[str, Any]:
+    from accounts.services import user_update_profile
+
+    name, portrait = params.get("name"), params.get("portraitUri")
+    if (name is not None and len(str(name)) > 150) or (portrait is not None and len(str(portrait)) > 512):
+        raise Refusal(MISSING, "name (at most 150) or portraitUri (at most 512 characters) is too long")
+    if name is not None:  # RongCloud has one name: it becomes the first name
+        user = user_update_profile(user=user, first_name=str(name), last_name="")
+    if portrait is not None:
+        user = user_update_profile(user=user, avatar=str(portrait))
+    return _user_info(user)
+
+
+@method("user_info")
+def user_info(user: User, params: Any, token: str) -> dict[str, Any]:
+    return _user_info(user)
+
+
+@method("friend_add", {NOT_FOUND: 3, account_codes.ALREADY_FRIENDS: 4, BLACKLISTED: 5,
+                       account_codes.FRIEND_REFUSED: 5, account_codes.SELF_NOT_ALLOWED: 6})
+def friend_add(user: User, params: Any, token: str) -> dict[str, Any]:
+    from accounts.events import user_brief
+    from accounts.services import friend_add as add
+
+    friend = add(user=user, friend_id=_int(params, "user_id"))
+    return user_brief(friend)
+
+
+@method("friend_list")
+def friend_list(user: User, params: Any, token: str) -> list[dict[str, Any]]:
+    from accounts.events import user_brief
+    from accounts.selectors import friends_of
+
+    friends = [user_brief(f) for f in friends_of(user.pk)]
+    if not friends:
+        raise Refusal(MISSING, "好友列表为空: the friend list is empty")
+    return friends
+
+
+# --- messages and groups --------------------------------------------------------------------
+
+@method("msg_private_publish")
+def msg_private_publish(user: User, params: Any, token: str) -> dict[str, Any]:
+    from messaging.services import message_send
+
+    to = _int(params, "toUserId")
+    object_name = _required(params, "objectName")
+    if params.get("content") in (None, ""):
+        raise Refusal(MISSING, "content is required")
+    type_, content = objects.to_native(object_name, params.get("content"))
+    msg, chat, _ = message_send(sender=user, type_=type_, content=content, to=to)
+    return {"messageId": msg.pk, "chatId": chat.wire_id, "seq": msg.seq, "objectName": object_name,
+            "createAt": int(msg.created_at.timestamp())}
+
+
+def _group(chat: Any) -> dict[str, Any]:
+    return {"group_id": str(chat.wire_id), "group_name": chat.title, "memo": chat.memo,
+            "owner_id": str(chat.owner_id) if chat.owner_id else None, "member_count": chat.member_count}
+
+
+@method("group_create")
+def group_create(user: User, params: Any, token: str) -> dict[str, Any]:
+    """A public group (our super-group), so that im/group_join by id works for anyone."""
+    from chats.models import Chat
+    from chats.services import group_create as create
+
+    name = _required(params, "group_name")
+    with transaction.atomic():
+        chat = create(owner=user, title=name, kind=Chat.Kind.SUPERGROUP, memo=str(params.get("memo") or ""))
+    return _group(chat)
+
+
+@method("group_join", {NOT_FOUND: 4, chat_codes.ALREADY_MEMBER: 5, chat_codes.NOT_ALLOWED: 4})
+def group_join(user: User, params: Any, token: str) -> dict[str, Any]:
+    from chats.services import chat_join
+
+    chat = chat_join(user=user, wire_id=_int(params, "group_id"))
+    return _group(chat)
+
+
+# --- money ----------------------------------------------------------------------------------
+# Transfer ids of seed 000 name red packets and transfers alike: ``id * 10 + wrap``.
+
+MONEY = {NOT_FOUND: 5, wallet_codes.BAD_AMOUNT: 6, packet_codes.SHARE_TOO_SMALL: 6, packet_codes.SHARE_TOO_LARGE: 6,
+         remit_codes.AMOUNT_TOO_SMALL: 6, remit_codes.AMOUNT_TOO_LARGE: 6, wallet_codes.INSUFFICIENT_BALANCE: 7,
+         wallet_codes.WRONG_PAYMENT_PASSWORD: 8, wallet_codes.NO_WALLET: 8, wallet_codes.PAYMENT_LOCKED: 9}
+
+
+def transfer_id(pk: int, wrap: int) -> str:
+    return str(pk * 10 + wrap)
+
+
+def _split_transfer(params: Any) -> tuple[int, int]:
+    raw = params.get("transfer_id")
+    if raw in (None, "") or not str(raw).strip().isdigit() or int(str(raw)) % 10 not in (1, 2):
+        raise Refusal(MISSING, "transfer_id is empty or not one of ours")
+    value = int(str(raw).strip())
+    return value // 10, value % 10
+
+
+def _amount(params: Any, name: str) -> Any:
+    raw = params.get(name)
+    if raw in (None, ""):
+        raise Refusal(4, f"{name} is required")
+    return raw if not isinstance(raw, float) else str(raw)  # form bodies and plain JSON both work
+
+
+@method("msg_redpack_publish", MONEY)
+def msg_redpack_publish(user: User, params: Any, token: str) -> dict[str, Any]:
+    """wrap 1 (default): a single red packet to toUserId; wrap 2: a transfer (remittance)."""
+    from chats.services import private_chat_get_or_create
+    from redpackets.services import redpacket_create
+    from remittance.services import remit
+
+    to = _int(params, "toUserId")
+    if params.get("coin_id") in (None, ""):
+        raise Refusal(4, "coin_id is required")
+    coin_id = _int(params, "coin_id", status=5)
+    amount = _amount(params, "amount")
+    wrap = _int(params, "wrap") if params.get("wrap") not in (None, "") else WRAP_REDPACKET
+    memo = str(params.get("content") or "")[:64]
+    password = str(params.get("wallet_pwd") or "")
+    if not User.objects.filter(pk=to, is_active=True).exclude(pk=user.pk).exists():
+        raise Refusal(MISSING, "toUserId is not another user")
+    from wallet.models import Coin
+
+    coin = Coin.objects.filter(pk=coin_id, is_active=True).first()
+    if coin is None:
+        raise Refusal(5, f"coin {coin_id} is not in your wallet's coins")
+    if wrap == WRAP_REDPACKET:
+        chat = private_chat_get_or_create(user_id=user.pk, peer_id=to)
+        packet = redpacket_create(user=user, chat_wire_id=chat.wire_id, type_=1, title=memo, price=amount,
+                                  total_price=None, count=1, password=password, coin_id=coin.pk)
+        return {"transfer_id": transfer_id(packet.pk, WRAP_REDPACKET), "wrap": WRAP_REDPACKET}
+    if wrap == WRAP_TRANSFER:
+        if not coin.is_default:
+            raise Refusal(5, "transfers are in the wallet's default coin")
+        sent = remit(payer=user, payee_id=to, amount=amount, password=password, type_=1, description=memo)
+        return {"transfer_id": transfer_id(sent.pk, WRAP_TRANSFER), "wrap": WRAP_TRANSFER}
+    raise Refusal(MISSING, "wrap must be 1 (red packet) or 2 (transfer)")
+
+
+@method("msg_redpack_accept", {NOT_FOUND: 4, packet_codes.ALL_TAKEN: 4, packet_codes.EXPIRED: 4,
+                               remit_codes.REMITTANCE_EXPIRED: 4, CONFLICT: 4, packet_codes.OWN_PACKET: 5,
+                               packet_codes.NOT_ALLOWED: 5, remit_codes.NOT_PAYEE: 5, PERMISSION_DENIED: 5})
+def msg_redpack_accept(user: User, params: Any, token: str) -> dict[str, Any]:
+    from redpackets.services import redpacket_grab
+    from remittance.services import receive
+
+    pk, wrap = _split_transfer(params)
+    if wrap == WRAP_REDPACKET:
+        packet, share = redpacket_grab(user=user, packet_id=pk)
+        amount = share.amount.quantize(packet.coin.quantum) if share else None
+    else:
+        done = receive(user=user, remittance_id=pk)
+        amount = done.amount.quantize(done.coin.quantum)
+    return objects.stringify({"transfer_id": transfer_id(pk, wrap), "wrap": wrap, "amount": amount})
+
+
+@method("msg_get_transfer", {NOT_FOUND: 4})
+def msg_get_transfer(user: User, params: Any, token: str) -> dict[str, Any]:
+    pk, wrap = _split_transfer(params)
+    if wrap == WRAP_TRANSFER:
+        from remittance.services import transfer_details
+
+        details = transfer_details(user=user, remittance_id=pk)
+        log_ = details["transfer_log"]
+        log_["id"] = transfer_id(pk, wrap)
+        log_["status"] = 400 if log_["status"] == 300 else log_["status"]  # refunded by the payee: came back
+        log_.setdefault("action", None)
+        log_.setdefault("target_id", "0")
+        return {"from_user": objects.user_full(details["from_user"]), "to_user": objects.user_short(
+            details["to_user"]), "coin_info": objects.coin_info(details["coin_info"]),
+            "transfer_log": objects.stringify(log_)}
+    from redpackets.models import RedPacket
+    from redpackets.services import redpacket_for_reader
+
+    packet = redpacket_for_reader(user=user, packet_id=pk)
+    chat = packet.chat
+    peer_id = None
+    if chat.user_low_id is not None:
+        peer_id = chat.user_high_id if chat.user_low_id == packet.sender_id else chat.user_low_id
+    users = User.objects.in_bulk([uid for uid in (packet.sender_id, peer_id) if uid])
+    status = {RedPacket.Status.TAKEN: 100, RedPacket.Status.EXPIRED: 400}.get(RedPacket.Status(packet.status), 50)
+    log_ = {"id": transfer_id(pk, wrap), "from_user_id": packet.sender_id, "to_user_id": peer_id,
+            "coin_id": packet.coin_id, "amount": packet.total_price.quantize(packet.coin.quantum), "action": None,
+            "target_id": str(chat.wire_id), "memo": packet.title, "status": status, "wrap": WRAP_REDPACKET,
+            "update_time": int((packet.finished_at or packet.created_at).timestamp()),
+            "created_time": int(packet.created_at.timestamp())}
+    return {"from_user": objects.user_full(users[packet.sender_id]),
+            "to_user": objects.user_short(users.get(peer_id) if peer_id else None),
+            "coin_info": objects.coin_info(packet.coin), "transfer_log": objects.stringify(log_)}
+
+
+@method("msg_exchange_publish", {**MONEY, NOT_FOUND: 5, BLACKLISTED: 3})
+def msg_exchange_publish(user: User, params: Any, token: str) -> dict[str, Any]:
+    from wallet.exchange import card, exchange_publish
+
+    to = _int(params, "toUserId")
+    for name in ("from_coin_id", "to_coin_id"):
+        if params.get(name) in (None, ""):
+            raise Refusal(4, f"{name} is required")
+    offer = exchange_publish(user=user, to_user_id=to, from_coin_id=_int(params, "from_coin_id", status=5),
+                             from_amount=_amount(params, "from_coin_amount"),
+                             to_coin_id=_int(params, "to_coin_id", status=5), to_amount=_amount(params,
+                             "to_coin_amount"), password=str(params.get("wallet_pwd") or ""),
+                             memo=str(params.get("content") or ""))
+    return {"exchange_id": str(offer.pk), **objects.stringify({k: v for k, v in card(offer).items()
+                                                                if k in ("fromAmount", "toAmount", "status")})}
+
+
+@method("msg_exchange_accept", {**MONEY, NOT_FOUND: 4, CONFLICT: 4, wallet_codes.EXCHANGE_EXPIRED: 4,
+                                PERMISSION_DENIED: 5})
+def msg_exchange_accept(user: User, params: Any, token: str) -> dict[str, Any]:
+    from wallet.exchange import exchange_accept
+
+    offer = exchange_accept(user=user, exchange_id=_int(params, "exchange_id"),
+                            password=str(params.get("wallet_pwd") or ""))
+    return {"exchange_id": str(offer.pk), "status": str(offer.status)}
+
+
+@method("msg_get_exchange", {NOT_FOUND: 4})
+def msg_get_exchange(user: User, params: Any, token: str) -> dict[str, Any]:
+    from wallet.exchange import exchange_get
+
+    offer = exchange_get(user=user, exchange_id=_int(params, "exchange_id"))
+    users = User.objects.in_bulk([offer.from_user_id, offer.to_user_id])
+    log_ = {"id": offer.pk, "from_user_id": offer.from_user_id, "from_coin_id": offer.from_coin_id,
+            "from_coin_amount": offer.from_amount.quantize(offer.from_coin.quantum), "to_user_id": offer.to_user_id,
+            "to_coin_id": offer.to_coin_id, "to_coin_amount": offer.to_amount.quantize(offer.to_coin.quantum),
+            "memo": offer.memo, "status": offer.status, "update_time": int(offer.updated_at.timestamp()),
+            "create_time": int(offer.created_at.timestamp())}
+    return {"from_user": objects.user_full(users[offer.from_user_id]),
+            "to_user": objects.user_full(users[offer.to_user_id]),
+            "from_coin_info": objects.coin_info(offer.from_coin), "to_coin_info": objects.coin_info(offer.to_coin),
+            "exchange_log": objects.stringify(log_)}
