@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import AuthSession, Block, Friendship, SmsCode, User
-from accounts.services import user_deactivate
+from accounts.services import user_deactivate, user_sessions_end
 
 
 @admin.register(User)
@@ -18,13 +18,18 @@ class UserAdmin(BaseUserAdmin):
         *(BaseUserAdmin.fieldsets or ()),
         ("IM", {"fields": ("phone", "avatar", "is_internal", "multi_online", "phone_searchable")}),
     )
-    actions = ["ban_users"]
+    actions = ["ban_users", "end_sessions"]
 
     @admin.action(description="Ban: deactivate and close every session")
     def ban_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user_id in queryset.values_list("pk", flat=True):
             user_deactivate(user_id=user_id)
         self.message_user(request, f"{queryset.count()} user(s) banned and logged out.")
+
+    @admin.action(description="Reset sessions: log out everywhere (the account stays usable)")
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        ended = sum(user_sessions_end(user_id=user_id) for user_id in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{ended} session(s) ended.")
 
 
 @admin.register(AuthSession)

@@ -12,6 +12,8 @@ SELF_NOT_ALLOWED = "self_not_allowed"
 FRIEND_REFUSED = "friend_refused"
 NO_PHONE = "no_phone"
 INVALID_SMS_CODE = "invalid_sms_code"
+NAME_LOCKED = "name_change_disabled"  # App config: permitModifyUserName off
+NOT_WHITELISTED = "friend_not_whitelisted"  # App config: onlyWhiteAddFriend on
 
 register_http_statuses({
     USERNAME_TAKEN: 409,
@@ -23,5 +25,7 @@ register_http_statuses({
     FRIEND_REFUSED: 403,
     NO_PHONE: 400,
     INVALID_SMS_CODE: 400,
+    NAME_LOCKED: 403,
+    NOT_WHITELISTED: 403,
 })
 __all__ = ["INVALID_CREDENTIALS"]

@@ -41,7 +41,7 @@ def users_query_privacy(ctx: RpcContext, params: dict[str, Any]) -> list[dict[st
     return [{"uId": uid, "isBlacklist": uid in blockers} for uid in ids]
 
 
-@method("users.updateProfile", params=serializers.ProfileParams)
+@method("users.updateProfile", params=serializers.ProfileParams, errors={codes.NAME_LOCKED: 403})
 def users_update_profile(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     user = services.user_update_profile(
         user=ctx.user, first_name=params.get("firstName"), last_name=params.get("lastName"),
@@ -56,7 +56,8 @@ def users_set_privacy(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]
     return {}
 
 
-_PEER_ERRORS = {codes.SELF_NOT_ALLOWED: 400, codes.ALREADY_FRIENDS: 409, codes.FRIEND_REFUSED: 403}
+_PEER_ERRORS = {codes.SELF_NOT_ALLOWED: 400, codes.ALREADY_FRIENDS: 409, codes.FRIEND_REFUSED: 403,
+                codes.NOT_WHITELISTED: 403}
 
 
 @method("users.blacklist.add", params=serializers.UserIdParams, errors=_PEER_ERRORS)

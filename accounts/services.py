@@ -164,6 +164,12 @@ def user_set_multi_online(*, user: User, is_on: bool) -> None:
 def user_update_profile(
     *, user: User, first_name: str | None = None, last_name: str | None = None, avatar: str | None = None
 ) -> User:
+    from core.appconfig import app_config
+
+    renaming = (first_name is not None and first_name != user.first_name) or (
+        last_name is not None and last_name != user.last_name)
+    if renaming and not app_config().permit_modify_user_name:
+        raise ApplicationError(codes.NAME_LOCKED, "changing your name is turned off on this server")
     fields = {}
     if first_name is not None:
         fields["first_name"] = first_name
@@ -217,6 +223,14 @@ def user_deactivate(*, user_id: int) -> None:
     )
 
 
+@transaction.atomic
+def user_sessions_end(*, user_id: int) -> int:
+    """An operator's "log out everywhere": every live session ends and its sockets close (4003).
+    The account stays usable; the user logs in again."""
+    return len(_sessions_revoke(user_id=user_id, sessions=AuthSession.objects.filter(user_id=user_id),
+                                reason="operator", close_code=CLOSE_LOGGED_OUT))
+
+
 # --- friends and blacklist ----------------------------------------------------------------
 def _other_user(user: User, other_id: int) -> User:
     if other_id == user.pk:
@@ -229,8 +243,16 @@ def _other_user(user: User, other_id: int) -> User:
 
 @transaction.atomic
 def friend_add(*, user: User, friend_id: int) -> User:
-    """Make two users friends (both directions). Refused if either has blacklisted the other."""
+    """Make two users friends (both directions). Refused if either has blacklisted the other,
+    and, while the app's onlyWhiteAddFriend switch is on, unless ``friend_id`` is on the
+    admin's friend white list (internal accounts are exempt)."""
+    from core.appconfig import app_config
+    from core.models import FriendWhitelist
+
     other = _other_user(user, friend_id)
+    if (app_config().only_white_add_friend and not user.is_internal
+            and not FriendWhitelist.objects.filter(user=other).exists()):
+        raise ApplicationError(codes.NOT_WHITELISTED, "only users on the white list can be added as friends")
     user = User.objects.get(pk=user.pk)  # the caller's copy may be stale (pushed to the friend)
     if Block.objects.filter(user=other, blocked=user).exists():
         raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")

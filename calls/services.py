@@ -25,6 +25,7 @@ from calls.models import Call, CallParticipant
 from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
 from chats.selectors import chat_from_wire
+from core.appconfig import app_config
 from core.exceptions import BLACKLISTED, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
 from core.realtime import send_event_on_commit
 from core.sweep import sweep
@@ -56,7 +57,7 @@ def call_create(*, user: User, channel_name: str, to: list[int], chat_wire_id: i
     blockers = blockers_among(invitees, user.pk)
     if blockers:
         raise ApplicationError(BLACKLISTED, f"these users have blacklisted you: {sorted(blockers)}")
-    if (chat.kind == Chat.Kind.PRIVATE and settings.ONLY_FRIEND_CHAT and not user.is_internal
+    if (chat.kind == Chat.Kind.PRIVATE and app_config().only_friend_chat and not user.is_internal
             and not are_friends(user.pk, invitees[0])):
         raise ApplicationError(message_codes.NOT_FRIENDS, "only friends can call each other")
     channel_name = channel_name or f"call-{secrets.token_hex(8)}"

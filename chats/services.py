@@ -278,17 +278,28 @@ RIGHTS_FIELDS = {
 }
 
 
-@transaction.atomic
-def chat_rights_modify(*, actor: User, wire_id: int, rights: dict[str, bool]) -> Chat:
-    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
-    _require_group(chat)
-    _require_role(member, Role.ADMIN, "change the group's rights")
-    fields = {RIGHTS_FIELDS[key]: value for key, value in rights.items() if key in RIGHTS_FIELDS}
+def _apply_rights(chat: Chat, fields: dict[str, bool]) -> None:
+    """Under the chat's row lock: store the rights (model field names) and tell the members."""
     if fields:
         Chat.objects.filter(pk=chat.pk).update(**fields)
         for key, value in fields.items():
             setattr(chat, key, value)
     send_event_on_commit("chats.rights.onUpdate", events.rights_updated(chat), member_ids(chat.pk))
+
+
+def _apply_keywords(chat: Chat, keywords: list[str]) -> None:
+    cleaned = list(dict.fromkeys(k.strip() for k in keywords if k and k.strip()))
+    Chat.objects.filter(pk=chat.pk).update(filter_keywords=cleaned)
+    chat.filter_keywords = cleaned
+    send_event_on_commit("chats.keywords.onUpdate", events.keywords_updated(chat), member_ids(chat.pk))
+
+
+@transaction.atomic
+def chat_rights_modify(*, actor: User, wire_id: int, rights: dict[str, bool]) -> Chat:
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, "change the group's rights")
+    _apply_rights(chat, {RIGHTS_FIELDS[key]: value for key, value in rights.items() if key in RIGHTS_FIELDS})
     return chat
 
 
@@ -297,8 +308,20 @@ def chat_keywords_set(*, actor: User, wire_id: int, keywords: list[str]) -> Chat
     chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
     _require_group(chat)
     _require_role(member, Role.ADMIN, "set filter keywords")
-    cleaned = list(dict.fromkeys(k.strip() for k in keywords if k and k.strip()))
-    Chat.objects.filter(pk=chat.pk).update(filter_keywords=cleaned)
-    chat.filter_keywords = cleaned
-    send_event_on_commit("chats.keywords.onUpdate", events.keywords_updated(chat), member_ids(chat.pk))
+    _apply_keywords(chat, keywords)
+    return chat
+
+
+@transaction.atomic
+def chat_moderate_by_operator(*, chat_id: int, rights: dict[str, bool], keywords: list[str]) -> Chat:
+    """The admin's edit of a group's rights (model field names) and filter keywords: stored and
+    pushed to the members exactly as an owner's change would be."""
+    chat = Chat.objects.select_for_update().get(pk=chat_id)
+    _require_group(chat)
+    changed = {field: value for field, value in rights.items()
+               if field in RIGHTS_FIELDS.values() and getattr(chat, field) != value}
+    if changed:
+        _apply_rights(chat, changed)
+    if list(chat.filter_keywords or []) != keywords:
+        _apply_keywords(chat, keywords)
     return chat

@@ -48,3 +48,6 @@ def relay_data(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     relay(sender=ctx.user, action=params["action"], to=params["to"], data=params["data"],
           exclude_channel=ctx.channel_name)
     return {}
+
+
+from core import web_rpc  # noqa: E402,F401  (registers the web.* content methods)

@@ -15,6 +15,7 @@ from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
 from chats.selectors import access_chat, chat_from_wire, member_ids, private_send_checks
 from chats.services import private_chat_get_or_create
+from core.appconfig import app_config
 from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
 from messaging import content as rules
@@ -116,7 +117,7 @@ def _enforce(sender: User, chat: Chat, member: ChatMember, type_: int, content: 
         blocked, whisper_banned = private_send_checks(sender.pk, peer_id)  # one query
         if blocked:
             raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
-        if settings.ONLY_FRIEND_CHAT and not sender.is_internal and not are_friends(sender.pk, peer_id):
+        if app_config().only_friend_chat and not sender.is_internal and not are_friends(sender.pk, peer_id):
             raise ApplicationError(codes.NOT_FRIENDS, "only friends can chat")
         if whisper_banned:
             raise ApplicationError(codes.BANNED_WHISPER, "a group you share bans private messages between members")

@@ -21,7 +21,7 @@ from accounts import presence
 from accounts.models import User
 from accounts.services import session_start
 from accounts.sms import LocmemBackend
-from core import realtime
+from core import appconfig, realtime
 from messaging import services as message_services
 from tests.accounts.factories import UserFactory
 
@@ -46,6 +46,13 @@ def _close_stray_connections(django_db_setup: None, django_db_blocker: Any) -> A
                 )
 
 
+def set_app_config(**switches: bool) -> None:
+    """Set the admin's app switches (core.models.AppConfig) for this test."""
+    from core.models import AppConfig
+
+    AppConfig.objects.update_or_create(pk=1, defaults=switches)  # saving clears the process cache
+
+
 @pytest.fixture(autouse=True)
 def _fresh_state(request: pytest.FixtureRequest) -> None:
     cache.clear()  # throttle counters; with Redis also the presence sets (same database)
@@ -53,6 +60,7 @@ def _fresh_state(request: pytest.FixtureRequest) -> None:
     message_services._pair_shells.clear()
     message_services._wire_shells.clear()
     LocmemBackend.outbox.clear()
+    appconfig.forget()  # the app switches are cached per process
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
 

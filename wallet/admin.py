@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from wallet.cashier import recharge_credit, withdrawal_review
-from wallet.models import Account, Coin, ExchangeOffer, JournalEntry, PaymentDesk, Posting, Recharge, Withdrawal
+from wallet.models import Account, Coin, ExchangeOffer, JournalEntry, PaymentDesk, Posting, Recharge, Wallet, Withdrawal
 from wallet.selectors import ledger_verify
 
 
@@ -159,3 +159,19 @@ class ExchangeOfferAdmin(ReadOnlyAdmin):
     search_fields = ("from_user__username", "to_user__username", "memo")
     list_select_related = ("from_user", "to_user", "from_coin", "to_coin")
     date_hierarchy = "created_at"
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    """Wallets and their balances; money moves only through recharges, withdrawals and the app."""
+
+    list_display = ("user", "address", "balances", "created_at")
+    search_fields = ("user__username", "user__phone", "address")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "address", "balances", "created_at", "updated_at")
+    exclude = ("password",)
+
+    @admin.display(description="balances")
+    def balances(self, obj: Wallet) -> str:
+        held = Account.objects.filter(kind=Account.Kind.USER, owner_id=obj.user_id).select_related("coin")
+        return ", ".join(f"{a.balance.quantize(a.coin.quantum)} {a.coin.name}" for a in held) or "none"

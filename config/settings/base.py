@@ -221,7 +221,9 @@ CHAT_MAX_MEMBERS = env_int("CHAT_MAX_MEMBERS", 2000, minimum=2)
 MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 16 * 1024, minimum=256)
 MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
 # Operator switch (seed 002 web.system.getAppConfig onlyFriendChat): private messages only between friends.
+# The initial value of the admin's App config "only friend chat" switch (the admin decides after).
 ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)
+APP_CONFIG_CACHE_SECONDS = env_int("APP_CONFIG_CACHE_SECONDS", 2, minimum=0)
 PHONE_SEARCH_PER_HOUR = env_int("PHONE_SEARCH_PER_HOUR", 30, minimum=1)
 
 # --- HTTP API ------------------------------------------------------------------------------

@@ -136,7 +136,8 @@ def user_info(user: User, params: Any, token: str) -> dict[str, Any]:
 
 
 @method("friend_add", {NOT_FOUND: 3, account_codes.ALREADY_FRIENDS: 4, BLACKLISTED: 5,
-                       account_codes.FRIEND_REFUSED: 5, account_codes.SELF_NOT_ALLOWED: 6})
+                       account_codes.FRIEND_REFUSED: 5, account_codes.NOT_WHITELISTED: 5,
+                       account_codes.SELF_NOT_ALLOWED: 6})
 def friend_add(user: User, params: Any, token: str) -> dict[str, Any]:
     from accounts.events import user_brief
     from accounts.services import friend_add as add

@@ -15,7 +15,7 @@ from calls.tasks import end_ringing
 from chats.models import Chat
 from chats.services import group_create, private_chat_get_or_create
 from messaging.models import Message
-from tests.conftest import Connect, SocketClient, atoken_for
+from tests.conftest import Connect, SocketClient, atoken_for, set_app_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,8 +87,8 @@ async def test_blacklist_and_friends_only_refuse_the_call(connect: Connect, alic
     await Block.objects.acreate(user=bob, blocked=alice)
     assert (await a.call("call.create", {"to": [bob.pk], "chatId": chat.wire_id}))["code"] == 501
     await Block.objects.all().adelete()
-    with override_settings(ONLY_FRIEND_CHAT=True):
-        assert (await a.call("call.create", {"to": [bob.pk], "chatId": chat.wire_id}))["code"] == 470
+    await sync_to_async(set_app_config)(only_friend_chat=True)
+    assert (await a.call("call.create", {"to": [bob.pk], "chatId": chat.wire_id}))["code"] == 470
     assert not await Call.objects.aexists()
 
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import override_settings
+from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from accounts.models import Block, User
 from messaging.models import Message
-from tests.conftest import Connect, SocketClient, atoken_for
+from tests.conftest import Connect, SocketClient, atoken_for, set_app_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,9 +75,10 @@ async def test_blacklisted_sender_gets_501_and_nothing_is_stored(connect: Connec
     assert await bob_socket.nothing()
 
 
-@override_settings(ONLY_FRIEND_CHAT=True)
 async def test_only_friend_chat_refuses_strangers(connect: Connect, alice: User, bob: User) -> None:
     (alice_socket,) = await devices(connect, alice, "phone")
+    assert (await alice_socket.call("messages.send", text("hi", to=bob.pk)))["code"] == 200  # switch off
+    await sync_to_async(set_app_config)(only_friend_chat=True)
     assert (await alice_socket.call("messages.send", text("hi", to=bob.pk)))["code"] == 470
     await alice_socket.ok("friends.add", {"uId": bob.pk})
     assert (await alice_socket.call("messages.send", text("hi", to=bob.pk)))["code"] == 200

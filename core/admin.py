@@ -1,0 +1,76 @@
+"""Operator console for app content and switches (seed 002 web.*)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from core.models import (
+    AppConfig,
+    AppVersion,
+    CustomerServiceNumber,
+    CustomMenu,
+    DiscoverGroup,
+    DiscoverMenu,
+    FriendWhitelist,
+)
+
+
+@admin.register(AppConfig)
+class AppConfigAdmin(admin.ModelAdmin):
+    """One row; every process applies a change within APP_CONFIG_CACHE_SECONDS."""
+
+    list_display = ("__str__", "permit_modify_user_name", "only_friend_chat", "only_white_add_friend", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not AppConfig.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(FriendWhitelist)
+class FriendWhitelistAdmin(admin.ModelAdmin):
+    list_display = ("user", "note", "created_at")
+    search_fields = ("user__username", "user__phone", "note")
+    autocomplete_fields = ("user",)
+
+
+@admin.register(CustomerServiceNumber)
+class CustomerServiceNumberAdmin(admin.ModelAdmin):
+    list_display = ("user", "note", "is_active", "sort_id")
+    list_filter = ("is_active",)
+    list_editable = ("is_active", "sort_id")
+    search_fields = ("user__username", "note")
+    autocomplete_fields = ("user",)
+
+
+class DiscoverMenuInline(admin.TabularInline):
+    model = DiscoverMenu
+    fields = ("title", "icon", "url", "is_active", "sort_id")
+    extra = 1
+
+
+@admin.register(DiscoverGroup)
+class DiscoverGroupAdmin(admin.ModelAdmin):
+    list_display = ("title", "is_active", "sort_id")
+    list_filter = ("is_active",)
+    list_editable = ("is_active", "sort_id")
+    search_fields = ("title", "menus__title")
+    inlines = [DiscoverMenuInline]
+
+
+@admin.register(CustomMenu)
+class CustomMenuAdmin(admin.ModelAdmin):
+    list_display = ("title", "url", "is_active", "sort_id")
+    list_filter = ("is_active",)
+    list_editable = ("is_active", "sort_id")
+    search_fields = ("title", "url")
+
+
+@admin.register(AppVersion)
+class AppVersionAdmin(admin.ModelAdmin):
+    list_display = ("platform", "version", "version_code", "is_active", "created_at")
+    list_filter = ("platform", "is_active")
+    search_fields = ("version", "notes")
