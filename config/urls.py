@@ -19,4 +19,5 @@ urlpatterns = [
     path("api/v1/", include("redpackets.urls")),
     path("api/v1/", include("remittance.urls")),
     path("api/v1/", include("calls.urls")),
+    path("hx/", include("hxbridge.urls")),
 ]
