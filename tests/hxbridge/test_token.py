@@ -158,6 +158,12 @@ def test_wrong_method_unknown_path_and_bad_bodies(token: str) -> None:
     assert slash["code"] == 200
 
 
+def test_a_body_over_the_upload_limit_is_413(token: str, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    reply = hx(Client(), "registerUser", {"username": "big", "password": "x" * 2000, "token": token})
+    assert reply["code"] == 413 and reply["data"]["error"] == "request_entity_too_large"
+
+
 def test_an_unexpected_error_answers_500_without_details(token: str, monkeypatch: Any) -> None:
     from hxbridge import views
 
