@@ -21,6 +21,7 @@ from core.exceptions import (
 NOT_CONFIGURED = "hx_not_configured"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 TOO_LARGE = "request_too_large"
+INTERNAL = "internal"  # a bug; never raised by a service
 
 register_http_statuses({NOT_CONFIGURED: 503, METHOD_NOT_ALLOWED: 405, TOO_LARGE: 413})
 
@@ -39,9 +40,9 @@ HX_CODES: dict[str, int] = {
     TOO_LARGE: 413,
     RATE_LIMITED: 429,
     NOT_CONFIGURED: 503,
+    INTERNAL: 500,
 }
 HX_FALLBACK_CODE = 400
-INTERNAL_CODE = 500
 
 ERROR_NAMES: dict[int, str] = {
     400: "illegal_argument",

@@ -166,9 +166,7 @@ def endpoint(*, admin: bool = True, stamped: bool = True, msg_key: bool = False)
                 return _failure(error, elapsed(), msg_key=msg_key)
             except Exception:  # a bug: logged with its traceback, never sent
                 log.exception("hx %s failed", request.path)
-                data = {"error": codes.ERROR_NAMES[codes.INTERNAL_CODE], "error_description": "internal error",
-                        "timestamp": wire.now_ms(), "duration": elapsed()}
-                return _reply(codes.INTERNAL_CODE, "internal error", data, msg_key=msg_key)
+                return _failure(ApplicationError(codes.INTERNAL, "internal error"), elapsed(), msg_key=msg_key)
             if stamped:
                 data = {"duration": elapsed(), **data, "timestamp": wire.now_ms()}
             return _reply(200, OK_MESSAGE, data, msg_key=msg_key)
