@@ -152,12 +152,18 @@ def socket_disconnected(*, user_id: int, socket: str) -> None:
         _push(user_id, False, int(now.timestamp()))
 
 
+def online_among(user_ids: list[int]) -> set[int]:
+    """Those of ``user_ids`` online now (a live socket on any process). Undisclosed: for
+    trusted callers such as the Easemob bridge's admin; users ask through ``presence_of``."""
+    return store().online(user_ids, time.time())
+
+
 def presence_of(*, viewer_id: int, user_ids: list[int]) -> list[dict[str, Any]]:
     """Presence of the viewer's friends among ``user_ids`` (others are not disclosed)."""
     friends = set(Friendship.objects.filter(user_id=viewer_id, friend_id__in=user_ids)
                   .values_list("friend_id", flat=True))
     visible = [uid for uid in dict.fromkeys(user_ids) if uid in friends or uid == viewer_id]
-    online = store().online(visible, time.time())
+    online = online_among(visible)
     seen = dict(User.objects.filter(pk__in=visible).values_list("pk", "last_seen_at"))
 
     def last_seen(uid: int) -> int | None:

@@ -5,7 +5,8 @@ import hashlib
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import AuthSession, Block, Friendship, User
@@ -35,6 +36,23 @@ def session_authenticate(token: str) -> AuthSession | None:
 
 def users_by_ids(ids: Iterable[int]) -> list[User]:
     return list(User.objects.filter(pk__in=set(ids), is_active=True).order_by("pk"))
+
+
+def users_by_usernames(names: Iterable[str], *, active_only: bool = True) -> dict[str, User]:
+    """Users by name in any case (names are unique regardless of case), keyed by the lower-cased
+    name; names nobody has are missing. One query (both forms of the name are indexed)."""
+    given = set(names)
+    # The names as given too: SQLite's LOWER() folds ASCII only, so "Ärger" would miss "ärger".
+    users = User.objects.annotate(name_lower=Lower("username")).filter(
+        Q(name_lower__in={name.lower() for name in given}) | Q(username__in=given))
+    if active_only:
+        users = users.filter(is_active=True)
+    return {user.username.lower(): user for user in users}
+
+
+def users_after(after_id: int, limit: int) -> list[User]:
+    """A page of every user (deactivated ones too) in id order, after ``after_id``."""
+    return list(User.objects.filter(pk__gt=after_id).order_by("pk")[:limit])
 
 
 def friends_of(user_id: int) -> QuerySet[User]:

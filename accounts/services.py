@@ -6,6 +6,7 @@ import hmac
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -30,20 +31,36 @@ USERNAME_RE = re.compile(r"^[\w.\-]{3,32}$")
 PHONE_RE = re.compile(r"^\+?\d{5,20}$")
 PLAIN_PASSWORD_MIN, PLAIN_PASSWORD_MAX = 6, 128
 
+
+@dataclass(frozen=True)
+class AccountRules:
+    """What a protocol accepts as a new username and a new plain password (an MD5 digest is
+    always accepted). Native clients get ``NATIVE_RULES``; an adapter whose contract promises
+    other rules (the Easemob bridge: ``hxbridge.wire.EASEMOB_RULES``) passes its own."""
+
+    username_re: re.Pattern[str]
+    username_help: str
+    password_min: int
+    password_max: int
+
+
+NATIVE_RULES = AccountRules(USERNAME_RE, "3-32 letters, digits, '_', '.' or '-'",
+                            PLAIN_PASSWORD_MIN, PLAIN_PASSWORD_MAX)
+
 CLOSE_KICKED = 4002
 CLOSE_LOGGED_OUT = 4003
 
 
 # --- passwords ----------------------------------------------------------------------------
-def validate_new_password(raw: Any) -> str:
+def validate_new_password(raw: Any, rules: AccountRules = NATIVE_RULES) -> str:
     if not isinstance(raw, str) or not raw:
         raise ApplicationError(codes.INVALID_PASSWORD, "password is required")
     if MD5_RE.match(raw):
         return raw
-    if not PLAIN_PASSWORD_MIN <= len(raw) <= PLAIN_PASSWORD_MAX:
+    if not rules.password_min <= len(raw) <= rules.password_max:
         raise ApplicationError(
             codes.INVALID_PASSWORD,
-            f"password must be an MD5 hex digest or {PLAIN_PASSWORD_MIN}-{PLAIN_PASSWORD_MAX} characters",
+            f"password must be an MD5 hex digest or {rules.password_min}-{rules.password_max} characters",
         )
     return raw
 
@@ -58,11 +75,12 @@ def normalize_phone(raw: str) -> str:
 # --- registration and sessions ------------------------------------------------------------
 @transaction.atomic
 def user_register(
-    *, username: str, password: str, phone: str | None = None, first_name: str = "", last_name: str = ""
+    *, username: str, password: str, phone: str | None = None, first_name: str = "", last_name: str = "",
+    rules: AccountRules = NATIVE_RULES,
 ) -> User:
-    if not USERNAME_RE.match(username or ""):
-        raise ApplicationError(INVALID, "username must be 3-32 letters, digits, '_', '.' or '-'")
-    password = validate_new_password(password)
+    if not rules.username_re.match(username or ""):
+        raise ApplicationError(INVALID, f"username must be {rules.username_help}")
+    password = validate_new_password(password, rules)
     phone = normalize_phone(phone) if phone else None
     if User.objects.filter(username__iexact=username).exists():
         raise ApplicationError(codes.USERNAME_TAKEN, "that username is taken")
@@ -211,6 +229,22 @@ def user_change_password(
     if keep_session_id is not None:
         others = others.exclude(pk=keep_session_id)
     _sessions_revoke(user_id=locked.pk, sessions=others, reason="password", close_code=CLOSE_LOGGED_OUT)
+
+
+@transaction.atomic
+def user_reset_password(*, user_id: int, new_password: str, rules: AccountRules = NATIVE_RULES) -> User:
+    """An operator's reset (the Easemob bridge's resetPassword): no old password. Every
+    session of the user ends, as whoever held the account may not be its owner any more."""
+    new_password = validate_new_password(new_password, rules)
+    # Locked as web.account.setPassword locks it: two changes at once apply one after the other.
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise ApplicationError(NOT_FOUND, "no such user")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _sessions_revoke(user_id=user.pk, sessions=AuthSession.objects.filter(user=user), reason="password",
+                     close_code=CLOSE_LOGGED_OUT)
+    return user
 
 
 @transaction.atomic

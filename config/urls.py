@@ -21,4 +21,5 @@ urlpatterns = [
     path("api/v1/", include("calls.urls")),
     path("api/v1/", include("core.urls")),
     path("im/", include("messaging.im.urls")),  # the im/* facade of seeds 000 and 001
+    path("hx/", include("hxbridge.urls")),
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from chats.models import Chat, ChatMember
 from chats.selectors import access_chat
@@ -56,6 +56,21 @@ def messages_sync(*, user_id: int, positions: dict[int, int], limit: int) -> dic
     return {"chats": result, "hasMore": more}
 
 
+def _unread(user_id: int, **position: Any) -> QuerySet[Message]:
+    """What counts as unread for ``user_id`` past a read position (``position``: the lookups
+    naming the chat and its ``read_seq``): not recalled, not their own, not a system message,
+    not deleted by them."""
+    hidden = HiddenMessage.objects.filter(user_id=user_id).values("message_id")
+    return (Message.objects.filter(recalled_at__isnull=True, **position)
+            .exclude(Q(sender_id=user_id) | Q(type=Message.Type.SYSTEM) | Q(pk__in=hidden)))
+
+
+def unread_total(*, user_id: int) -> int:
+    """The user's unread messages across all their chats: the sum of ``conversations``' ``unread``."""
+    # One filter() call: the member row that gives read_seq is the user's own.
+    return _unread(user_id, chat__members__user_id=user_id, seq__gt=F("chat__members__read_seq")).count()
+
+
 def conversations(*, user_id: int) -> list[dict[str, Any]]:
     """The caller's chats, most recently active first, with the last message and unread count."""
     from chats.events import chat_info
@@ -63,9 +78,7 @@ def conversations(*, user_id: int) -> list[dict[str, Any]]:
     hidden = HiddenMessage.objects.filter(user_id=user_id).values("message_id")
     last_visible = (Message.objects.filter(chat_id=OuterRef("chat_id"), seq__gt=OuterRef("joined_seq"))
                     .exclude(pk__in=hidden).order_by("-seq").values("pk")[:1])
-    unread = (Message.objects.filter(chat_id=OuterRef("chat_id"), seq__gt=OuterRef("read_seq"),
-                                     recalled_at__isnull=True)
-              .exclude(Q(sender_id=user_id) | Q(type=Message.Type.SYSTEM) | Q(pk__in=hidden)).order_by()
+    unread = (_unread(user_id, chat_id=OuterRef("chat_id"), seq__gt=OuterRef("read_seq")).order_by()
               .values("chat_id").annotate(n=Count("pk")).values("n"))
     members = list(ChatMember.objects.filter(user_id=user_id).select_related("chat")
                    .annotate(last_id=Subquery(last_visible), unread=Subquery(unread))

@@ -205,6 +205,21 @@ for _name, _value in (("AGORA_APP_ID", AGORA_APP_ID), ("AGORA_APP_CERTIFICATE", 
         raise ImproperlyConfigured(f"{_name} must be 32 hexadecimal characters (from the Agora console)")
 CALL_RING_SECONDS = env_int("CALL_RING_SECONDS", 60, minimum=5)
 CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
+# Easemob bridge (seed 003, /hx/*, docs/hxbridge.md): the client credentials a back office trades
+# for an admin token at /hx/getToken (both unset: the bridge gives out no token, so refuses every
+# call), the token lifetime, getToken attempts per client IP per hour, and the "org#app" app key
+# that Easemob-shaped replies name.
+HX_CLIENT_ID = env.str("HX_CLIENT_ID", default="")
+HX_CLIENT_SECRET = env.str("HX_CLIENT_SECRET", default="")
+HX_TOKEN_EXPIRE_SECONDS = env_int("HX_TOKEN_EXPIRE_SECONDS", 7 * 86400, minimum=60)
+HX_TOKEN_PER_IP_PER_HOUR = env_int("HX_TOKEN_PER_IP_PER_HOUR", 60, minimum=1)
+HX_APP_KEY = env.str("HX_APP_KEY", default="im#im")
+if HX_CLIENT_SECRET and len(HX_CLIENT_SECRET) < 16:
+    raise ImproperlyConfigured("HX_CLIENT_SECRET must be at least 16 characters")
+if bool(HX_CLIENT_ID) != bool(HX_CLIENT_SECRET):
+    raise ImproperlyConfigured("HX_CLIENT_ID and HX_CLIENT_SECRET must be set together (or neither)")
+if not re.fullmatch(r"[A-Za-z0-9_\-]+#[A-Za-z0-9_\-]+", HX_APP_KEY):
+    raise ImproperlyConfigured("HX_APP_KEY must look like org#app (letters, digits, '_', '-')")
 # Red packets (seed 002 codes 401/402/403 name these limits: 1000 shares, 0.01 and 200 a share).
 REDPACKET_MAX_COUNT = env_int("REDPACKET_MAX_COUNT", 1000, minimum=1)
 REDPACKET_MIN_SHARE = env_decimal("REDPACKET_MIN_SHARE", "0.01", minimum="0.000000000000000001")

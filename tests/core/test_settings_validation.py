@@ -16,6 +16,10 @@ LOAD = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settin
     ("AGORA_APP_CERTIFICATE", "abc", "AGORA_APP_CERTIFICATE must be 32 hexadecimal characters"),
     ("REDPACKET_MIN_SHARE", "0.0.1", "REDPACKET_MIN_SHARE must be a decimal number"),
     ("CALL_RING_SECONDS", "1", "CALL_RING_SECONDS must be >= 5"),
+    ("HX_CLIENT_ID", "YXA6JH8nAJ6nEeixewFFX1ukgw", "HX_CLIENT_ID and HX_CLIENT_SECRET must be set together"),
+    ("HX_CLIENT_SECRET", "YXA6bNlbOqkLsI-test-secret", "HX_CLIENT_ID and HX_CLIENT_SECRET must be set together"),
+    ("HX_CLIENT_SECRET", "too-short", "HX_CLIENT_SECRET must be at least 16 characters"),
+    ("HX_APP_KEY", "no-hash", "HX_APP_KEY must look like org#app"),
 ])
 def test_bad_values_refuse_to_start(name: str, value: str, message: str) -> None:
     env = {**os.environ, name: value}
