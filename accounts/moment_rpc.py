@@ -20,7 +20,7 @@ COMMENT_ERRORS = {codes.MOMENT_EMPTY: 480, codes.MOMENT_TEXT_TOO_LONG: 481, code
 MAX_PAGE = 50
 
 
-class PostParams(serializers.Serializer):
+class MomentPostParams(serializers.Serializer):
     # Lengths are the service's to check, so that a long text answers 481, not 422; the
     # gateway's frame cap (WS_MAX_FRAME_BYTES) bounds what reaches it.
     text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
@@ -29,73 +29,73 @@ class PostParams(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Moment.Visibility.values, default=Moment.Visibility.FRIENDS)
 
 
-class PageParams(serializers.Serializer):
+class MomentPageParams(serializers.Serializer):
     beforeId = serializers.IntegerField(min_value=1, required=False)
     count = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=20)
 
 
-class ListParams(PageParams):
+class MomentListParams(MomentPageParams):
     uId = serializers.IntegerField(min_value=1, required=False)
 
 
-class MomentParams(serializers.Serializer):
+class MomentIdParams(serializers.Serializer):
     momentId = serializers.IntegerField(min_value=1)
 
 
-class CommentParams(MomentParams):
+class MomentCommentParams(MomentIdParams):
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
     replyTo = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 
 
-class CommentIdParams(serializers.Serializer):
+class MomentCommentIdParams(serializers.Serializer):
     commentId = serializers.IntegerField(min_value=1)
 
 
-@registry.method("moment.post", params=PostParams, errors=POST_ERRORS)
+@registry.method("moment.post", params=MomentPostParams, errors=POST_ERRORS)
 def post(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_post(user=ctx.user, text=p["text"], media_ids=p["mediaIds"], visibility=p["visibility"])
 
 
-@registry.method("moment.feed", params=PageParams)
+@registry.method("moment.feed", params=MomentPageParams)
 def feed(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_feed(viewer_id=ctx.user_id, before_id=p.get("beforeId"), count=p["count"])
 
 
-@registry.method("moment.list", params=ListParams)
+@registry.method("moment.list", params=MomentListParams)
 def list_(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_list(viewer_id=ctx.user_id, user_id=p.get("uId") or ctx.user_id,
                                before_id=p.get("beforeId"), count=p["count"])
 
 
-@registry.method("moment.get", params=MomentParams)
+@registry.method("moment.get", params=MomentIdParams)
 def get(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_get(viewer_id=ctx.user_id, moment_id=p["momentId"])
 
 
-@registry.method("moment.delete", params=MomentParams)
+@registry.method("moment.delete", params=MomentIdParams)
 def delete(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     moments.moment_delete(user=ctx.user, moment_id=p["momentId"])
     return {}
 
 
-@registry.method("moment.like", params=MomentParams)
+@registry.method("moment.like", params=MomentIdParams)
 def like(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_like(user=ctx.user, moment_id=p["momentId"])
 
 
-@registry.method("moment.unlike", params=MomentParams)
+@registry.method("moment.unlike", params=MomentIdParams)
 def unlike(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     moments.moment_unlike(user=ctx.user, moment_id=p["momentId"])
     return {}
 
 
-@registry.method("moment.comment", params=CommentParams, errors=COMMENT_ERRORS)
+@registry.method("moment.comment", params=MomentCommentParams, errors=COMMENT_ERRORS)
 def comment(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_comment(user=ctx.user, moment_id=p["momentId"], text=p["text"],
                                   reply_to_id=p.get("replyTo"))
 
 
-@registry.method("moment.deleteComment", params=CommentIdParams)
+@registry.method("moment.deleteComment", params=MomentCommentIdParams)
 def delete_comment(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     moments.moment_delete_comment(user=ctx.user, comment_id=p["commentId"])
     return {}
