@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import AuthSession, Block, Friendship, SmsCode, User
+from accounts.models import AuthSession, Block, Friendship, Moment, MomentComment, SmsCode, User
+from accounts.moments import moment_comment_remove, moment_remove
 from accounts.services import user_deactivate, user_sessions_end
 
 
@@ -52,3 +55,60 @@ class SmsCodeAdmin(admin.ModelAdmin):
     list_display = ("user", "phone", "purpose", "created_at", "expires_at", "consumed_at")
     exclude = ("code_hash",)
     readonly_fields = ("user", "phone", "purpose", "created_at", "expires_at", "consumed_at")
+
+
+class _ReadOnlyDeletable(admin.ModelAdmin):
+    """Operators read and delete; deleting goes through the moments service (pushes included)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MomentCommentInline(admin.TabularInline):
+    model = MomentComment
+    fields = ("id", "author", "text", "reply_to_user", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Moment)
+class MomentAdmin(_ReadOnlyDeletable):
+    list_display = ("id", "author", "excerpt", "visibility", "created_at")
+    list_filter = ("visibility",)
+    search_fields = ("author__username", "text")
+    list_select_related = ("author",)
+    date_hierarchy = "created_at"
+    inlines = [MomentCommentInline]
+
+    @admin.display(description="text")
+    def excerpt(self, obj: Moment) -> str:
+        return obj.text[:60]
+
+    def delete_model(self, request: HttpRequest, obj: Moment) -> None:
+        moment_remove(moment_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Moment]) -> None:
+        for moment_id in list(queryset.values_list("pk", flat=True)):
+            moment_remove(moment_id=moment_id)
+
+
+@admin.register(MomentComment)
+class MomentCommentAdmin(_ReadOnlyDeletable):
+    list_display = ("id", "moment", "author", "text", "created_at")
+    search_fields = ("author__username", "text")
+    list_select_related = ("author",)
+
+    def delete_model(self, request: HttpRequest, obj: MomentComment) -> None:
+        moment_comment_remove(comment_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MomentComment]) -> None:
+        for comment_id in list(queryset.values_list("pk", flat=True)):
+            moment_comment_remove(comment_id=comment_id)

@@ -14,6 +14,12 @@ NO_PHONE = "no_phone"
 INVALID_SMS_CODE = "invalid_sms_code"
 NAME_LOCKED = "name_change_disabled"  # App config: permitModifyUserName off
 NOT_WHITELISTED = "friend_not_whitelisted"  # App config: onlyWhiteAddFriend on
+# moments (socket numbers 480-484 in accounts/moment_rpc.py)
+MOMENT_EMPTY = "moment_empty"
+MOMENT_TEXT_TOO_LONG = "moment_text_too_long"
+MOMENT_TOO_MANY_IMAGES = "moment_too_many_images"
+MOMENT_BAD_MEDIA = "moment_bad_media"
+MOMENT_TOO_MANY_COMMENTS = "moment_too_many_comments"
 
 register_http_statuses({
     USERNAME_TAKEN: 409,
@@ -27,5 +33,10 @@ register_http_statuses({
     INVALID_SMS_CODE: 400,
     NAME_LOCKED: 403,
     NOT_WHITELISTED: 403,
+    MOMENT_EMPTY: 400,
+    MOMENT_TEXT_TOO_LONG: 400,
+    MOMENT_TOO_MANY_IMAGES: 400,
+    MOMENT_BAD_MEDIA: 400,
+    MOMENT_TOO_MANY_COMMENTS: 409,
 })
 __all__ = ["INVALID_CREDENTIALS"]

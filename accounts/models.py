@@ -129,3 +129,89 @@ class SmsCode(models.Model):
 
     def __str__(self) -> str:
         return f"SMS code for user {self.user_id} ({self.get_purpose_display()})"
+
+
+# --- moments (朋友圈, docs/moments.md); the flows are in accounts/moments.py ----------------------
+MOMENT_MAX_IMAGES = 9
+
+
+class Moment(models.Model):
+    """A post to the author's friends: text and up to nine images. Deleting it deletes its images'
+    links, likes and comments (the uploads themselves stay: a chat message may use them too)."""
+
+    class Visibility(models.IntegerChoices):
+        FRIENDS = 1, "friends"
+        PRIVATE = 2, "only me"
+
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="moments")
+    text = models.TextField(blank=True, default="")
+    visibility = models.PositiveSmallIntegerField(choices=Visibility.choices, default=Visibility.FRIENDS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(visibility__in=[1, 2]), name="moment_visibility_known"),
+        ]
+        indexes = [
+            # The feed and moment.list: the newest moments of a set of authors, paged by id.
+            models.Index(fields=["author", "-id"], name="moment_author_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"moment {self.pk} of user {self.author_id}"
+
+
+class MomentImage(models.Model):
+    """The ``position``-th image of a moment: an image the author uploaded (messaging.Media)."""
+
+    moment = models.ForeignKey(Moment, on_delete=models.CASCADE, related_name="images")
+    media = models.ForeignKey("messaging.Media", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["moment", "position"], name="momentimage_position_unique"),
+            models.UniqueConstraint(fields=["moment", "media"], name="momentimage_media_unique"),
+            models.CheckConstraint(condition=Q(position__lt=MOMENT_MAX_IMAGES), name="momentimage_at_most_9"),
+        ]
+
+    def __str__(self) -> str:
+        return f"image {self.position} of moment {self.moment_id}"
+
+
+class MomentLike(models.Model):
+    """``user`` likes ``moment``, once."""
+
+    moment = models.ForeignKey(Moment, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["moment", "user"], name="momentlike_once")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} likes moment {self.moment_id}"
+
+
+class MomentComment(models.Model):
+    """A comment; a reply names the comment it answers and that comment's author (who stays
+    the addressee when the answered comment is deleted)."""
+
+    moment = models.ForeignKey(Moment, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField()
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reply_to_user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="momentcomment_not_empty"),
+            # A reply always has an addressee (kept when the answered comment is deleted).
+            models.CheckConstraint(condition=Q(reply_to__isnull=True) | Q(reply_to_user__isnull=False),
+                                   name="momentcomment_reply_has_user"),
+        ]
+        indexes = [models.Index(fields=["moment", "id"], name="momentcomment_moment_order")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on moment {self.moment_id}"

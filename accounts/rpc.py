@@ -1,11 +1,12 @@
 """Socket methods of seed 002 users.*, accounts.*, web.account.*, system.sendSmsCode, plus our
-friends.* and users.blacklist.* (docs/protocol.md)."""
+friends.* and users.blacklist.* (docs/protocol.md); moment.* live in moment_rpc.py (docs/moments.md)."""
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
 
+import accounts.moment_rpc  # noqa: F401  (registers moment.*)
 from accounts import exceptions as codes
 from accounts import selectors, serializers, services
 from accounts.events import user_brief

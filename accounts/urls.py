@@ -38,4 +38,17 @@ system_patterns = [
     path("system/sms-code", rpc_view("system.sendSmsCode", "POST"), name="system-sms-code"),
 ]
 
-urlpatterns = auth_patterns + me_patterns + user_patterns + system_patterns
+moment_patterns = [
+    path("moments", rpc_view("moment.post", "POST"), name="moment-post"),
+    path("moments/feed", rpc_view("moment.feed", "GET"), name="moment-feed"),
+    path("moments/list", rpc_view("moment.list", "GET"), name="moment-list"),
+    path("moments/<int:momentId>", rpc_view("moment.get", "GET"), name="moment-get"),
+    path("moments/<int:momentId>/delete", rpc_view("moment.delete", "POST"), name="moment-delete"),
+    path("moments/<int:momentId>/like", rpc_view("moment.like", "POST"), name="moment-like"),
+    path("moments/<int:momentId>/unlike", rpc_view("moment.unlike", "POST"), name="moment-unlike"),
+    path("moments/<int:momentId>/comment", rpc_view("moment.comment", "POST"), name="moment-comment"),
+    path("moments/comments/<int:commentId>/delete", rpc_view("moment.deleteComment", "POST"),
+         name="moment-comment-delete"),
+]
+
+urlpatterns = auth_patterns + me_patterns + user_patterns + system_patterns + moment_patterns

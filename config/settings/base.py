@@ -240,6 +240,13 @@ MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
 ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)
 APP_CONFIG_CACHE_SECONDS = env_int("APP_CONFIG_CACHE_SECONDS", 2, minimum=0)
 PHONE_SEARCH_PER_HOUR = env_int("PHONE_SEARCH_PER_HOUR", 30, minimum=1)
+# Moments (docs/moments.md): longest post and comment text (characters), posts per user per
+# hour, likes plus comments per user per minute, most comments one moment takes.
+MOMENT_MAX_TEXT = env_int("MOMENT_MAX_TEXT", 2000, minimum=1)
+MOMENT_COMMENT_MAX_TEXT = env_int("MOMENT_COMMENT_MAX_TEXT", 500, minimum=1)
+MOMENT_POSTS_PER_HOUR = env_int("MOMENT_POSTS_PER_HOUR", 30, minimum=1)
+MOMENT_ACTIONS_PER_MINUTE = env_int("MOMENT_ACTIONS_PER_MINUTE", 60, minimum=1)
+MOMENT_MAX_COMMENTS = env_int("MOMENT_MAX_COMMENTS", 500, minimum=1)
 
 # --- HTTP API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
