@@ -38,7 +38,7 @@ avanke = sync_to_async(vanke)
 
 def register(external_id: str, kind: int = 0, *, token: str | None = None, nick: str = "") -> DeskProfile:
     return profile_register(external_id=external_id, kind=kind, nick=nick, terminal="pc",
-                            token=token if token is not None else f"tok-{external_id}")
+                            token=token if token is not None else f"token-of-{external_id}")
 
 
 aregister = sync_to_async(register)

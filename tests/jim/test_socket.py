@@ -41,7 +41,7 @@ async def pair(connect: Connect) -> tuple[JimClient, JimClient]:
     """The seed's two users: asdfghjkl (an agent) and the visitor oqRgw5U2o6siu0viOo2MQJIBafcw."""
     await aregister(SEED_OTHER, 1, nick="770e4")
     await aregister(SEED_VISITOR, 0)
-    return await jim(connect, f"tok-{SEED_OTHER}"), await jim(connect, f"tok-{SEED_VISITOR}")
+    return await jim(connect, f"token-of-{SEED_OTHER}"), await jim(connect, f"token-of-{SEED_VISITOR}")
 
 
 async def test_chat_frame_of_the_seed_is_answered_12_and_delivered_as_11(connect: Connect) -> None:
@@ -96,7 +96,7 @@ async def test_offline_messages_type_0_are_removed_once_read_type_2_are_kept(con
 async def test_offline_messages_of_every_friend_without_from_user_id(connect: Connect) -> None:
     agent, visitor = await pair(connect)
     await aregister("consultant-1", 2)
-    consultant = await jim(connect, "tok-consultant-1")
+    consultant = await jim(connect, "token-of-consultant-1")
     await agent.ask(SEED_CHAT)
     await consultant.ask({"cmd": 11, "to": SEED_VISITOR, "msgType": 0, "content": "hi"}, 12)
     reply = await visitor.ask({"cmd": 19, "type": 0, "userId": SEED_VISITOR}, 20)
@@ -139,7 +139,7 @@ async def test_friends_list_type_1(connect: Connect) -> None:
 async def test_user_details_type_2_with_pull_types_and_search(connect: Connect) -> None:
     agent, visitor = await pair(connect)
     await aregister("oqRgw5YLLbymI6SKG2Mqrpx-1Q0w", 0, nick="栗子")
-    chestnut = await jim(connect, "tok-oqRgw5YLLbymI6SKG2Mqrpx-1Q0w")
+    chestnut = await jim(connect, "token-of-oqRgw5YLLbymI6SKG2Mqrpx-1Q0w")
     for n in range(12):
         await visitor.ask({"cmd": 11, "to": SEED_OTHER, "msgType": 0, "content": f"v{n}"}, 12)
     await chestnut.ask({"cmd": 11, "to": SEED_OTHER, "msgType": 0, "content": "hello"}, 12)
