@@ -46,7 +46,7 @@ def test_a_returning_visitor_gets_the_same_agent_while_online() -> None:
 
 
 def test_agent_offline_sends_the_visitor_to_the_least_loaded_online_agent() -> None:
-    a1, a2, a3 = agents("a1", "a2", "a3")
+    a1, _, _ = agents("a1", "a2", "a3")
     visit("v1")  # a1 (all idle: the oldest profile first)
     visit("x1")  # a2
     visit("x2")  # a3

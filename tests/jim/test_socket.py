@@ -3,7 +3,6 @@
 paging, and the failure codes."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
