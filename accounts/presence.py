@@ -12,14 +12,18 @@ offline also records ``User.last_seen_at``. Clients keep a socket counted by sen
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import Friendship, User
+
+log = logging.getLogger(__name__)
 
 
 class Store(Protocol):
@@ -113,6 +117,10 @@ class RedisStore:
         return {uid for uid, n in zip(user_ids, counts, strict=True) if n}
 
 
+# Sent (with ``user_id``) on a user's first live socket, on the thread that registered it; the
+# desk assigns waiting visitors to an agent who comes online (messaging.desk).
+came_online = Signal()
+
 _store: Store | None = None
 _store_lock = threading.Lock()
 
@@ -139,6 +147,9 @@ def _push(user_id: int, online: bool, last_seen: int | None) -> None:
 def socket_connected(*, user_id: int, socket: str) -> None:
     if store().add(user_id, socket, time.time()):
         _push(user_id, True, None)
+        for receiver, result in came_online.send_robust(sender=None, user_id=user_id):
+            if isinstance(result, Exception):  # a listener's failure must not fail the connect
+                log.error("came_online listener %r failed", receiver, exc_info=result)
 
 
 def socket_seen(*, user_id: int, socket: str) -> None:

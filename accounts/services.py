@@ -22,7 +22,7 @@ from accounts.passwords import MD5_RE
 from accounts.selectors import blockers_among, hash_token
 from accounts.sms import get_backend
 from core import throttle
-from core.exceptions import BLACKLISTED, INVALID, NOT_FOUND, RATE_LIMITED, ApplicationError
+from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, RATE_LIMITED, ApplicationError
 from core.realtime import end_sessions_on_commit, send_event, send_event_on_commit
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,13 @@ def user_register(
 
 @transaction.atomic
 def session_start(
-    *, user: User, device: str = "", ip: str | None = None, user_agent: str = ""
+    *, user: User, device: str = "", ip: str | None = None, user_agent: str = "", token: str | None = None
 ) -> tuple[AuthSession, str]:
     """Open a login session and return it with its token (shown once, stored hashed).
+
+    ``token`` is given when another system issued it (seed 004's desk registers the token the
+    property app hands its clients): starting the same token again for the same user renews
+    that session; a token of another user is refused (``conflict``).
 
     With multi-online off, the user's other live sessions end: their sockets get
     ``accounts.onKicked`` and are closed with 4002.
@@ -108,11 +112,15 @@ def session_start(
     # Lock the user row so two simultaneous logins cannot both survive multi-online off.
     locked = User.objects.select_for_update().get(pk=user.pk)
     now = timezone.now()
-    token = secrets.token_urlsafe(32)
-    session = AuthSession.objects.create(
-        user=locked, key_hash=hash_token(token), device=device[:32], ip=ip, user_agent=user_agent[:256],
-        expires_at=now + timedelta(seconds=settings.AUTH_TOKEN_TTL_SECONDS),
-    )
+    expires_at = now + timedelta(seconds=settings.AUTH_TOKEN_TTL_SECONDS)
+    if token is None:
+        token = secrets.token_urlsafe(32)
+        session = AuthSession.objects.create(
+            user=locked, key_hash=hash_token(token), device=device[:32], ip=ip, user_agent=user_agent[:256],
+            expires_at=expires_at,
+        )
+    else:
+        session = _session_with_token(locked, token, device=device, ip=ip, expires_at=expires_at)
     if not locked.multi_online:
         _sessions_revoke(
             user_id=locked.pk, sessions=AuthSession.objects.filter(user=locked).exclude(pk=session.pk),
@@ -120,6 +128,25 @@ def session_start(
         )
     User.objects.filter(pk=locked.pk).update(last_login=now)
     return session, token
+
+
+def _session_with_token(user: User, token: str, *, device: str, ip: str | None, expires_at: Any) -> AuthSession:
+    """The session of a token issued elsewhere, created or renewed (caller holds the user's row lock)."""
+    if not 8 <= len(token) <= 128:
+        raise ApplicationError(INVALID, "a token must be 8 to 128 characters")
+    key_hash = hash_token(token)
+    try:
+        with transaction.atomic():
+            session, created = AuthSession.objects.get_or_create(
+                key_hash=key_hash, defaults={"user": user, "device": device[:32], "ip": ip, "expires_at": expires_at})
+    except IntegrityError:  # the same token registered at the same moment for another user
+        session, created = AuthSession.objects.get(key_hash=key_hash), False
+    if session.user_id != user.pk:
+        raise ApplicationError(CONFLICT, "this token belongs to another user")
+    if not created:
+        AuthSession.objects.filter(pk=session.pk).update(
+            device=device[:32], expires_at=expires_at, revoked_at=None, revoked_reason="")
+    return session
 
 
 def auth_login(

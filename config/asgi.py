@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP to Django, WebSocket to the gateway.
+"""ASGI entry point: HTTP to Django, WebSocket to the gateway (native at ``/ws/``, J-IM at ``/``).
 
 ``daphne config.asgi:application`` serves both on one port.
 """
@@ -19,11 +19,13 @@ from django.urls import path  # noqa: E402
 from core.gateway.consumer import GatewayConsumer  # noqa: E402
 from core.gateway.origin import origin_checked  # noqa: E402
 from core.gateway.transport import cap_daphne_frames  # noqa: E402
+from messaging.jim.consumer import JimConsumer  # noqa: E402
 
 cap_daphne_frames(settings.WS_TRANSPORT_MAX_BYTES)
 
 websocket_urlpatterns = [
     path("ws/", GatewayConsumer.as_asgi()),
+    path("", JimConsumer.as_asgi()),  # seed 004's J-IM commands at ws://HOST/?token=TOKEN
 ]
 
 # Native apps send no Origin header; browsers do, and must come from an allowed host.

@@ -42,6 +42,12 @@ app.conf.beat_schedule = {
         "task": "calls.tasks.end_ringing",
         "schedule": float(env_int("CALL_RING_SWEEP_SECONDS", 10, minimum=1)),
     },
+    # close desk conversations without a message for DESK_IDLE_CLOSE_SECONDS, freeing their
+    # agents for waiting visitors; safe to overlap (each close re-checks under the routing lock)
+    "messaging-desk-close-idle": {
+        "task": "messaging.tasks.desk_close_idle",
+        "schedule": EXPIRY_SWEEP,
+    },
     # refund remittances their payee neither received nor refunded in time (status 50 -> 400);
     # safe to overlap
     "remittance-expire": {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("remittance.urls")),
     path("api/v1/", include("calls.urls")),
     path("api/v1/", include("core.urls")),
+    path("im/vanke/", include("messaging.jim.urls")),  # the customer-service desk of seed 004
     path("im/", include("messaging.im.urls")),  # the im/* facade of seeds 000 and 001
     path("hx/", include("hxbridge.urls")),
 ]

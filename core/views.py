@@ -53,5 +53,6 @@ def index(request: HttpRequest) -> HttpResponse:
         "<!doctype html><title>IM server</title><h1>IM server</h1><ul>"
         '<li><a href="/api/docs/">REST API docs</a> (<a href="/api/schema/">OpenAPI schema</a>)</li>'
         '<li><a href="/admin/">Operator console</a></li><li><a href="/healthz">Health</a></li>'
-        "<li>Native socket: <code>ws://HOST/ws/?token=TOKEN</code></li></ul>"
+        "<li>Native socket: <code>ws://HOST/ws/?token=TOKEN</code></li>"
+        "<li>J-IM socket: <code>ws://HOST/?token=TOKEN</code></li></ul>"
     )

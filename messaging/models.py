@@ -93,3 +93,9 @@ class Media(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} of user {self.owner_id}"
+
+
+# The customer-service desk's models live in their own module; imported here so Django registers them.
+from messaging.desk.models import Conversation, DeskLock, DeskProfile, QueueEntry  # noqa: E402
+
+__all__ = ["Conversation", "DeskLock", "DeskProfile", "HiddenMessage", "Media", "Message", "QueueEntry"]

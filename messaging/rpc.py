@@ -126,3 +126,6 @@ def typing(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+
+# The desk's agent methods (desk.*) register from their own module.
+from messaging.desk import rpc as _desk_rpc  # noqa: E402, F401

@@ -15,9 +15,15 @@ message_patterns = [
     path("messages/delete", rpc_view("messages.delete", "POST"), name="messages-delete"),
 ]
 
+desk_patterns = [
+    path("desk/queue", rpc_view("desk.queue", "GET"), name="desk-queue"),
+    path("desk/conversations", rpc_view("desk.conversations", "GET"), name="desk-conversations"),
+    path("desk/close", rpc_view("desk.close", "POST"), name="desk-close"),
+]
+
 media_patterns = [
     path("media", api.MediaUploadApi.as_view(), name="media-upload"),
     path("media/<str:token>", api.MediaDownloadApi.as_view(), name="media-download"),
 ]
 
-urlpatterns = message_patterns + media_patterns
+urlpatterns = message_patterns + desk_patterns + media_patterns

@@ -170,14 +170,14 @@ Connect = Callable[..., Any]
 
 @pytest.fixture
 async def connect(transactional_db: None) -> AsyncIterator[Connect]:
-    """``await connect(token)`` opens a socket at /ws/?token=...; all are closed afterwards."""
+    """``await connect(token)`` opens a socket at /ws/?token=... (``path="/"``: the J-IM socket);
+    all are closed afterwards."""
     from config.asgi import application
 
     opened: list[WebsocketCommunicator] = []
 
-    async def _connect(token: str | None = None, *, expect_accept: bool = True) -> SocketClient:
-        path = "/ws/" if token is None else f"/ws/?token={token}"
-        comm = WebsocketCommunicator(application, path)
+    async def _connect(token: str | None = None, *, expect_accept: bool = True, path: str = "/ws/") -> SocketClient:
+        comm = WebsocketCommunicator(application, path if token is None else f"{path}?token={token}")
         connected, _ = await comm.connect()
         assert connected == expect_accept
         opened.append(comm)

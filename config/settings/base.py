@@ -235,6 +235,13 @@ MONEY_DECIMAL_PLACES = 18
 CHAT_MAX_MEMBERS = env_int("CHAT_MAX_MEMBERS", 2000, minimum=2)
 MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 16 * 1024, minimum=256)
 MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
+# The customer-service desk (seed 004, docs/jim.md): the shared secret the property app's server
+# sends as X-Desk-Key to /im/vanke/* (empty: those endpoints answer 503); the most open
+# conversations per agent (0: no limit; a profile can override it); conversations without a
+# message for this long are closed by a beat job (0: never).
+DESK_API_KEY = env.str("DESK_API_KEY", default="")
+DESK_AGENT_MAX_OPEN = env_int("DESK_AGENT_MAX_OPEN", 0, minimum=0)
+DESK_IDLE_CLOSE_SECONDS = env_int("DESK_IDLE_CLOSE_SECONDS", 1800, minimum=0)
 # Operator switch (seed 002 web.system.getAppConfig onlyFriendChat): private messages only between friends.
 # The initial value of the admin's App config "only friend chat" switch (the admin decides after).
 ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)

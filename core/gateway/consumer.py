@@ -52,6 +52,8 @@ def _authenticate(token: str) -> Any:
 class GatewayConsumer(AsyncWebsocketConsumer):
     """Authenticates on connect, joins ``user.<id>``, dispatches methods from the registry."""
 
+    # Without a token the socket is anonymous (public methods only); False: closed with 4001.
+    anonymous_allowed = True
     user: Any = None
     session_id: int | None = None
     session_expires: float = 0.0
@@ -73,7 +75,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         realtime.bind_loop(asyncio.get_running_loop())
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
-        if token:
+        if token or not self.anonymous_allowed:
             session = await run_sync(_authenticate)(token)
             if session is None:
                 # Accept first: a close code can only be sent on an open socket.
@@ -104,23 +106,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # --- inbound frames --------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # Every frame, well-formed or not, spends a token: a flood of junk is limited too.
-        allowed = self.bucket.take()
-        limit = settings.WS_MAX_FRAME_BYTES
-        if text_data is None:
-            await self._refuse(None, allowed, 400, "binary frames are not supported; send JSON text")
+        admitted = await self._admit(text_data)
+        if admitted is None:
             return
-        if len(text_data) > limit or (len(text_data) * 4 > limit and len(text_data.encode()) > limit):
-            await self._refuse(None, allowed, 413, f"frame larger than {limit} bytes refused")
-            return
-        try:
-            frame = jsonwire.loads(text_data)
-        except ValueError:
-            await self._refuse(None, allowed, 400, "malformed JSON")
-            return
-        if not isinstance(frame, dict):
-            await self._refuse(None, allowed, 400, "a frame must be a JSON object")
-            return
+        frame, allowed = admitted
         rid = frame.get("id")
         if isinstance(rid, bool) or (rid is not None and not isinstance(rid, (int, str))):
             await self._refuse(None, allowed, 400, "id must be an integer or a string")
@@ -137,18 +126,48 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if self.user is None:
                 await self._reply_error(rid, 401, "not logged in")
                 return
-            if time.time() >= self.session_expires:
+            if self._expired():
                 await self._reply_error(rid, 401, "session expired; log in again")
                 await self._end_session(CLOSE_BAD_TOKEN)
                 return
-        if self.user is not None:
-            now = time.monotonic()
-            if now - self.joined_at > settings.WS_GROUP_REFRESH_SECONDS:
-                await self._join()  # keep the group membership from expiring on a long-lived socket
-            elif now - self.seen_at > settings.PRESENCE_TOUCH_SECONDS:
-                self.seen_at = now
-                await run_sync(presence.socket_seen)(user_id=self.user.pk, socket=self.channel_name)
+        await self._keep_alive()
         await self._dispatch(rid, method, frame.get("params"))
+
+    async def _admit(self, text_data: str | None) -> tuple[dict[str, Any], bool] | None:
+        """The frame as a JSON object and whether the rate limit allows it; None when refused
+        (binary, too large, malformed: answered here through ``_reply_error``)."""
+        # Every frame, well-formed or not, spends a token: a flood of junk is limited too.
+        allowed = self.bucket.take()
+        limit = settings.WS_MAX_FRAME_BYTES
+        if text_data is None:
+            await self._refuse(None, allowed, 400, "binary frames are not supported; send JSON text")
+            return None
+        if len(text_data) > limit or (len(text_data) * 4 > limit and len(text_data.encode()) > limit):
+            await self._refuse(None, allowed, 413, f"frame larger than {limit} bytes refused")
+            return None
+        try:
+            frame = jsonwire.loads(text_data)
+        except ValueError:
+            await self._refuse(None, allowed, 400, "malformed JSON")
+            return None
+        if not isinstance(frame, dict):
+            await self._refuse(None, allowed, 400, "a frame must be a JSON object")
+            return None
+        return frame, allowed
+
+    def _expired(self) -> bool:
+        return time.time() >= self.session_expires
+
+    async def _keep_alive(self) -> None:
+        """A logged-in socket that is heard from stays in its group and counted online."""
+        if self.user is None:
+            return
+        now = time.monotonic()
+        if now - self.joined_at > settings.WS_GROUP_REFRESH_SECONDS:
+            await self._join()  # keep the group membership from expiring on a long-lived socket
+        elif now - self.seen_at > settings.PRESENCE_TOUCH_SECONDS:
+            self.seen_at = now
+            await run_sync(presence.socket_seen)(user_id=self.user.pk, socket=self.channel_name)
 
     async def _refuse(self, rid: Any, allowed: bool, code: int, msg: str) -> None:
         if allowed:
@@ -182,18 +201,22 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def realtime_event(self, message: dict[str, Any]) -> None:
         if self.user is None:
             return
-        if time.time() >= self.session_expires:
+        if self._expired():
             await self._end_session(CLOSE_BAD_TOKEN)  # an expired login receives nothing more
             return
         if message.get("exclude") == self.channel_name:
             return
-        await self.send(text_data=message["text"])
+        await self._deliver(message["text"])
+
+    async def _deliver(self, text: str) -> None:
+        """Send a push (``{"event", "data"}`` as JSON text); other protocols translate it."""
+        await self.send(text_data=text)
 
     async def session_end(self, message: dict[str, Any]) -> None:
         if self.session_id is None or self.session_id not in message["sessions"]:
             return
         if message.get("event"):
-            await self.send(text_data=dumps(message["event"]))
+            await self._deliver(dumps(message["event"]))
         await self._end_session(message["close_code"])
 
     async def _end_session(self, close_code: int) -> None:

@@ -1,0 +1,129 @@
+"""seed 004's HTTP endpoints for the property app's server: ``/im/vanke/initUser``,
+``getReceiver`` and ``chatInfo`` (docs/jim.md#http). Replies ``{"code", "msg", "data"}``.
+
+They are server-to-server calls: each must carry the shared secret ``DESK_API_KEY`` in the
+``X-Desk-Key`` header (401 without it or when wrong; 503 while the setting is empty).
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.exceptions import CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from messaging.desk import selectors, services
+from messaging.desk.models import DeskProfile
+from messaging.jim.frames import number
+
+log = logging.getLogger(__name__)
+
+CODES = {INVALID: 400, PERMISSION_DENIED: 403, NOT_FOUND: 404, CONFLICT: 409}
+QUEUED = 202
+
+
+def _reply(code: int, msg: str, data: Any = None) -> Response:
+    return Response({"code": code, "msg": msg, "data": data}, status=200 if code < 300 else code)
+
+
+def _params(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query_params.items())
+    body = request.data
+    if hasattr(body, "dict"):  # a form body
+        body = body.dict()
+    if not isinstance(body, dict):
+        raise ApplicationError(INVALID, "the body must be a JSON object")
+    params.update(body)
+    return params
+
+
+def desk_endpoint(handler: Callable[[dict[str, Any]], Response]) -> Any:
+    def view(request: Request) -> Response:
+        key = settings.DESK_API_KEY
+        if not key:
+            return _reply(503, "the desk API is off: set DESK_API_KEY")
+        given = request.headers.get("X-Desk-Key", "")
+        if not hmac.compare_digest(given.encode(), key.encode()):
+            return _reply(401, "missing or wrong X-Desk-Key")
+        try:
+            return handler(_params(request))
+        except ApplicationError as error:
+            return _reply(CODES.get(error.code, 400), error.message)
+
+    view.__name__ = view.__qualname__ = handler.__name__
+    decorated = throttle_classes([])(permission_classes([AllowAny])(authentication_classes([])(view)))
+    return api_view(["POST", "GET"])(decorated)
+
+
+def _text(params: dict[str, Any], name: str) -> str:
+    value = params.get(name)
+    if isinstance(value, (dict, list)):
+        raise ApplicationError(INVALID, f"{name} must be a string")
+    return "" if value is None else str(value).strip()
+
+
+def _register(params: dict[str, Any]) -> DeskProfile:
+    return services.profile_register(
+        external_id=_text(params, "senderId"), kind=number(params.get("type"), "type"), nick=_text(params, "nick"),
+        avatar=_text(params, "avatar"), terminal=_text(params, "terminal"), token=_text(params, "token"),
+    )
+
+
+def receiver_info(profile: DeskProfile) -> dict[str, Any]:
+    """seed 004's user object; ``status`` says whether they are online now."""
+    online = profile.user_id in selectors.online_user_ids([profile.user_id])
+    return {"id": profile.external_id, "nick": profile.nick, "avatar": profile.avatar,
+            "status": "online" if online else "offline", "sign": None, "terminal": profile.terminal,
+            "friends": None, "groups": None, "extras": None}
+
+
+@desk_endpoint
+def init_user(params: dict[str, Any]) -> Response:
+    """Register (or update) the sender and their socket token."""
+    _register(params)
+    return _reply(200, "success")
+
+
+@desk_endpoint
+def get_receiver(params: dict[str, Any]) -> Response:
+    """Register the sender and answer who they chat with: for a visitor the chosen receiver or
+    the routed agent, or their place in the queue (code 202); for others the named receiver."""
+    sender = _register(params)
+    receiver_id = _text(params, "receiverId")
+    if receiver_id:
+        receiver = selectors.profile_by_external_id(receiver_id)
+        if receiver is None:
+            raise ApplicationError(NOT_FOUND, f"receiverId {receiver_id!r} is not registered")
+        if sender.kind == DeskProfile.Kind.VISITOR:
+            routed = services.visitor_choose(visitor=sender, receiver=receiver)
+        else:
+            routed = services.Routed(receiver)
+    elif sender.kind == DeskProfile.Kind.VISITOR:
+        routed = services.visitor_route(visitor=sender)
+    else:
+        routed = services.Routed(None)
+    if routed.receiver is not None:
+        return _reply(200, "success", receiver_info(routed.receiver))
+    if routed.position is not None:
+        return _reply(QUEUED, "queued: no agent is free; desk.onAssigned (J-IM: command 18) follows",
+                      {"position": routed.position})
+    return _reply(200, "success")
+
+
+@desk_endpoint
+def chat_info(params: dict[str, Any]) -> Response:
+    """The chat-list numbers of ``to`` (and the unread from ``from``); op 2 reads that chat first."""
+    to, from_ = _text(params, "to"), _text(params, "from")
+    owner, other = selectors.user_by_jim_id(to) if to else None, selectors.user_by_jim_id(from_) if from_ else None
+    if owner is None or other is None:
+        raise ApplicationError(NOT_FOUND, "to and from must be registered user ids")
+    services.chat_list_mark(owner=owner, other=other, op=number(params.get("op"), "op"),
+                            is_concurrent=number(params.get("isConcurrent"), "isConcurrent", 0) == 1)
+    counts = selectors.chat_counts(user_id=owner.pk, peer_id=other.pk)
+    return _reply(200, "success", {"to": to, "from": from_, **counts})
