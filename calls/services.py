@@ -58,6 +58,7 @@ def call_create(*, user: User, channel_name: str, to: list[int], chat_wire_id: i
     if blockers:
         raise ApplicationError(BLACKLISTED, f"these users have blacklisted you: {sorted(blockers)}")
     if (chat.kind == Chat.Kind.PRIVATE and app_config().only_friend_chat and not user.is_internal
+            and not User.objects.filter(pk=invitees[0], is_internal=True).exists()
             and not are_friends(user.pk, invitees[0])):
         raise ApplicationError(message_codes.NOT_FRIENDS, "only friends can call each other")
     channel_name = channel_name or f"call-{secrets.token_hex(8)}"

@@ -45,8 +45,9 @@ def private_chat_between(a: int, b: int) -> Chat | None:
     return Chat.objects.filter(kind=Chat.Kind.PRIVATE, user_low_id=low, user_high_id=high).first()
 
 
-def private_send_checks(sender_id: int, peer_id: int) -> tuple[bool, bool]:
-    """``(peer has blacklisted sender, a shared group bans their whispers)`` in one query."""
+def private_send_checks(sender_id: int, peer_id: int) -> tuple[bool, bool, bool]:
+    """``(peer has blacklisted sender, a shared group bans their whispers, peer is an internal
+    account)`` in one query."""
     from django.db.models import Exists, OuterRef
 
     from accounts.models import Block, User
@@ -57,5 +58,5 @@ def private_send_checks(sender_id: int, peer_id: int) -> tuple[bool, bool]:
     row = (User.objects.filter(pk=peer_id)
            .annotate(blocked=Exists(Block.objects.filter(user_id=OuterRef("pk"), blocked_id=sender_id)),
                      whisper=Exists(ChatMember.objects.filter(user_id=OuterRef("pk"), chat_id__in=sender_groups)))
-           .values_list("blocked", "whisper").first())
-    return (bool(row[0]), bool(row[1])) if row else (False, False)
+           .values_list("blocked", "whisper", "is_internal").first())
+    return (bool(row[0]), bool(row[1]), bool(row[2])) if row else (False, False, False)

@@ -114,10 +114,12 @@ def _enforce(sender: User, chat: Chat, member: ChatMember, type_: int, content: 
     if chat.kind == Chat.Kind.PRIVATE:
         peer_id = chat.user_high_id if chat.user_low_id == sender.pk else chat.user_low_id
         assert peer_id is not None
-        blocked, whisper_banned = private_send_checks(sender.pk, peer_id)  # one query
+        blocked, whisper_banned, peer_internal = private_send_checks(sender.pk, peer_id)  # one query
         if blocked:
             raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
-        if app_config().only_friend_chat and not sender.is_internal and not are_friends(sender.pk, peer_id):
+        # Internal accounts (customer service, desk agents) talk to anyone, either way round.
+        internal = sender.is_internal or peer_internal
+        if app_config().only_friend_chat and not internal and not are_friends(sender.pk, peer_id):
             raise ApplicationError(codes.NOT_FRIENDS, "only friends can chat")
         if whisper_banned:
             raise ApplicationError(codes.BANNED_WHISPER, "a group you share bans private messages between members")

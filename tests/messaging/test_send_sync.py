@@ -84,6 +84,15 @@ async def test_only_friend_chat_refuses_strangers(connect: Connect, alice: User,
     assert (await alice_socket.call("messages.send", text("hi", to=bob.pk)))["code"] == 200
 
 
+async def test_only_friend_chat_lets_anyone_reach_internal_accounts(connect: Connect, alice: User,
+                                                                    bob: User) -> None:
+    """Customer service and desk agents are internal accounts: strangers may write to them."""
+    await User.objects.filter(pk=bob.pk).aupdate(is_internal=True)
+    await sync_to_async(set_app_config)(only_friend_chat=True)
+    (alice_socket,) = await devices(connect, alice, "phone")
+    assert (await alice_socket.call("messages.send", text("help?", to=bob.pk)))["code"] == 200
+
+
 async def test_bad_content_is_422(connect: Connect, alice: User, bob: User) -> None:
     (client,) = await devices(connect, alice, "phone")
     cases = [
