@@ -52,7 +52,8 @@ def test_concurrent_resends_of_one_client_msg_id_store_one_message() -> None:
 @pytest.mark.postgres
 async def test_fifty_sockets_sending_at_once_into_one_group_see_gap_free_seqs(connect: Any) -> None:
     """The same over real sockets: 50 members each send once at the same moment; every
-    reply has a distinct seq, together 2..51, and every member receives all 50 in seq order."""
+    reply has a distinct seq, together 2..51, and every member receives all 50 (each once; the
+    arrival order is best effort, docs/messaging.md#seq)."""
     from asgiref.sync import sync_to_async
 
     from tests.conftest import atoken_for
@@ -66,6 +67,6 @@ async def test_fifty_sockets_sending_at_once_into_one_group_see_gap_free_seqs(co
     assert sorted(r["seq"] for r in replies) == list(range(2, 52))
     watcher = sockets[7]
     received = [(await watcher.push("onMessage", timeout=10))["seq"] for _ in range(49)]  # all but its own
-    assert received == sorted(received) and len(set(received)) == 49
+    assert len(set(received)) == 49 and set(received) < set(range(2, 52))
     history = await watcher.ok("messages.history", {"chatId": chat.wire_id, "limit": 100})
     assert [m["seq"] for m in history["messages"]] == list(range(1, 52))
