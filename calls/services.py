@@ -18,19 +18,19 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import are_friends, blockers_among
+from accounts.selectors import blockers_among
 from calls import events
 from calls import exceptions as codes
 from calls.models import Call, CallParticipant
 from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
 from chats.selectors import chat_from_wire
-from core.appconfig import app_config
 from core.exceptions import BLACKLISTED, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
 from core.realtime import send_event_on_commit
 from core.sweep import sweep
 from messaging import exceptions as message_codes
 from messaging.models import Message
+from messaging.services import friends_only_refuses
 
 
 def _member_ids(chat: Chat) -> set[int]:
@@ -57,9 +57,7 @@ def call_create(*, user: User, channel_name: str, to: list[int], chat_wire_id: i
     blockers = blockers_among(invitees, user.pk)
     if blockers:
         raise ApplicationError(BLACKLISTED, f"these users have blacklisted you: {sorted(blockers)}")
-    if (chat.kind == Chat.Kind.PRIVATE and app_config().only_friend_chat and not user.is_internal
-            and not User.objects.filter(pk=invitees[0], is_internal=True).exists()
-            and not are_friends(user.pk, invitees[0])):
+    if chat.kind == Chat.Kind.PRIVATE and friends_only_refuses(user, invitees[0]):
         raise ApplicationError(message_codes.NOT_FRIENDS, "only friends can call each other")
     channel_name = channel_name or f"call-{secrets.token_hex(8)}"
     now = timezone.now()

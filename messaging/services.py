@@ -109,6 +109,17 @@ def _post(chat: Chat, *, sender_id: int | None, type_: int, content: dict[str, A
     return msg
 
 
+def friends_only_refuses(user: User, peer_id: int, *, peer_internal: bool | None = None) -> bool:
+    """The app switch onlyFriendChat, for a private message or call between ``user`` and
+    ``peer_id``. Internal accounts (customer service, desk agents) talk to anyone, either way
+    round. ``peer_internal`` saves the lookup when the caller already has it."""
+    if not app_config().only_friend_chat or user.is_internal:
+        return False
+    if peer_internal is None:
+        peer_internal = User.objects.filter(pk=peer_id, is_internal=True).exists()
+    return not peer_internal and not are_friends(user.pk, peer_id)
+
+
 def _enforce(sender: User, chat: Chat, member: ChatMember, type_: int, content: dict[str, Any]) -> None:
     """The chat's rules for this sender. Owners and admins of a group are exempt from its rights."""
     if chat.kind == Chat.Kind.PRIVATE:
@@ -117,9 +128,7 @@ def _enforce(sender: User, chat: Chat, member: ChatMember, type_: int, content: 
         blocked, whisper_banned, peer_internal = private_send_checks(sender.pk, peer_id)  # one query
         if blocked:
             raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
-        # Internal accounts (customer service, desk agents) talk to anyone, either way round.
-        internal = sender.is_internal or peer_internal
-        if app_config().only_friend_chat and not internal and not are_friends(sender.pk, peer_id):
+        if friends_only_refuses(sender, peer_id, peer_internal=peer_internal):
             raise ApplicationError(codes.NOT_FRIENDS, "only friends can chat")
         if whisper_banned:
             raise ApplicationError(codes.BANNED_WHISPER, "a group you share bans private messages between members")
