@@ -242,18 +242,15 @@ def msg_redpack_publish(user: User, params: Any, token: str) -> dict[str, Any]:
     password = str(params.get("wallet_pwd") or "")
     if not User.objects.filter(pk=to, is_active=True).exclude(pk=user.pk).exists():
         raise Refusal(MISSING, "toUserId is not another user")
-    from wallet.models import Coin
-
-    coin = Coin.objects.filter(pk=coin_id, is_active=True).first()
-    if coin is None:
-        raise Refusal(5, f"coin {coin_id} is not in your wallet's coins")
-    if wrap == WRAP_REDPACKET:
+    if wrap == WRAP_REDPACKET:  # an unknown or inactive coin: not_found -> 5
         chat = private_chat_get_or_create(user_id=user.pk, peer_id=to)
         packet = redpacket_create(user=user, chat_wire_id=chat.wire_id, type_=1, title=memo, price=amount,
-                                  total_price=None, count=1, password=password, coin_id=coin.pk)
+                                  total_price=None, count=1, password=password, coin_id=coin_id)
         return {"transfer_id": transfer_id(packet.pk, WRAP_REDPACKET), "wrap": WRAP_REDPACKET}
     if wrap == WRAP_TRANSFER:
-        if not coin.is_default:
+        from wallet.services import default_coin
+
+        if default_coin().pk != coin_id:
             raise Refusal(5, "transfers are in the wallet's default coin")
         sent = remit(payer=user, payee_id=to, amount=amount, password=password, type_=1, description=memo)
         return {"transfer_id": transfer_id(sent.pk, WRAP_TRANSFER), "wrap": WRAP_TRANSFER}
