@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from accounts.models import AuthSession, Block, Friendship, Moment, MomentComment, SmsCode, User
 from accounts.moments import moment_comment_remove, moment_remove
 from accounts.services import user_deactivate, user_sessions_end
+from core.admin import ReadOnlyInline
 
 
 @admin.register(User)
@@ -67,16 +68,10 @@ class _ReadOnlyDeletable(admin.ModelAdmin):
         return False
 
 
-class MomentCommentInline(admin.TabularInline):
+class MomentCommentInline(ReadOnlyInline):
     model = MomentComment
     fields = ("id", "author", "text", "reply_to_user", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Moment)

@@ -4,18 +4,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from calls.models import Call, CallParticipant
-from wallet.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(ReadOnlyInline):
     model = CallParticipant
     fields = ("user", "is_creator", "enter_at", "leave_at", "in_call", "missed")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Call)

@@ -11,18 +11,12 @@ from django.http import HttpRequest
 
 from chats.models import Chat, ChatMember
 from chats.services import RIGHTS_FIELDS, chat_moderate_by_operator
+from core.admin import ReadOnlyInline
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(ReadOnlyInline):
     model = ChatMember
     fields = ("user", "role", "muted_until", "joined_seq", "read_seq")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ChatForm(forms.ModelForm):

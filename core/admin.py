@@ -17,6 +17,33 @@ from core.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records operators look at but never add, change or delete here (money, signalling):
+    they change only through their services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent and changed by none: no add, no delete, every field read-only."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields or self.readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AppConfig)
 class AppConfigAdmin(admin.ModelAdmin):
     """One row; every process applies a change within APP_CONFIG_CACHE_SECONDS."""

@@ -3,20 +3,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from redpackets.models import RedPacket, RedPacketShare
-from wallet.admin import ReadOnlyAdmin
 
 
-class ShareInline(admin.TabularInline):
+class ShareInline(ReadOnlyInline):
     model = RedPacketShare
     fields = ("index", "amount", "is_best", "user", "grabbed_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ("index",)
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(RedPacket)

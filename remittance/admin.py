@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from remittance.models import Remittance
-from wallet.admin import ReadOnlyAdmin
 
 
 @admin.register(Remittance)

@@ -13,20 +13,10 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from wallet.cashier import recharge_credit, withdrawal_review
 from wallet.models import Account, Coin, ExchangeOffer, JournalEntry, PaymentDesk, Posting, Recharge, Wallet, Withdrawal
 from wallet.selectors import ledger_verify
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Coin)
@@ -46,14 +36,9 @@ class AccountAdmin(ReadOnlyAdmin):
     search_fields = ("owner__username", "owner__phone")
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(ReadOnlyInline):
     model = Posting
-    extra = 0
-    can_delete = False
-    readonly_fields = ("account", "amount", "balance_after")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    fields = ("account", "amount", "balance_after")
 
 
 @admin.register(JournalEntry)

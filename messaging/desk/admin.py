@@ -10,28 +10,22 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.exceptions import ApplicationError
 from messaging.desk import selectors, services
 from messaging.desk.models import Conversation, DeskProfile, QueueEntry
-from wallet.admin import ReadOnlyAdmin
 
 OPEN = Conversation.Status.OPEN
 
 
-class OpenConversationInline(admin.TabularInline):
+class OpenConversationInline(ReadOnlyInline):
     model = Conversation
     fk_name = "agent"
     verbose_name_plural = "open conversations"
     fields = ("visitor", "chat", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         return super().get_queryset(request).filter(status=OPEN).select_related("visitor")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ProfileForm(forms.ModelForm):
