@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from config.settings.base import *
+from config.env import env, env_int
 from config.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_URL, VAR_DIR
 
 # Hashing strength is not under test; a fast hasher keeps the suite quick.
@@ -18,11 +19,15 @@ CELERY_TASK_ALWAYS_EAGER = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # gateway threads must not keep the test database open
 if REDIS_URL:
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "imtest"
-    # The cache (throttle counters) gets its own Redis database, cleared before each test.
-    CACHE_REDIS_URL = re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + "/15"  # also presence
+    # Two suites may run side by side on one Redis (CI and a developer, or two worktrees):
+    # TEST_REDIS_PREFIX keeps their channel layers apart (pub/sub ignores the db number) and
+    # TEST_CACHE_REDIS_DB gives each its own cache database, which every test clears.
+    _prefix = env.str("TEST_REDIS_PREFIX", default="imtest")
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix
+    _cache_db = env_int("TEST_CACHE_REDIS_DB", 15, minimum=0)
+    CACHE_REDIS_URL = re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + f"/{_cache_db}"  # also presence
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "imtest"}}
+                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": _prefix}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so end-to-end tests can start a real server process on it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
