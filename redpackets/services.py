@@ -31,6 +31,7 @@ from redpackets.split import lucky_split
 from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
+from wallet.selectors import exact_sum
 from wallet.services import default_coin, ledger_transfer, parse_amount, system_account, user_account
 
 CREATED, GRABBED = 100, 200  # message subTypes of type 2 (seed 002)
@@ -251,9 +252,7 @@ def redpacket_expire(*, packet_id: int, now: datetime | None = None) -> Decimal 
                 return None
         # A grab that committed first has its share; one still in flight now fails on the
         # packet's status and rolls its share back, so the free shares are exactly the rest.
-        # Summed here, not in SQL: SQLite would add them as floats.
-        rest = sum(RedPacketShare.objects.filter(packet_id=packet_id, user__isnull=True)
-                   .values_list("amount", flat=True), Decimal(0))
+        rest = exact_sum(RedPacketShare.objects.filter(packet_id=packet_id, user__isnull=True), "amount")
         if rest > 0:
             packet = RedPacket.objects.select_related("coin", "sender").get(pk=packet_id)
             RedPacket.objects.filter(pk=packet_id).update(refunded=rest)
