@@ -114,11 +114,13 @@ def logout(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
 
 @method("web.account.myInfo")
 def my_info(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    from accounts.privacy import contact_details
+
     user = selectors.User.objects.get(pk=ctx.user_id)
     return {
         "hasPassword": user.has_usable_password(),
         **user_brief(user),
-        "phone": user.phone,
+        "phone": contact_details(user, reader_id=ctx.user_id)["phone"],
         "multiOnline": user.multi_online,
         "phoneSearchable": user.phone_searchable,
     }

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from wallet.fields import MoneyField
+
 DIGITS, PLACES = settings.MONEY_MAX_DIGITS, settings.MONEY_DECIMAL_PLACES
 
 
@@ -30,16 +32,16 @@ class RedPacket(models.Model):
     coin = models.ForeignKey("wallet.Coin", on_delete=models.PROTECT, related_name="+")
     type = models.PositiveSmallIntegerField(choices=Type.choices)
     title = models.CharField(max_length=64, blank=True, default="")
-    price = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES,
+    price = MoneyField(max_digits=DIGITS, decimal_places=PLACES,
                                 help_text="one share (single and equal packets); the average for lucky ones")
-    total_price = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    total_price = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
     count = models.PositiveIntegerField()
     remaining_count = models.PositiveIntegerField()
     status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True, help_text="all taken, or expired and refunded")
-    refunded = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES, default=0,
+    refunded = MoneyField(max_digits=DIGITS, decimal_places=PLACES, default=0,
                                    help_text="what nobody took, returned to the sender at expiry")
 
     class Meta:
@@ -64,7 +66,7 @@ class RedPacket(models.Model):
 class RedPacketShare(models.Model):
     packet = models.ForeignKey(RedPacket, on_delete=models.PROTECT, related_name="shares")
     index = models.PositiveIntegerField()
-    amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
     is_best = models.BooleanField(default=False, help_text="the largest share of a lucky packet (best luck)")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")

@@ -31,6 +31,7 @@ from redpackets.split import lucky_split
 from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
+from wallet.selectors import exact_sum
 from wallet.services import default_coin, ledger_transfer, parse_amount, system_account, user_account
 
 CREATED, GRABBED = 100, 200  # message subTypes of type 2 (seed 002)
@@ -147,7 +148,8 @@ _COUNT_GRAB = " ".join([
     f"UPDATE {RedPacket._meta.db_table} SET remaining_count = remaining_count - 1,",  # noqa: S608
     f"status = CASE WHEN remaining_count = 1 THEN {RedPacket.Status.TAKEN} ELSE status END,",
     "finished_at = CASE WHEN remaining_count = 1 THEN %s ELSE finished_at END",
-    f"WHERE id = %s AND status = {RedPacket.Status.ACTIVE} AND remaining_count > 0 RETURNING remaining_count",
+    f"WHERE id = %s AND status = {RedPacket.Status.ACTIVE} AND remaining_count > 0 AND expires_at > %s",
+    "RETURNING remaining_count",
 ])
 
 
@@ -164,48 +166,64 @@ def redpacket_grab(*, user: User, packet_id: int) -> tuple[RedPacket, RedPacketS
     mine = RedPacketShare.objects.filter(packet=packet, user=user).first()
     if mine is not None:
         return packet, mine
-    _refuse_unless_active(packet)
+    now = timezone.now()
+    _refuse_unless_active(packet, now)
     try:
-        share = _claim(user, packet)
+        share = _claim(user, packet, now)
     except IntegrityError:  # the same user's other device won the race for a share
         mine = RedPacketShare.objects.filter(packet=packet, user=user).first()
         if mine is None:
             raise
         return packet, mine
+    except ApplicationError as refused:
+        # The same user's other tap may have taken the last free share while this one waited:
+        # this tap answers with that share, not "all taken".
+        mine = RedPacketShare.objects.filter(packet=packet, user=user).first()
+        if mine is None or refused.code != codes.ALL_TAKEN:
+            raise
+        return packet, mine
     return packet, share
 
 
-def _refuse_unless_active(packet: RedPacket) -> None:
-    if packet.status == RedPacket.Status.EXPIRED:
+def _refuse_unless_active(packet: RedPacket, now: datetime) -> None:
+    """Expired is answered from the deadline itself, not only once the expiry job has run."""
+    if packet.status == RedPacket.Status.EXPIRED or (packet.status == RedPacket.Status.ACTIVE
+                                                     and packet.expires_at <= now):
         raise ApplicationError(codes.EXPIRED, "this red packet has expired")
     if packet.status == RedPacket.Status.TAKEN:
         raise ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
 
 
+_FREE_SHARES = RedPacketShare.objects.filter(user__isnull=True).order_by("index")
+
+
 @transaction.atomic
-def _claim(user: User, packet: RedPacket) -> RedPacketShare:
-    now = timezone.now()
+def _claim(user: User, packet: RedPacket, now: datetime) -> RedPacketShare:
+    share: RedPacketShare | None = None
     for _ in range(5):  # SQLite has no row locks: a share another writer took first is retried
-        share = (RedPacketShare.objects.select_for_update(skip_locked=True)
-                 .filter(packet_id=packet.pk, user__isnull=True).order_by("index").first())
+        share = _FREE_SHARES.select_for_update(skip_locked=True).filter(packet_id=packet.pk).first()
+        if share is None:
+            # Every free share is taken or held by a grab still in flight. Those grabs may roll
+            # back (a user's second tap, a grab that lost to expiry) and free their shares, so
+            # wait for them before answering "all taken": the first share still free after its
+            # holder finished, or none. Only the last shares of a packet take this path.
+            share = _FREE_SHARES.select_for_update().filter(packet_id=packet.pk).first()
         if share is None:
             break
         if RedPacketShare.objects.filter(pk=share.pk, user__isnull=True).update(user=user, grabbed_at=now):
             break
-    else:
         share = None
     if share is None:
-        # Every free share is taken, or held by a grab still in flight.
         raise ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
     # Looked up before the packet row is locked: grabs of one packet queue from here to commit.
     source = system_account(kind=Account.Kind.ESCROW, coin=packet.coin)
     target = user_account(user=user, coin=packet.coin)
     with connection.cursor() as cursor:
-        cursor.execute(_COUNT_GRAB, [now, packet.pk])
+        cursor.execute(_COUNT_GRAB, [now, packet.pk, now])
         row = cursor.fetchone()
     if row is None:  # expired, or finished, since we read it: this grab rolls back
         packet.refresh_from_db(fields=["status"])
-        _refuse_unless_active(packet)
+        _refuse_unless_active(packet, now)
         raise ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
     share.user, share.grabbed_at = user, now
     ledger_transfer(kind=Entry.Kind.REDPACKET_GRAB, source=source, target=target, amount=share.amount,
@@ -251,9 +269,7 @@ def redpacket_expire(*, packet_id: int, now: datetime | None = None) -> Decimal 
                 return None
         # A grab that committed first has its share; one still in flight now fails on the
         # packet's status and rolls its share back, so the free shares are exactly the rest.
-        # Summed here, not in SQL: SQLite would add them as floats.
-        rest = sum(RedPacketShare.objects.filter(packet_id=packet_id, user__isnull=True)
-                   .values_list("amount", flat=True), Decimal(0))
+        rest = exact_sum(RedPacketShare.objects.filter(packet_id=packet_id, user__isnull=True), "amount")
         if rest > 0:
             packet = RedPacket.objects.select_related("coin", "sender").get(pk=packet_id)
             RedPacket.objects.filter(pk=packet_id).update(refunded=rest)

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from wallet.fields import MoneyField
+
 DIGITS, PLACES = settings.MONEY_MAX_DIGITS, settings.MONEY_DECIMAL_PLACES
 
 
@@ -35,7 +37,7 @@ class Remittance(models.Model):
     payee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                               db_index=False)
     coin = models.ForeignKey("wallet.Coin", on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
     description = models.CharField(max_length=225, blank=True, default="")
     type = models.PositiveSmallIntegerField(choices=Type.choices)
     # Where the remittance's messages are posted; chats are never deleted.

@@ -154,9 +154,9 @@ def exchange_accept(*, user: User, exchange_id: int, password: str) -> ExchangeO
         escrow = system_account(kind=Account.Kind.ESCROW, coin=offer.from_coin)
         ledger_post(kind=Entry.Kind.EXCHANGE_SETTLE, idempotency_key=f"exchange:{offer.pk}:settle",
                     memo=offer.memo or "exchange settled", legs=[
-                        Leg(escrow.pk, -offer.from_amount),
+                        Leg(escrow.pk, offer.from_amount.copy_negate()),
                         Leg(user_account(user=user, coin=offer.from_coin).pk, offer.from_amount),
-                        Leg(user_account(user=user, coin=offer.to_coin).pk, -offer.to_amount),
+                        Leg(user_account(user=user, coin=offer.to_coin).pk, offer.to_amount.copy_negate()),
                         Leg(user_account(user=offer.from_user, coin=offer.to_coin).pk, offer.to_amount),
                     ])
         offer.status, offer.settled_at = ExchangeOffer.Status.ACCEPTED, now

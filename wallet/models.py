@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from wallet.fields import MoneyField
+
 DIGITS, PLACES = settings.MONEY_MAX_DIGITS, settings.MONEY_DECIMAL_PLACES
 
 
@@ -26,8 +28,8 @@ class Coin(models.Model):
     coin_type = models.PositiveSmallIntegerField(default=0)
     contract = models.CharField(max_length=128, blank=True, default="")
     decimals = models.PositiveSmallIntegerField(default=2, help_text="amounts are quantized to this many places")
-    price = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0"))
-    min_amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0.01"))
+    price = MoneyField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0"))
+    min_amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0.01"))
     description = models.CharField(max_length=255, blank=True, default="")
     explorer = models.CharField(max_length=255, blank=True, default="")
     is_active = models.BooleanField(default=True)
@@ -62,7 +64,7 @@ class Account(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="wallet_accounts")
     coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="accounts")
-    balance = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0"))
+    balance = MoneyField(max_digits=DIGITS, decimal_places=PLACES, default=Decimal("0"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,8 +123,8 @@ class JournalEntry(models.Model):
 class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
-    amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)  # signed: + credits, - debits
-    balance_after = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES)  # signed: + credits, - debits
+    balance_after = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_not_zero")]
@@ -173,7 +175,7 @@ class Recharge(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recharges")
     coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
     reason = models.CharField(max_length=255)
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
@@ -196,7 +198,7 @@ class Withdrawal(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
     coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
     status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -223,10 +225,10 @@ class ExchangeOffer(models.Model):
 
     from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     from_coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
-    from_amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    from_amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
     to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     to_coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
-    to_amount = models.DecimalField(max_digits=DIGITS, decimal_places=PLACES)
+    to_amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
     memo = models.CharField(max_length=125, blank=True, default="")
     # The client's id for the request: a retry with the same id returns the first offer.
     request_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001

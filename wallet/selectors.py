@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet, Sum
 
+from wallet.fields import exact_arithmetic
 from wallet.models import Account, Posting
 
 
@@ -15,7 +16,8 @@ def exact_sum(queryset: QuerySet[Any], field: str) -> Decimal:
     """``SUM(field)`` exactly: in SQL on PostgreSQL, in Decimals on SQLite (which adds floats)."""
     if connection.vendor == "postgresql":
         return queryset.aggregate(total=Sum(field))["total"] or Decimal(0)
-    return sum(queryset.values_list(field, flat=True).iterator(), Decimal(0))
+    with exact_arithmetic():
+        return sum(queryset.values_list(field, flat=True).iterator(), Decimal(0))
 
 
 def _posting_sums(*keys: str) -> dict[tuple[Any, ...], Decimal]:
@@ -25,8 +27,9 @@ def _posting_sums(*keys: str) -> dict[tuple[Any, ...], Decimal]:
     if connection.vendor == "postgresql":
         return {tuple(row[:-1]): row[-1] for row in rows.annotate(total=Sum("amount")).order_by()}
     totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
-    for *key, amount in Posting.objects.values_list(*keys, "amount").iterator():
-        totals[tuple(key)] += amount
+    with exact_arithmetic():
+        for *key, amount in Posting.objects.values_list(*keys, "amount").iterator():
+            totals[tuple(key)] += amount
     return totals
 
 
@@ -38,6 +41,11 @@ def ledger_verify() -> list[str]:
     * each coin's balances sum to zero (external accounts hold the other side);
     * no user or escrow balance is negative.
     """
+    with exact_arithmetic():
+        return _ledger_problems()
+
+
+def _ledger_problems() -> list[str]:
     problems: list[str] = []
     for (entry_id, coin_id), total in sorted(_posting_sums("entry_id", "account__coin_id").items()):
         if total != 0:

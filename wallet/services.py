@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from core.exceptions import NOT_FOUND, ApplicationError
 from wallet import exceptions as codes
+from wallet.fields import exact_arithmetic
 from wallet.models import Account, Coin, JournalEntry, Posting
 
 
@@ -86,7 +87,7 @@ def ledger_post(
     otherwise sit inside the caller's hot-row locks; a refusal then aborts the caller's whole
     transaction, which must not be used further.
     """
-    with transaction.atomic(savepoint=savepoint):
+    with transaction.atomic(savepoint=savepoint), exact_arithmetic():
         if not idempotency_key:
             raise ValueError("an idempotency key is required")
         deltas: dict[int, Decimal] = defaultdict(Decimal)
@@ -134,5 +135,5 @@ def ledger_transfer(
     created_by: User | None = None, savepoint: bool = True,
 ) -> JournalEntry:
     """The common two-leg entry: ``amount`` from ``source`` to ``target``."""
-    return ledger_post(kind=kind, legs=[Leg(source.pk, -amount), Leg(target.pk, amount)],
+    return ledger_post(kind=kind, legs=[Leg(source.pk, amount.copy_negate()), Leg(target.pk, amount)],
                        idempotency_key=idempotency_key, memo=memo, created_by=created_by, savepoint=savepoint)

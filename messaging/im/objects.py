@@ -82,12 +82,17 @@ def _ts(value: Any) -> str | None:
     return str(int(value.timestamp())) if value else None
 
 
-def user_full(user: Any) -> dict[str, Any]:
-    """seed 000's from_user: the fields we hold; the others are null or "0" as in the seed."""
+def user_full(user: Any, *, reader_id: int) -> dict[str, Any]:
+    """seed 000's from_user as ``reader_id`` may see it: the fields we hold, the phone and
+    e-mail only as the owner's privacy allows (accounts.privacy); the others are null or "0"
+    as in the seed."""
+    from accounts.privacy import contact_details
+
     name = (f"{user.first_name} {user.last_name}".strip() or user.username) if user else None
+    contact = contact_details(user, reader_id=reader_id)
     return {
         "id": _s(user.pk), "fomo_id": user.username, "name": name, "portraitUri": user.avatar or None,
-        "email": user.email or None, "phone": user.phone, "sex": "0", "last_time": _ts(user.last_seen_at),
+        "email": contact["email"], "phone": contact["phone"], "sex": "0", "last_time": _ts(user.last_seen_at),
         "status": "0" if user.is_active else "1", "zip": None, "province": None, "city": None, "address": None,
         "country": None, "group": "0", "add_time": _ts(user.date_joined), "update_time": _ts(user.date_joined),
         "is_deleted": "0" if user.is_active else "1", "c_type": "0", "extra_attr": None, "friend_money": None,

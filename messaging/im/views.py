@@ -286,7 +286,7 @@ def msg_get_transfer(user: User, params: Any, token: str) -> dict[str, Any]:
         log_["status"] = 400 if log_["status"] == 300 else log_["status"]  # refunded by the payee: came back
         log_.setdefault("action", None)
         log_.setdefault("target_id", "0")
-        return {"from_user": objects.user_full(details["from_user"]), "to_user": objects.user_short(
+        return {"from_user": objects.user_full(details["from_user"], reader_id=user.pk), "to_user": objects.user_short(
             details["to_user"]), "coin_info": objects.coin_info(details["coin_info"]),
             "transfer_log": objects.stringify(log_)}
     from redpackets.models import RedPacket
@@ -304,7 +304,7 @@ def msg_get_transfer(user: User, params: Any, token: str) -> dict[str, Any]:
             "target_id": str(chat.wire_id), "memo": packet.title, "status": status, "wrap": WRAP_REDPACKET,
             "update_time": int((packet.finished_at or packet.created_at).timestamp()),
             "created_time": int(packet.created_at.timestamp())}
-    return {"from_user": objects.user_full(users[packet.sender_id]),
+    return {"from_user": objects.user_full(users[packet.sender_id], reader_id=user.pk),
             "to_user": objects.user_short(users.get(peer_id) if peer_id else None),
             "coin_info": objects.coin_info(packet.coin), "transfer_log": objects.stringify(log_)}
 
@@ -347,7 +347,7 @@ def msg_get_exchange(user: User, params: Any, token: str) -> dict[str, Any]:
             "to_coin_id": offer.to_coin_id, "to_coin_amount": offer.to_amount.quantize(offer.to_coin.quantum),
             "memo": offer.memo, "status": offer.status, "update_time": int(offer.updated_at.timestamp()),
             "create_time": int(offer.created_at.timestamp())}
-    return {"from_user": objects.user_full(users[offer.from_user_id]),
-            "to_user": objects.user_full(users[offer.to_user_id]),
+    return {"from_user": objects.user_full(users[offer.from_user_id], reader_id=user.pk),
+            "to_user": objects.user_full(users[offer.to_user_id], reader_id=user.pk),
             "from_coin_info": objects.coin_info(offer.from_coin), "to_coin_info": objects.coin_info(offer.to_coin),
             "exchange_log": objects.stringify(log_)}

@@ -271,6 +271,34 @@ async def test_rest_twins(alice: User, bob: User) -> None:
     assert seen.status_code == 200 and jsonwire.loads(seen.content)["remainCount"] == 1
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_packet_past_its_deadline_is_expired_before_the_job_runs(
+    connect: Connect, alice: User, bob: User, charlie: User,
+) -> None:
+    """The deadline is checked by the grab itself: 410, nothing paid, even before the sweep."""
+    from django.test import AsyncClient
+
+    coin = await sync_to_async(make_coin)(name="cny", decimals=2)
+    await sync_to_async(fund)(alice, coin, "10")
+    group = await sync_to_async(group_of)(alice, bob, charlie)
+    a, b = await connect(await atoken_for(alice)), await connect(await atoken_for(bob))
+    pid = (await a.ok("redpacket.create", {"chatId": group.wire_id, "type": 3, "price": 2, "count": 3,
+                                          "password": "pay123"}))["redPacketId"]
+    await b.ok("redpacket.get", {"redPacketId": pid})
+    await RedPacket.objects.filter(pk=pid).aupdate(expires_at=timezone.now() - timedelta(seconds=1))
+    c = await connect(await atoken_for(charlie))
+    assert (await c.call("redpacket.get", {"redPacketId": pid}))["code"] == 410
+    rest = await AsyncClient().post("/api/v1/redpackets/get", {"redPacketId": pid}, content_type="application/json",
+                                    headers={"Authorization": f"Bearer {await atoken_for(charlie)}"})
+    assert rest.status_code == 410, rest.content
+    assert len((await b.ok("redpacket.get", {"redPacketId": pid}))["users"]) == 1  # bob's tap still answers
+    assert await sync_to_async(balance)(charlie, coin) == 0
+    assert await RedPacketShare.objects.filter(packet_id=pid, user__isnull=False).acount() == 1
+    assert await sync_to_async(redpacket_expire_due)() == 1  # the job still refunds the rest, once
+    assert await sync_to_async(balance)(alice, coin) == Decimal("8")
+    assert await sync_to_async(ledger_verify)() == []
+
+
 # --- PostgreSQL races ------------------------------------------------------------------------
 
 @pytest.mark.postgres
@@ -332,6 +360,37 @@ def test_a_packet_expiring_while_being_grabbed_is_paid_and_refunded_once() -> No
     assert sum(balance(u, coin) for u in grabbers) == paid
     assert escrow(coin) == 0
     assert JournalEntry.objects.filter(kind=JournalEntry.Kind.REDPACKET_REFUND).count() == (1 if paid < 60 else 0)
+    assert ledger_verify() == []
+
+
+@pytest.mark.postgres
+def test_one_user_tapping_five_times_at_once_never_hears_all_taken() -> None:
+    """A user's simultaneous taps get one share; the other taps answer with that share, never
+    "all taken" while shares remain, whoever else is grabbing."""
+    coin = make_coin(name="cny", decimals=2)
+    sender = make_user(username="sender")
+    tappers = [make_user(username=f"t{i}") for i in range(4)]
+    fund(sender, coin, "100")
+    chat = group_create(owner=sender, title="Taps", member_ids=[u.pk for u in tappers])
+    for round_ in range(3):
+        packet = redpacket_create(user=sender, chat_wire_id=chat.wire_id, type_=3, title=f"taps {round_}",
+                                  price="1", total_price=None, count=5, password="pay123")
+        # four users, five taps each, five shares: each user must get exactly one share
+        pid = packet.pk
+
+        def tap(i: int, pid: int = pid) -> object:
+            return redpacket_grab(user=tappers[i % 4], packet_id=pid)
+
+        results = run_parallel(20, tap)
+        refused = [r for r in results if not isinstance(r, tuple)]
+        assert not refused, refused
+        shares = [r[1] for r in results if isinstance(r, tuple)]
+        for user in tappers:
+            got = {share.pk for share in shares if share.user_id == user.pk}
+            assert len(got) == 1, (user, got)
+        packet.refresh_from_db()
+        assert packet.remaining_count == 1
+    assert sum(balance(u, coin) for u in tappers) == Decimal("12")
     assert ledger_verify() == []
 
 
