@@ -204,6 +204,9 @@ for _name, _value in (("AGORA_APP_ID", AGORA_APP_ID), ("AGORA_APP_CERTIFICATE", 
     if _value and not re.fullmatch(r"[0-9a-fA-F]{32}", _value):
         raise ImproperlyConfigured(f"{_name} must be 32 hexadecimal characters (from the Agora console)")
 CALL_RING_SECONDS = env_int("CALL_RING_SECONDS", 60, minimum=5)
+# The longest a call may last: RTC tokens of an answered call end by then, and the ring job
+# closes the call when it is reached.
+CALL_MAX_SECONDS = env_int("CALL_MAX_SECONDS", 4 * 3600, minimum=300)
 CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
 # Easemob bridge (seed 003, /hx/*, docs/hxbridge.md): the client credentials a back office trades
 # for an admin token at /hx/getToken (both unset: the bridge gives out no token, so refuses every
