@@ -250,6 +250,8 @@ DESK_IDLE_CLOSE_SECONDS = env_int("DESK_IDLE_CLOSE_SECONDS", 1800, minimum=0)
 ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)
 APP_CONFIG_CACHE_SECONDS = env_int("APP_CONFIG_CACHE_SECONDS", 2, minimum=0)
 PHONE_SEARCH_PER_HOUR = env_int("PHONE_SEARCH_PER_HOUR", 30, minimum=1)
+# Friend requests one user may send in an hour (friends.add to users who approve their friends).
+FRIEND_REQUESTS_PER_HOUR = env_int("FRIEND_REQUESTS_PER_HOUR", 30, minimum=1)
 # Moments (docs/moments.md): longest post and comment text (characters), posts per user per
 # hour, likes plus comments per user per minute, most comments one moment takes.
 MOMENT_MAX_TEXT = env_int("MOMENT_MAX_TEXT", 2000, minimum=1)
