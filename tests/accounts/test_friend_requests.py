@@ -180,3 +180,18 @@ def test_the_demo_seed_keeps_alices_friends() -> None:
     friends = set(Friendship.objects.filter(user=alice).values_list("friend__username", flat=True))
     assert friends == {"bob", "charlie"}
     assert alice.friend_policy == User.FriendPolicy.APPROVAL  # the demo users keep the default
+
+
+@pytest.mark.postgres
+def test_requests_crossing_at_the_same_instant_make_the_two_friends(alice: User, bob: User) -> None:
+    """Two users asking each other at once: whichever runs second sees the first one's
+    request and accepts it, so they end as friends with nothing left pending."""
+    from accounts.services import friend_add, friend_remove
+    from tests.accounts.test_concurrency import run_parallel
+
+    for _ in range(5):
+        results = run_parallel(2, lambda i: friend_add(user=(alice, bob)[i], friend_id=(bob, alice)[i].pk))
+        assert sorted(r.pending for r in results) == [False, True], results
+        assert Friendship.objects.count() == 2
+        assert not FriendRequest.objects.filter(status=FriendRequest.Status.PENDING).exists()
+        friend_remove(user=alice, friend_id=bob.pk)
