@@ -304,6 +304,9 @@ STORAGES = {
 }
 # Checked from the header before any pixel is decoded (a small PNG can claim 200 megapixels).
 MEDIA_MAX_IMAGE_PIXELS = env_int("MEDIA_MAX_IMAGE_PIXELS", 40_000_000, minimum=1_000_000)
+# How long a media download link lives. Links are signed afresh whenever a message or moment is
+# sent or fetched, so this only bounds how long a link copied out of the app keeps working.
+MEDIA_LINK_TTL_SECONDS = env_int("MEDIA_LINK_TTL_SECONDS", 6 * 3600, minimum=60)
 MEDIA_MAX_BYTES = {
     "image": env_int("MEDIA_MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1024),
     "voice": env_int("MEDIA_MAX_VOICE_BYTES", 5 * 1024 * 1024, minimum=1024),
