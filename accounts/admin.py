@@ -7,20 +7,20 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import AuthSession, Block, Friendship, Moment, MomentComment, SmsCode, User
+from accounts.models import AuthSession, Block, FriendRequest, Friendship, Moment, MomentComment, SmsCode, User
 from accounts.moments import moment_comment_remove, moment_remove
 from accounts.services import user_deactivate, user_sessions_end
-from core.admin import ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("id", "username", "phone", "first_name", "last_name", "is_internal", "is_active", "date_joined")
-    list_filter = ("is_active", "is_internal", "is_staff", "multi_online")
+    list_filter = ("is_active", "is_internal", "is_staff", "multi_online", "friend_policy")
     search_fields = ("username", "phone", "first_name", "last_name")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("IM", {"fields": ("phone", "avatar", "is_internal", "multi_online", "phone_searchable")}),
+        ("IM", {"fields": ("phone", "avatar", "is_internal", "multi_online", "phone_searchable", "friend_policy")}),
     )
     actions = ["ban_users", "end_sessions"]
 
@@ -48,6 +48,20 @@ class AuthSessionAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Friendship, list_display=("user", "friend", "created_at"), search_fields=("user__username",))
+
+
+@admin.register(FriendRequest)
+class FriendRequestAdmin(ReadOnlyAdmin):
+    """Users' friend requests: who asked whom, and what became of it (they change only through
+    the users' own friends.* calls)."""
+
+    list_display = ("id", "from_user", "to_user", "status", "created_at", "decided_at")
+    list_filter = ("status",)
+    search_fields = ("from_user__username", "to_user__username")
+    list_select_related = ("from_user", "to_user")
+    date_hierarchy = "created_at"
+
+
 admin.site.register(Block, list_display=("user", "blocked", "created_at"), search_fields=("user__username",))
 
 

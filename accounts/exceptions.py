@@ -14,6 +14,7 @@ NO_PHONE = "no_phone"
 INVALID_SMS_CODE = "invalid_sms_code"
 NAME_LOCKED = "name_change_disabled"  # App config: permitModifyUserName off
 NOT_WHITELISTED = "friend_not_whitelisted"  # App config: onlyWhiteAddFriend on
+NOT_ADDABLE = "friend_not_addable"  # the user's friendAdd privacy setting is "nobody"
 # moments (socket numbers 480-484 in accounts/moment_rpc.py)
 MOMENT_EMPTY = "moment_empty"
 MOMENT_TEXT_TOO_LONG = "moment_text_too_long"
@@ -33,6 +34,7 @@ register_http_statuses({
     INVALID_SMS_CODE: 400,
     NAME_LOCKED: 403,
     NOT_WHITELISTED: 403,
+    NOT_ADDABLE: 403,
     MOMENT_EMPTY: 400,
     MOMENT_TEXT_TOO_LONG: 400,
     MOMENT_TOO_MANY_IMAGES: 400,

@@ -25,6 +25,13 @@ class UserManager(DjangoUserManager["User"]):
 class User(AbstractUser):
     """A chat user. ``first_name``/``last_name`` are the seeds' firstName (姓) and lastName (名)."""
 
+    class FriendPolicy(models.IntegerChoices):
+        """Who may make this user their friend (``friendAdd`` on the wire)."""
+
+        ANYONE = 1, "anyone (at once)"
+        APPROVAL = 2, "with my approval (a friend request)"
+        NOBODY = 3, "nobody"
+
     objects: ClassVar[UserManager] = UserManager()
 
     phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
@@ -34,6 +41,9 @@ class User(AbstractUser):
         default=True, help_text="If off, a new login ends the user's other sessions."
     )
     phone_searchable = models.BooleanField(default=True, help_text="Others may find this user by phone.")
+    friend_policy = models.PositiveSmallIntegerField(
+        choices=FriendPolicy.choices, default=FriendPolicy.APPROVAL,
+        help_text="Who may add this user as a friend: at once, by a request this user accepts, or nobody.")
     last_seen_at = models.DateTimeField(null=True, blank=True, help_text="When the last socket closed.")
 
     def set_password(self, raw_password: str | None) -> None:
@@ -52,6 +62,7 @@ class User(AbstractUser):
         constraints = [
             # "Alice" and "alice" are one account: logins are case-insensitive.
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            models.CheckConstraint(condition=Q(friend_policy__in=[1, 2, 3]), name="user_friend_policy_known"),
         ]
 
 
@@ -91,6 +102,38 @@ class Friendship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} -> {self.friend_id}"
+
+
+class FriendRequest(models.Model):
+    """``from_user`` asked ``to_user`` to be friends. One row per ordered pair: asking again
+    after a refusal reopens it. Accepting makes the friendship (both ``Friendship`` rows)."""
+
+    class Status(models.IntegerChoices):
+        PENDING = 1, "pending"
+        ACCEPTED = 2, "accepted"
+        REJECTED = 3, "rejected"
+        CANCELLED = 4, "cancelled by the sender"
+
+    from_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="friend_requests_sent")
+    to_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="friend_requests_received")
+    message = models.CharField(max_length=100, blank=True, default="")
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(help_text="when it was last sent")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["from_user", "to_user"], name="friendrequest_unique"),
+            models.CheckConstraint(condition=~Q(from_user=F("to_user")), name="friendrequest_not_self"),
+            models.CheckConstraint(condition=Q(status__in=[1, 2, 3, 4]), name="friendrequest_status_known"),
+        ]
+        indexes = [
+            models.Index(fields=["to_user", "-created_at"], condition=Q(status=1), name="friendrequest_incoming"),
+            models.Index(fields=["from_user", "-created_at"], condition=Q(status=1), name="friendrequest_outgoing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_user_id} asks {self.to_user_id} ({self.get_status_display()})"
 
 
 class Block(models.Model):

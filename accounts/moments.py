@@ -113,9 +113,9 @@ def _ts(value: datetime) -> int:
     return int(value.timestamp())
 
 
-def image_info(media: Media) -> dict[str, Any]:
-    return {"mediaId": media.pk, "url": media_url(media), "contentType": media.content_type, "size": media.size,
-            "width": media.width, "height": media.height}
+def image_info(media: Media, moment_id: int) -> dict[str, Any]:
+    return {"mediaId": media.pk, "url": media_url(media, f"moment-{moment_id}"), "contentType": media.content_type,
+            "size": media.size, "width": media.width, "height": media.height}
 
 
 def like_info(like: MomentLike) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def render(moments: list[Moment], viewer_id: int) -> list[dict[str, Any]]:
     images: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for image in MomentImage.objects.filter(moment_id__in=ids).select_related("media").order_by("moment_id",
                                                                                                 "position"):
-        images[image.moment_id].append(image_info(image.media))
+        images[image.moment_id].append(image_info(image.media, image.moment_id))
     likes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for like in _likes_shown_to(viewer_id).filter(moment_id__in=ids).order_by("id"):
         likes[like.moment_id].append({"uId": like.user_id, "createAt": _ts(like.created_at)})

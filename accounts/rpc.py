@@ -9,7 +9,7 @@ from django.conf import settings
 import accounts.moment_rpc  # noqa: F401  (registers moment.*)
 from accounts import exceptions as codes
 from accounts import selectors, serializers, services
-from accounts.events import user_brief
+from accounts.events import friend_request, user_brief
 from core import throttle
 from core.exceptions import NOT_FOUND, ApplicationError
 from core.gateway import registry
@@ -53,12 +53,14 @@ def users_update_profile(ctx: RpcContext, params: dict[str, Any]) -> dict[str, A
 
 @method("users.setPrivacy", params=serializers.PrivacyParams)
 def users_set_privacy(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
-    services.user_set_privacy(user=ctx.user, phone_searchable=params["phoneSearchable"])
+    policy = params.get("friendAdd")
+    services.user_set_privacy(user=ctx.user, phone_searchable=params.get("phoneSearchable"),
+                              friend_policy=None if policy is None else serializers.FRIEND_POLICIES[policy])
     return {}
 
 
 _PEER_ERRORS = {codes.SELF_NOT_ALLOWED: 400, codes.ALREADY_FRIENDS: 409, codes.FRIEND_REFUSED: 403,
-                codes.NOT_WHITELISTED: 403}
+                codes.NOT_WHITELISTED: 403, codes.NOT_ADDABLE: 403}
 
 
 @method("users.blacklist.add", params=serializers.UserIdParams, errors=_PEER_ERRORS)
@@ -78,9 +80,33 @@ def blacklist_list(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, An
     return [user_brief(u) for u in selectors.blacklist_of(ctx.user_id)]
 
 
-@method("friends.add", params=serializers.UserIdParams, errors=_PEER_ERRORS)
+@method("friends.add", params=serializers.FriendAddParams, errors=_PEER_ERRORS)
 def friends_add(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
-    return user_brief(services.friend_add(user=ctx.user, friend_id=params["uId"]))
+    added = services.friend_add(user=ctx.user, friend_id=params["uId"], message=params["message"])
+    return {**user_brief(added.friend), "pending": added.pending}
+
+
+@method("friends.requests", params=serializers.FriendRequestsParams)
+def friends_requests(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = selectors.friend_requests(ctx.user_id, incoming=params["direction"] == "incoming")
+    return [friend_request(request, other) for request, other in rows]
+
+
+@method("friends.accept", params=serializers.UserIdParams, errors=_PEER_ERRORS)
+def friends_accept(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    return user_brief(services.friend_request_accept(user=ctx.user, from_id=params["uId"]))
+
+
+@method("friends.reject", params=serializers.UserIdParams, errors=_PEER_ERRORS)
+def friends_reject(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.friend_request_reject(user=ctx.user, from_id=params["uId"])
+    return {}
+
+
+@method("friends.cancel", params=serializers.UserIdParams, errors=_PEER_ERRORS)
+def friends_cancel(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    services.friend_request_cancel(user=ctx.user, to_id=params["uId"])
+    return {}
 
 
 @method("friends.remove", params=serializers.UserIdParams, errors=_PEER_ERRORS)
@@ -123,6 +149,7 @@ def my_info(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
         "phone": contact_details(user, reader_id=ctx.user_id)["phone"],
         "multiOnline": user.multi_online,
         "phoneSearchable": user.phone_searchable,
+        "friendAdd": serializers.FRIEND_POLICY_NAMES[user.friend_policy],
     }
 
 

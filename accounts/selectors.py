@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.models import AuthSession, Block, Friendship, User
+from accounts.models import AuthSession, Block, FriendRequest, Friendship, User
 
 # A session's last_used_at is refreshed at most this often, so a busy client costs no writes.
 TOUCH_INTERVAL = timedelta(minutes=5)
@@ -57,6 +57,24 @@ def users_after(after_id: int, limit: int) -> list[User]:
 
 def friends_of(user_id: int) -> QuerySet[User]:
     return User.objects.filter(pk__in=Friendship.objects.filter(user_id=user_id).values("friend_id")).order_by("pk")
+
+
+FRIEND_REQUESTS_LISTED = 200
+
+
+def friend_requests(user_id: int, *, incoming: bool) -> list[tuple[FriendRequest, User]]:
+    """The user's pending friend requests, newest first, each with the user on the other side
+    (at most ``FRIEND_REQUESTS_LISTED``). Incoming ones leave out senders the user has
+    blacklisted; both leave out deactivated users."""
+    pending = FriendRequest.objects.filter(status=FriendRequest.Status.PENDING)
+    if incoming:
+        rows = (pending.filter(to_user_id=user_id, from_user__is_active=True)
+                .exclude(from_user_id__in=Block.objects.filter(user_id=user_id).values("blocked_id"))
+                .select_related("from_user"))
+    else:
+        rows = pending.filter(from_user_id=user_id, to_user__is_active=True).select_related("to_user")
+    rows = rows.order_by("-created_at", "-pk")[:FRIEND_REQUESTS_LISTED]
+    return [(r, r.from_user if incoming else r.to_user) for r in rows]
 
 
 def blacklist_of(user_id: int) -> QuerySet[User]:

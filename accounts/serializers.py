@@ -1,6 +1,8 @@
 """Parameter serializers shared by the socket methods and their REST twins."""
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 MAX_IDS = 200
@@ -28,8 +30,29 @@ class ProfileParams(serializers.Serializer):
     avatar = serializers.CharField(max_length=512, required=False, allow_blank=True)
 
 
+FRIEND_POLICIES = {"anyone": 1, "approval": 2, "nobody": 3}  # wire name -> User.FriendPolicy
+FRIEND_POLICY_NAMES = {number: name for name, number in FRIEND_POLICIES.items()}
+
+
 class PrivacyParams(serializers.Serializer):
-    phoneSearchable = serializers.BooleanField()
+    """Each setting is optional; at least one is given."""
+
+    phoneSearchable = serializers.BooleanField(required=False)
+    friendAdd = serializers.ChoiceField(choices=list(FRIEND_POLICIES), required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError("give phoneSearchable, friendAdd or both")
+        return attrs
+
+
+class FriendAddParams(serializers.Serializer):
+    uId = serializers.IntegerField(min_value=1)
+    message = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class FriendRequestsParams(serializers.Serializer):
+    direction = serializers.ChoiceField(choices=["incoming", "outgoing"], default="incoming")
 
 
 class SetPasswordParams(serializers.Serializer):

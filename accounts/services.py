@@ -12,12 +12,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts import events
 from accounts import exceptions as codes
-from accounts.models import AuthSession, Block, Friendship, SmsCode, User
+from accounts.models import AuthSession, Block, FriendRequest, Friendship, SmsCode, User
 from accounts.passwords import MD5_RE
 from accounts.selectors import blockers_among, hash_token
 from accounts.sms import get_backend
@@ -230,9 +230,18 @@ def user_update_profile(
 
 
 @transaction.atomic
-def user_set_privacy(*, user: User, phone_searchable: bool) -> None:
-    User.objects.filter(pk=user.pk).update(phone_searchable=phone_searchable)
-    user.phone_searchable = phone_searchable
+def user_set_privacy(*, user: User, phone_searchable: bool | None = None, friend_policy: int | None = None) -> None:
+    """Change the settings given: whether others find the user by phone, and who may add them
+    as a friend (``User.FriendPolicy``)."""
+    fields: dict[str, Any] = {}
+    if phone_searchable is not None:
+        fields["phone_searchable"] = phone_searchable
+    if friend_policy is not None:
+        fields["friend_policy"] = User.FriendPolicy(friend_policy)
+    if fields:
+        User.objects.filter(pk=user.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(user, key, value)
 
 
 @transaction.atomic
@@ -302,31 +311,151 @@ def _other_user(user: User, other_id: int) -> User:
     return other
 
 
-@transaction.atomic
-def friend_add(*, user: User, friend_id: int) -> User:
-    """Make two users friends (both directions). Refused if either has blacklisted the other,
-    and, while the app's onlyWhiteAddFriend switch is on, unless ``friend_id`` is on the
-    admin's friend white list (internal accounts are exempt)."""
+def _friend_checks(user: User, other: User) -> None:
+    """What refuses any new friendship, asked or direct: a blacklist either way, already being
+    friends, and, while the app's onlyWhiteAddFriend switch is on, a target off the admin's
+    friend white list (internal callers are exempt)."""
     from core.appconfig import app_config
     from core.models import FriendWhitelist
 
-    other = _other_user(user, friend_id)
     if (app_config().only_white_add_friend and not user.is_internal
             and not FriendWhitelist.objects.filter(user=other).exists()):
         raise ApplicationError(codes.NOT_WHITELISTED, "only users on the white list can be added as friends")
-    user = User.objects.get(pk=user.pk)  # the caller's copy may be stale (pushed to the friend)
     if Block.objects.filter(user=other, blocked=user).exists():
         raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
     if Block.objects.filter(user=user, blocked=other).exists():
         raise ApplicationError(codes.FRIEND_REFUSED, "remove this user from your blacklist first")
     if Friendship.objects.filter(user=user, friend=other).exists():
         raise ApplicationError(codes.ALREADY_FRIENDS, "already friends")
+
+
+def _lock_pair(user: User, other: User) -> tuple[User, User]:
+    """Both users' rows, locked in id order, fresh (the caller's copies may be stale): two
+    requests between the same two users run one after the other, so crossing requests meet."""
+    locked = {u.pk: u for u in User.objects.select_for_update().filter(pk__in=[user.pk, other.pk]).order_by("pk")}
+    return locked[user.pk], locked[other.pk]
+
+
+def _befriend(user: User, other: User) -> None:
+    """Store the friendship both ways, close any pending request between the two (accepted),
+    and tell both users after commit."""
     Friendship.objects.bulk_create(
         [Friendship(user=user, friend=other), Friendship(user=other, friend=user)], ignore_conflicts=True
     )
+    FriendRequest.objects.filter(
+        Q(from_user=user, to_user=other) | Q(from_user=other, to_user=user), status=FriendRequest.Status.PENDING,
+    ).update(status=FriendRequest.Status.ACCEPTED, decided_at=timezone.now())
     send_event_on_commit("friends.onAdded", events.friend(other), [user.pk])
     send_event_on_commit("friends.onAdded", events.friend(user), [other.pk])
+
+
+@dataclass(frozen=True)
+class FriendAdded:
+    """What ``friend_add`` did: ``pending`` is True when a request now waits for the other
+    user's approval, False when the two are friends."""
+
+    friend: User
+    pending: bool
+
+
+@transaction.atomic
+def friend_add(*, user: User, friend_id: int, message: str = "") -> FriendAdded:
+    """A user asks to be ``friend_id``'s friend, with that user's consent (their ``friend_policy``):
+
+    * anyone: the friendship is made at once;
+    * with approval (the default): a friend request is stored and pushed to them
+      (``friends.onRequest``); the friendship appears when they accept it;
+    * nobody: refused (``friend_not_addable``).
+
+    If ``friend_id`` has already asked the caller, this is consent on both sides: their request
+    is accepted and the two are friends, whatever the policy. Asking again while a request is
+    pending changes nothing and pushes nothing. Refused also on a blacklist either way, when
+    already friends, and by the app's white-list switch (``_friend_checks``)."""
+    other = _other_user(user, friend_id)
+    user, other = _lock_pair(user, other)
+    _friend_checks(user, other)
+    if FriendRequest.objects.filter(from_user=other, to_user=user, status=FriendRequest.Status.PENDING).exists():
+        _befriend(user, other)
+        return FriendAdded(other, pending=False)
+    policy = other.friend_policy
+    if policy == User.FriendPolicy.NOBODY:
+        raise ApplicationError(codes.NOT_ADDABLE, "this user cannot be added as a friend")
+    if policy == User.FriendPolicy.ANYONE:
+        _befriend(user, other)
+        return FriendAdded(other, pending=False)
+    if FriendRequest.objects.filter(from_user=user, to_user=other, status=FriendRequest.Status.PENDING).exists():
+        return FriendAdded(other, pending=True)
+    throttle.check(f"friend-request:{user.pk}", settings.FRIEND_REQUESTS_PER_HOUR, 3600,
+                   "too many friend requests; try again later")
+    now = timezone.now()
+    request, created = FriendRequest.objects.get_or_create(
+        from_user=user, to_user=other, defaults={"message": message, "created_at": now})
+    if not created:  # asked before and refused, withdrawn or accepted (then unfriended): ask again
+        request.status, request.message, request.created_at, request.decided_at = (
+            FriendRequest.Status.PENDING, message, now, None)
+        request.save(update_fields=["status", "message", "created_at", "decided_at"])
+    send_event_on_commit("friends.onRequest", events.friend_request(request, user), [other.pk])
+    return FriendAdded(other, pending=True)
+
+
+@transaction.atomic
+def friend_add_direct(*, user: User, friend_id: int) -> User:
+    """Make two users friends at once without asking ``friend_id``: an operator's act (the
+    Easemob bridge, the demo seed, tests), never a user's. The blacklist, already-friends and
+    white-list refusals still apply; ``friend_policy`` does not."""
+    other = _other_user(user, friend_id)
+    user, other = _lock_pair(user, other)
+    _friend_checks(user, other)
+    _befriend(user, other)
     return other
+
+
+def _pending_from(sender: User, receiver: User) -> FriendRequest:
+    request = (FriendRequest.objects.select_for_update()
+               .filter(from_user=sender, to_user=receiver, status=FriendRequest.Status.PENDING).first())
+    if request is None:
+        raise ApplicationError(NOT_FOUND, "no pending friend request")
+    return request
+
+
+@transaction.atomic
+def friend_request_accept(*, user: User, from_id: int) -> User:
+    """Accept ``from_id``'s pending request: the two become friends (``friends.onAdded`` to
+    both). Refused on a blacklist either way; if they are friends already (an operator made
+    them friends meanwhile) the request is simply closed."""
+    other = _other_user(user, from_id)
+    user, other = _lock_pair(user, other)
+    request = _pending_from(other, user)
+    if Friendship.objects.filter(user=user, friend=other).exists():
+        FriendRequest.objects.filter(pk=request.pk).update(status=FriendRequest.Status.ACCEPTED,
+                                                           decided_at=timezone.now())
+        return other
+    if Block.objects.filter(user=other, blocked=user).exists():
+        raise ApplicationError(BLACKLISTED, "you are on this user's blacklist")
+    if Block.objects.filter(user=user, blocked=other).exists():
+        raise ApplicationError(codes.FRIEND_REFUSED, "remove this user from your blacklist first")
+    _befriend(user, other)
+    return other
+
+
+@transaction.atomic
+def friend_request_reject(*, user: User, from_id: int) -> None:
+    """Turn down ``from_id``'s pending request; they get ``friends.onRequestRejected``."""
+    other = _other_user(user, from_id)
+    request = _pending_from(other, user)
+    FriendRequest.objects.filter(pk=request.pk).update(status=FriendRequest.Status.REJECTED,
+                                                       decided_at=timezone.now())
+    send_event_on_commit("friends.onRequestRejected", {"uId": user.pk}, [other.pk])
+
+
+@transaction.atomic
+def friend_request_cancel(*, user: User, to_id: int) -> None:
+    """Withdraw the caller's pending request to ``to_id``; they get ``friends.onRequestCancelled``."""
+    other = _other_user(user, to_id)
+    request = _pending_from(user, other)
+    FriendRequest.objects.filter(pk=request.pk).update(status=FriendRequest.Status.CANCELLED,
+                                                       decided_at=timezone.now())
+    send_event_on_commit("friends.onRequestCancelled", {"uId": user.pk}, [other.pk])
 
 
 @transaction.atomic

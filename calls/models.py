@@ -16,7 +16,7 @@ class Call(models.Model):
 
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     chat = models.ForeignKey("chats.Chat", on_delete=models.PROTECT, related_name="+")
-    channel_name = models.CharField(max_length=64)
+    channel_name = models.CharField(max_length=64, help_text="named by the server, unique to this call")
     is_meeting = models.BooleanField(default=False)
     is_video = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -32,7 +32,11 @@ class Call(models.Model):
             models.UniqueConstraint(fields=["channel_name"], condition=Q(closed_at__isnull=True),
                                     name="call_one_open_per_channel"),
         ]
-        indexes = [models.Index(fields=["ring_until"], condition=Q(closed_at__isnull=True), name="call_open_ring")]
+        indexes = [
+            models.Index(fields=["ring_until"], condition=Q(closed_at__isnull=True), name="call_open_ring"),
+            # the ring job's search for open calls that reached CALL_MAX_SECONDS
+            models.Index(fields=["created_at"], condition=Q(closed_at__isnull=True), name="call_open_created"),
+        ]
 
     def __str__(self) -> str:
         return f"call {self.pk} on {self.channel_name}"

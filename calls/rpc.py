@@ -23,6 +23,8 @@ class TokenParams(serializers.Serializer):
 
 
 class CreateParams(serializers.Serializer):
+    # Seed 002 lets the client name the channel; the server names it instead (a client-chosen
+    # name could be squatted). A name sent is still checked, then ignored.
     channelName = serializers.RegexField(CHANNEL_NAME, max_length=64, required=False, allow_blank=True, default="")
     to = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000)
     chatId = serializers.IntegerField()
@@ -40,10 +42,13 @@ class RecordParams(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, default=1)
 
 
-@registry.method("call.token.create", params=TokenParams, errors={codes.NOT_CONFIGURED: 503})
+@registry.method("call.token.create", params=TokenParams, errors={codes.NOT_CONFIGURED: 503, codes.CLOSED: 410})
 def token_create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """An Agora RTC token (AccessToken2, "007...") for the caller's own uid, on the channel of an
-    open call they created or were invited to (403 otherwise)."""
+    open call they are in or ringing for (403 otherwise), valid no longer than the call needs
+    (``services.token_deadline``)."""
+    from django.utils import timezone
+
     from calls.agora import build_rtc_token
 
     if not settings.AGORA_APP_ID or not settings.AGORA_APP_CERTIFICATE:
@@ -51,13 +56,14 @@ def token_create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
                                "calls are not configured: set AGORA_APP_ID and AGORA_APP_CERTIFICATE")
     if p["uid"] != ctx.user_id:
         raise ApplicationError(PERMISSION_DENIED, "a token is only issued for your own user id")
-    if not services.may_join_channel(user=ctx.user, channel_name=p["channelName"]):
-        raise ApplicationError(PERMISSION_DENIED, "you are not in an open call on this channel")
-    expire = settings.AGORA_TOKEN_EXPIRE_SECONDS
+    now = timezone.now()
+    deadline = services.token_deadline(user=ctx.user, channel_name=p["channelName"], now=now)
+    issued_at = int(now.timestamp())
+    expire = max(1, min(settings.AGORA_TOKEN_EXPIRE_SECONDS, int(deadline.timestamp()) - issued_at))
     token = build_rtc_token(app_id=settings.AGORA_APP_ID, app_certificate=settings.AGORA_APP_CERTIFICATE,
                             channel_name=p["channelName"], uid=p["uid"], role=1, token_expire=expire,
-                            privilege_expire=expire)
-    return {"token": token}
+                            privilege_expire=expire, issued_at=issued_at)
+    return {"token": token, "expireAt": issued_at + expire}
 
 
 @registry.method("call.create", params=CreateParams,
@@ -65,7 +71,7 @@ def token_create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     from calls import events
 
-    call = services.call_create(user=ctx.user, channel_name=p["channelName"], to=p["to"], chat_wire_id=p["chatId"],
+    call = services.call_create(user=ctx.user, to=p["to"], chat_wire_id=p["chatId"],
                                 is_meeting=p["isMeetingAV"], is_video=p["isVideo"])
     return events.call(call, call.invitee_ids)  # type: ignore[attr-defined]
 

@@ -39,9 +39,15 @@ def _member_ids(chat: Chat) -> set[int]:
     return set(ChatMember.objects.filter(chat=chat).values_list("user_id", flat=True))
 
 
-def call_create(*, user: User, channel_name: str, to: list[int], chat_wire_id: int, is_meeting: bool,
-                is_video: bool) -> Call:
-    """Invite ``to`` (members of the chat) to a call on ``channel_name``; push call.onInvite."""
+def new_channel_name() -> str:
+    """A fresh Agora channel for one call: 128 random bits, so nobody can guess or reserve the
+    channel of a call to come, and a channel is never used by two calls."""
+    return f"call-{secrets.token_hex(16)}"
+
+
+def call_create(*, user: User, to: list[int], chat_wire_id: int, is_meeting: bool, is_video: bool) -> Call:
+    """Invite ``to`` (members of the chat) to a call on a channel the server names; push
+    call.onInvite."""
     chat = chat_from_wire(chat_wire_id)
     members = _member_ids(chat)
     if user.pk not in members:
@@ -59,7 +65,7 @@ def call_create(*, user: User, channel_name: str, to: list[int], chat_wire_id: i
         raise ApplicationError(BLACKLISTED, f"these users have blacklisted you: {sorted(blockers)}")
     if chat.kind == Chat.Kind.PRIVATE and friends_only_refuses(user, invitees[0]):
         raise ApplicationError(message_codes.NOT_FRIENDS, "only friends can call each other")
-    channel_name = channel_name or f"call-{secrets.token_hex(8)}"
+    channel_name = new_channel_name()
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -197,10 +203,14 @@ def call_ring_timeout(*, call_id: int, now: datetime | None = None) -> bool:
 
 
 def call_ring_due(*, now: datetime | None = None) -> int:
-    """The beat job: end the ringing of every call past its ring time. Safe to overlap."""
+    """The beat job: end the ringing of every call past its ring time, and close every call
+    that has reached ``CALL_MAX_SECONDS``. Safe to overlap. Returns the calls changed."""
     now = now or timezone.now()
     due = Call.objects.filter(closed_at__isnull=True, ring_until__lte=now)
-    return sweep(due, lambda pk: call_ring_timeout(call_id=pk, now=now))
+    changed = sweep(due, lambda pk: call_ring_timeout(call_id=pk, now=now))
+    overrun = Call.objects.filter(closed_at__isnull=True,
+                                  created_at__lte=now - timedelta(seconds=settings.CALL_MAX_SECONDS))
+    return changed + sweep(overrun, lambda pk: call_overrun(call_id=pk, now=now))
 
 
 def calls_missed_offline(*, user: User) -> list[dict[str, Any]]:
@@ -235,7 +245,45 @@ def call_records(*, user: User, kind: int, page: int, count: int) -> list[dict[s
     return [events.record(p.call, invitees.get(p.call_id, []), p) for p in rows]
 
 
-def may_join_channel(*, user: User, channel_name: str) -> bool:
-    """Whether ``user`` is the creator or an invitee of the open call on ``channel_name``."""
-    return CallParticipant.objects.filter(user=user, call__channel_name=channel_name,
-                                          call__closed_at__isnull=True).exists()
+def token_deadline(*, user: User, channel_name: str, now: datetime | None = None) -> datetime:
+    """Until when an RTC token for the open call on ``channel_name`` may be valid for ``user``.
+
+    Only the creator and invitees of the open call get one, and only while they are in the
+    call or still ringing (someone who declined or left answers with call.start first). While
+    nobody has answered, a token ends with the ring time; once answered, it ends at the
+    latest when the call reaches ``CALL_MAX_SECONDS`` (the ring job then closes it). Clients
+    renew a token with call.token.create when Agora says it will expire.
+    """
+    now = now or timezone.now()
+    me = (CallParticipant.objects.select_related("call")
+          .filter(user=user, call__channel_name=channel_name, call__closed_at__isnull=True).first())
+    if me is None:
+        raise ApplicationError(PERMISSION_DENIED, "you are not in an open call on this channel")
+    if not (me.in_call or me.ringing):
+        raise ApplicationError(PERMISSION_DENIED, "join the call with call.start first")
+    call = me.call
+    answered = call.participants.filter(is_creator=False, enter_at__isnull=False).exists()
+    if call.ring_until is not None and not answered:
+        deadline = call.ring_until
+    else:
+        deadline = call.created_at + timedelta(seconds=settings.CALL_MAX_SECONDS)
+    if deadline <= now:
+        raise ApplicationError(codes.CLOSED, "this call has stopped ringing or reached its longest duration")
+    return deadline
+
+
+def call_overrun(*, call_id: int, now: datetime | None = None) -> bool:
+    """Close a call that has lasted ``CALL_MAX_SECONDS``: its tokens are expiring and no new
+    ones are issued. Those inside get call.onCancel with reason "ended". True if closed here."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        call = (Call.objects.select_for_update(of=("self",)).select_related("chat")
+                .filter(pk=call_id, closed_at__isnull=True,
+                        created_at__lte=now - timedelta(seconds=settings.CALL_MAX_SECONDS)).first())
+        if call is None:
+            return False
+        inside = list(call.participants.filter(in_call=True).values_list("user_id", flat=True))
+        _close(call, Call.End.ENDED, now)
+        if inside:
+            send_event_on_commit("call.onCancel", events.cancelled(call, Call.End.ENDED), inside)
+    return True

@@ -37,7 +37,8 @@ app.conf.beat_schedule = {
         "task": "redpackets.tasks.expire_redpackets",
         "schedule": EXPIRY_SWEEP,
     },
-    # invitees who have not answered in CALL_RING_SECONDS missed the call; safe to overlap
+    # invitees who have not answered in CALL_RING_SECONDS missed the call, calls longer than
+    # CALL_MAX_SECONDS close; safe to overlap
     "calls-end-ringing": {
         "task": "calls.tasks.end_ringing",
         "schedule": float(env_int("CALL_RING_SWEEP_SECONDS", 10, minimum=1)),

@@ -247,12 +247,14 @@ def register_user(call: Call) -> dict[str, Any]:
 @endpoint()
 def add_friends(call: Call) -> dict[str, Any]:
     """``type`` "post" adds, "delete" removes. Both are idempotent, as in Easemob: adding a
-    friend again or removing someone who is not a friend answers 200."""
+    friend again or removing someone who is not a friend answers 200. The back office acts as
+    the operator, as Easemob's REST API does: the friendship is made at once, without the
+    friend's approval (their friendAdd privacy setting governs users' own requests only)."""
     owner, friend = call.user("owner_username"), call.user("friend_username")
     action = call.text("type").lower()
     if action == "post":
         try:
-            account_services.friend_add(user=owner, friend_id=friend.pk)
+            account_services.friend_add_direct(user=owner, friend_id=friend.pk)
         except ApplicationError as error:
             if error.code != accounts_codes.ALREADY_FRIENDS:
                 raise

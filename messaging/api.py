@@ -1,10 +1,11 @@
 """REST: media upload and download. Messages themselves have REST twins in messaging/urls.py."""
 from __future__ import annotations
 
+import time
 from typing import cast
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -13,8 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core import throttle
-from core.exceptions import NOT_FOUND, ApplicationError
-from messaging.media import media_info, media_upload
+from messaging.media import media_for_link, media_info, media_upload
 from messaging.models import Media
 
 
@@ -39,13 +39,18 @@ class MediaUploadApi(APIView):
 
 
 class MediaDownloadApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @extend_schema(responses={200: OpenApiTypes.BINARY}, parameters=[
+        OpenApiParameter("ref", str, required=True), OpenApiParameter("exp", int, required=True),
+        OpenApiParameter("sig", str, required=True)])
     def get(self, request: Request, token: str) -> FileResponse:
-        media = Media.objects.filter(token=token).first()
-        if media is None:
-            raise ApplicationError(NOT_FOUND, "no such media")
+        """A signed link (``messaging.media``): served while it has not expired and what it was
+        handed out for (the message, the moment, the upload) still shows the upload."""
+        query = request.query_params
+        media, expires = media_for_link(token=token, ref=query.get("ref"), exp=query.get("exp"),
+                                        sig=query.get("sig"), user_id=cast(User, request.user).pk)
         response = FileResponse(media.file.open("rb"), content_type=media.content_type,
                                 as_attachment=media.kind == Media.Kind.FILE, filename=media.name or media.token)
-        response["Cache-Control"] = "private, max-age=86400"
+        # No cache keeps it past the link's life.
+        response["Cache-Control"] = f"private, max-age={max(0, min(86400, expires - int(time.time())))}"
         response["X-Content-Type-Options"] = "nosniff"
         return response

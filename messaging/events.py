@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chats.models import Chat
+from messaging.media import fresh_content
 from messaging.models import Message
 
 
@@ -22,7 +23,7 @@ def message(msg: Message, chat: Chat) -> dict[str, Any]:
         "from": msg.sender_id,
         "type": msg.type,
         "subType": msg.sub_type,
-        "content": {} if recalled else msg.content,
+        "content": {} if recalled else fresh_content(msg.pk, msg.type, msg.content),
         "clientMsgId": msg.client_msg_id,
         "createAt": int(msg.created_at.timestamp()),
         **({"recalled": True} if recalled else {}),

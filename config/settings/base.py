@@ -204,6 +204,9 @@ for _name, _value in (("AGORA_APP_ID", AGORA_APP_ID), ("AGORA_APP_CERTIFICATE", 
     if _value and not re.fullmatch(r"[0-9a-fA-F]{32}", _value):
         raise ImproperlyConfigured(f"{_name} must be 32 hexadecimal characters (from the Agora console)")
 CALL_RING_SECONDS = env_int("CALL_RING_SECONDS", 60, minimum=5)
+# The longest a call may last: RTC tokens of an answered call end by then, and the ring job
+# closes the call when it is reached.
+CALL_MAX_SECONDS = env_int("CALL_MAX_SECONDS", 4 * 3600, minimum=300)
 CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
 # Easemob bridge (seed 003, /hx/*, docs/hxbridge.md): the client credentials a back office trades
 # for an admin token at /hx/getToken (both unset: the bridge gives out no token, so refuses every
@@ -247,6 +250,8 @@ DESK_IDLE_CLOSE_SECONDS = env_int("DESK_IDLE_CLOSE_SECONDS", 1800, minimum=0)
 ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)
 APP_CONFIG_CACHE_SECONDS = env_int("APP_CONFIG_CACHE_SECONDS", 2, minimum=0)
 PHONE_SEARCH_PER_HOUR = env_int("PHONE_SEARCH_PER_HOUR", 30, minimum=1)
+# Friend requests one user may send in an hour (friends.add to users who approve their friends).
+FRIEND_REQUESTS_PER_HOUR = env_int("FRIEND_REQUESTS_PER_HOUR", 30, minimum=1)
 # Moments (docs/moments.md): longest post and comment text (characters), posts per user per
 # hour, likes plus comments per user per minute, most comments one moment takes.
 MOMENT_MAX_TEXT = env_int("MOMENT_MAX_TEXT", 2000, minimum=1)
@@ -299,6 +304,9 @@ STORAGES = {
 }
 # Checked from the header before any pixel is decoded (a small PNG can claim 200 megapixels).
 MEDIA_MAX_IMAGE_PIXELS = env_int("MEDIA_MAX_IMAGE_PIXELS", 40_000_000, minimum=1_000_000)
+# How long a media download link lives. Links are signed afresh whenever a message or moment is
+# sent or fetched, so this only bounds how long a link copied out of the app keeps working.
+MEDIA_LINK_TTL_SECONDS = env_int("MEDIA_LINK_TTL_SECONDS", 6 * 3600, minimum=60)
 MEDIA_MAX_BYTES = {
     "image": env_int("MEDIA_MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1024),
     "voice": env_int("MEDIA_MAX_VOICE_BYTES", 5 * 1024 * 1024, minimum=1024),

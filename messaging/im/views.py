@@ -137,13 +137,14 @@ def user_info(user: User, params: Any, token: str) -> dict[str, Any]:
 
 @method("friend_add", {NOT_FOUND: 3, account_codes.ALREADY_FRIENDS: 4, BLACKLISTED: 5,
                        account_codes.FRIEND_REFUSED: 5, account_codes.NOT_WHITELISTED: 5,
-                       account_codes.SELF_NOT_ALLOWED: 6})
+                       account_codes.NOT_ADDABLE: 5, account_codes.SELF_NOT_ALLOWED: 6})
 def friend_add(user: User, params: Any, token: str) -> dict[str, Any]:
+    """Status 0 either way; ``data.pending`` says whether a request now awaits their approval."""
     from accounts.events import user_brief
     from accounts.services import friend_add as add
 
-    friend = add(user=user, friend_id=_int(params, "user_id"))
-    return user_brief(friend)
+    added = add(user=user, friend_id=_int(params, "user_id"))
+    return {**user_brief(added.friend), "pending": added.pending}
 
 
 @method("friend_list")

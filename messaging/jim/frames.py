@@ -15,6 +15,7 @@ from typing import Any
 
 from core import jsonwire
 from core.exceptions import INVALID, ApplicationError
+from messaging.media import fresh_content
 from messaging.models import Message
 
 T = Message.Type
@@ -68,7 +69,7 @@ def to_native(msg_type: int, content: Any, extras: dict[str, Any] | None) -> tup
 
 
 def _from_native(msg: Message) -> tuple[int, str, Any]:
-    content = msg.content if isinstance(msg.content, dict) else {}
+    content = fresh_content(msg.pk, msg.type, msg.content if isinstance(msg.content, dict) else {})
     extras = content.get("extras") if isinstance(content.get("extras"), dict) else None
     if msg.type == T.TEXT and isinstance(content.get("text"), str):
         return TEXT, content["text"], extras

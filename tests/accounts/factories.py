@@ -28,3 +28,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 def make_user(**fields: Any) -> User:
     """``UserFactory(...)`` typed as the model it creates."""
     return cast(User, UserFactory(**fields))
+
+
+def make_friends(a: User, b: User) -> None:
+    """Make two users friends at once, as an operator does (no request, no approval)."""
+    from accounts.services import friend_add_direct
+
+    friend_add_direct(user=a, friend_id=b.pk)

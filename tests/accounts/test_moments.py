@@ -101,14 +101,19 @@ async def test_post_with_own_images_reaches_the_friends_who_may_see_it(connect: 
                                       "mediaIds": [second["mediaId"], first["mediaId"]]})
     assert made["from"] == alice.pk and made["text"] == "sunset at the pier" and made["visibility"] == 1
     assert [i["mediaId"] for i in made["images"]] == [second["mediaId"], first["mediaId"]]  # the order given
-    assert made["images"][0] == {"mediaId": second["mediaId"], "url": second["url"], "contentType": "image/png",
-                                 "size": second["size"], "width": 32, "height": 24}
+    assert made["images"][0] == {"mediaId": second["mediaId"], "url": made["images"][0]["url"],
+                                 "contentType": "image/png", "size": second["size"], "width": 32, "height": 24}
+    assert made["images"][0]["url"].split("?")[0] == second["url"].split("?")[0]  # the upload, signed anew
     assert made["likes"] == [] and made["comments"] == [] and isinstance(made["createAt"], int)
     assert await b.push("moment.onPost") == made
     # not the author, not a stranger, not a friend who blacklisted her or whom she blacklisted
     for client in (a, c, x, y):
         assert await quiet(client)
-    assert await b.ok("moment.get", {"momentId": made["momentId"]}) == made
+    got = await b.ok("moment.get", {"momentId": made["momentId"]})
+    # the same moment; its image links are signed anew (equal within the same minute)
+    assert [i["url"].split("?")[0] for i in got["images"]] == [i["url"].split("?")[0] for i in made["images"]]
+    assert {**got, "images": [{**i, "url": ""} for i in got["images"]]} == {
+        **made, "images": [{**i, "url": ""} for i in made["images"]]}
     download = await sync_to_async(lambda: api_for(bob).get(made["images"][0]["url"]))()
     assert download.status_code == 200 and download["Content-Type"] == "image/png"
 

@@ -8,15 +8,14 @@ from asgiref.sync import sync_to_async
 
 from accounts import presence
 from accounts.models import User
+from tests.accounts.factories import make_friends
 from tests.conftest import Connect, atoken_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def _befriend(connect: Connect, a: User, b: User) -> None:
-    client = await connect(await atoken_for(a, "setup"))
-    await client.ok("friends.add", {"uId": b.pk})
-    await client.comm.disconnect()
+    await sync_to_async(make_friends)(a, b)
 
 
 async def test_friends_see_online_once_and_offline_after_the_last_device(

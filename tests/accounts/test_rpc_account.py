@@ -185,5 +185,6 @@ async def test_friend_push_carries_the_current_profile(connect: Connect, alice: 
     alice_socket, bob_socket = await connect(await atoken_for(alice)), await connect(await atoken_for(bob))
     other_device = await connect(await atoken_for(alice, "pc"))
     await other_device.ok("users.updateProfile", {"firstName": "Renamed"})
+    await User.objects.filter(pk=bob.pk).aupdate(friend_policy=User.FriendPolicy.ANYONE)  # added at once
     await alice_socket.ok("friends.add", {"uId": bob.pk})
     assert (await bob_socket.push("friends.onAdded"))["firstName"] == "Renamed"

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import override_settings
 
 from accounts.models import Block, Friendship, User
+from tests.accounts.factories import make_friends
 from tests.conftest import Connect, atoken_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,9 +85,12 @@ async def test_update_profile_limits_lengths(connect: Connect, alice: User) -> N
 
 
 async def test_friends_add_is_mutual_and_pushed_to_both(connect: Connect, alice: User, bob: User) -> None:
+    """To a user who lets anyone add them, friends.add is instant (see test_friend_requests.py
+    for those who approve their friends, the default)."""
     alice_client, bob_client = await connect(await atoken_for(alice)), await connect(await atoken_for(bob))
+    await bob_client.ok("users.setPrivacy", {"friendAdd": "anyone"})
     added = await alice_client.ok("friends.add", {"uId": bob.pk})
-    assert added["uId"] == bob.pk
+    assert added["uId"] == bob.pk and added["pending"] is False
     assert (await bob_client.push("friends.onAdded"))["uId"] == alice.pk
     assert (await alice_client.push("friends.onAdded"))["uId"] == bob.pk
     assert [f["uId"] for f in await bob_client.ok("friends.list")] == [alice.pk]
@@ -98,6 +103,7 @@ async def test_friends_add_refusals(connect: Connect, alice: User, bob: User, ch
     assert (await client.call("friends.add", {"uId": alice.pk}))["code"] == 400  # self
     assert (await client.call("friends.add", {"uId": 999999}))["code"] == 404
     assert (await client.call("friends.add", {"uId": charlie.pk}))["code"] == 501  # blacklisted by them
+    await User.objects.filter(pk=bob.pk).aupdate(friend_policy=User.FriendPolicy.ANYONE)
     await client.ok("friends.add", {"uId": bob.pk})
     assert (await client.call("friends.add", {"uId": bob.pk}))["code"] == 409
     assert await Friendship.objects.filter(user=alice).acount() == 1
@@ -111,7 +117,7 @@ async def test_friends_add_refused_while_i_blacklist_them(connect: Connect, alic
 
 async def test_friends_remove_ends_both_directions(connect: Connect, alice: User, bob: User) -> None:
     alice_client, bob_client = await connect(await atoken_for(alice)), await connect(await atoken_for(bob))
-    await alice_client.ok("friends.add", {"uId": bob.pk})
+    await sync_to_async(make_friends)(alice, bob)
     assert await alice_client.ok("friends.remove", {"uId": bob.pk}) == {}
     assert (await bob_client.push("friends.onRemoved")) == {"uId": alice.pk}
     assert await bob_client.ok("friends.list") == []
@@ -140,5 +146,6 @@ async def test_every_user_method_needs_login(connect: Connect) -> None:
     client = await connect()
     for method in ("users.info", "users.searchByPhone", "users.queryPrivacySettings", "users.updateProfile",
                    "users.setPrivacy", "users.blacklist.add", "users.blacklist.remove", "users.blacklist.list",
-                   "friends.add", "friends.remove", "friends.list"):
+                   "friends.add", "friends.remove", "friends.list", "friends.requests", "friends.accept",
+                   "friends.reject", "friends.cancel"):
         assert (await client.call(method, {}))["code"] == 401, method

@@ -34,7 +34,8 @@ async def test_private_call_invite_answer_hang_up_leaves_a_record(connect: Conne
     made = await a.ok("call.create", {"channelName": "room-1", "to": [bob.pk], "chatId": chat.wire_id,
                                       "isVideo": True})
     assert made["from"] == alice.pk and made["to"] == [bob.pk] and made["isVideo"] is True
-    assert made["isMeetingAV"] is False and made["chatId"] == chat.wire_id and made["channelName"] == "room-1"
+    assert made["isMeetingAV"] is False and made["chatId"] == chat.wire_id
+    assert made["channelName"].startswith("call-") and made["channelName"] != "room-1"  # the server names it
     invite = await b.push("call.onInvite")
     assert invite == made
     assert await a.nothing()  # the creator is not invited to their own call
@@ -72,8 +73,6 @@ async def test_only_the_creator_and_invitees_see_or_act(connect: Connect, alice:
         assert (await c.call(method, {"callId": made["callId"]}))["code"] == 404, method
     assert (await b.call("call.cancel", {"callId": made["callId"]}))["code"] == 403  # only the creator
     assert (await c.call("call.create", {"to": [bob.pk], "chatId": chat.wire_id}))["code"] == 403  # not in chat
-    assert (await a.call("call.create", {"channelName": "room-2", "to": [bob.pk],
-                                         "chatId": chat.wire_id}))["code"] == 409  # channel has an open call
     assert (await a.call("call.create", {"to": [charlie.pk], "chatId": chat.wire_id}))["code"] == 422
     assert (await a.call("call.create", {"to": [alice.pk], "chatId": chat.wire_id}))["code"] == 422
     assert (await a.call("call.create", {"to": [], "chatId": chat.wire_id}))["code"] == 422
@@ -96,7 +95,7 @@ async def test_cancel_pushes_to_invitees_and_counts_as_missed_once(connect: Conn
     chat = await private(alice, bob)
     a, b = await sockets(connect, alice, bob)
     made = await a.ok("call.create", {"to": [bob.pk], "chatId": chat.wire_id})
-    assert made["channelName"].startswith("call-")  # the server names the channel when asked to
+    assert made["channelName"].startswith("call-")  # the server names the channel
     await b.push("call.onInvite")
     await a.ok("call.cancel", {"callId": made["callId"]})
     cancelled = await b.push("call.onCancel")
@@ -168,9 +167,9 @@ async def test_declining_a_private_call_ends_it(connect: Connect, alice: User, b
 async def test_token_needs_configuration(connect: Connect, alice: User, bob: User) -> None:
     chat = await private(alice, bob)
     (a,) = await sockets(connect, alice)
-    await a.ok("call.create", {"channelName": "room-9", "to": [bob.pk], "chatId": chat.wire_id})
+    made = await a.ok("call.create", {"to": [bob.pk], "chatId": chat.wire_id})
     with override_settings(AGORA_APP_ID="", AGORA_APP_CERTIFICATE=""):
-        reply = await a.call("call.token.create", {"channelName": "room-9", "uid": alice.pk})
+        reply = await a.call("call.token.create", {"channelName": made["channelName"], "uid": alice.pk})
     assert reply["code"] == 503 and "AGORA_APP_ID" in reply["msg"]
 
 
@@ -182,18 +181,99 @@ async def test_token_for_a_participant_decodes_and_verifies(connect: Connect, al
 
     chat = await private(alice, bob)
     a, b, c = await sockets(connect, alice, bob, charlie)
-    made = await a.ok("call.create", {"channelName": "room-7", "to": [bob.pk], "chatId": chat.wire_id})
+    made = await a.ok("call.create", {"to": [bob.pk], "chatId": chat.wire_id})
+    channel = made["channelName"]
+    await b.ok("call.start", {"callId": made["callId"]})  # answered: the token is not bound by the ringing
     before = int(timezone.now().timestamp())
-    token = (await b.ok("call.token.create", {"channelName": "room-7", "uid": bob.pk}))["token"]
+    token = (await b.ok("call.token.create", {"channelName": channel, "uid": bob.pk}))["token"]
     decoded = decode(token)
     assert verifies(decoded, "5CFd2fd1755d40ecb72977518be15d3b")
     assert not verifies(decoded, "0" * 32)
     assert decoded.app_id == "970CA35de60c44645bbae8a215061b33"
-    assert decoded.channel_name == "room-7" and decoded.uid == str(bob.pk)
+    assert decoded.channel_name == channel and decoded.uid == str(bob.pk)
     assert decoded.expire == 1800 and before - 1 <= decoded.issue_ts <= before + 5
     assert decoded.services == {1: {1: 1800, 2: 1800, 3: 1800, 4: 1800}}
-    assert (await c.call("call.token.create", {"channelName": "room-7", "uid": charlie.pk}))["code"] == 403
-    assert (await b.call("call.token.create", {"channelName": "room-7", "uid": alice.pk}))["code"] == 403
+    assert (await c.call("call.token.create", {"channelName": channel, "uid": charlie.pk}))["code"] == 403
+    assert (await b.call("call.token.create", {"channelName": channel, "uid": alice.pk}))["code"] == 403
     assert (await b.call("call.token.create", {"channelName": "other", "uid": bob.pk}))["code"] == 403
+    await b.ok("call.stop", {"callId": made["callId"]})  # one-to-one: over
+    assert (await b.call("call.token.create", {"channelName": channel, "uid": bob.pk}))["code"] == 403  # closed
+
+
+AGORA = {"AGORA_APP_ID": "970CA35de60c44645bbae8a215061b33",
+         "AGORA_APP_CERTIFICATE": "5CFd2fd1755d40ecb72977518be15d3b"}
+
+
+@override_settings(**AGORA, AGORA_TOKEN_EXPIRE_SECONDS=3600)
+async def test_a_squatted_channel_name_gives_no_token_for_the_victims_call(connect: Connect, alice: User, bob: User,
+                                                                           charlie: User) -> None:
+    """charlie takes a token for "room-20-21" in a call of his own, cancels it, and waits for
+    alice to call bob there: the server names every call's channel, so his token is for a
+    channel no other call will ever use, and he gets no token for theirs."""
+    from tests.calls.test_agora_token import decode
+
+    squat_chat = await private(charlie, bob)
+    a, b, c = await sockets(connect, alice, bob, charlie)
+    squat = await c.ok("call.create", {"channelName": "room-20-21", "to": [bob.pk], "chatId": squat_chat.wire_id})
+    assert squat["channelName"] != "room-20-21"  # the client's name is ignored
+    await b.push("call.onInvite")
+    stolen = decode((await c.ok("call.token.create",
+                                {"channelName": squat["channelName"], "uid": charlie.pk}))["token"])
+    assert (await c.call("call.token.create", {"channelName": "room-20-21", "uid": charlie.pk}))["code"] == 403
+    await c.ok("call.cancel", {"callId": squat["callId"]})
+
+    chat = await private(alice, bob)
+    made = await a.ok("call.create", {"channelName": "room-20-21", "to": [bob.pk], "chatId": chat.wire_id})
+    assert made["channelName"] not in ("room-20-21", squat["channelName"], stolen.channel_name)
+    assert (await b.push("call.onInvite"))["channelName"] == made["channelName"]
+    assert len(made["channelName"]) >= 32  # unguessable
+    assert (await c.call("call.token.create", {"channelName": made["channelName"], "uid": charlie.pk}))["code"] == 403
+    # a channel is never reused: another call between the same two gets another one
     await a.ok("call.cancel", {"callId": made["callId"]})
-    assert (await b.call("call.token.create", {"channelName": "room-7", "uid": bob.pk}))["code"] == 403  # closed
+    again = await a.ok("call.create", {"to": [bob.pk], "chatId": chat.wire_id})
+    assert again["channelName"] != made["channelName"]
+
+
+@override_settings(**AGORA, AGORA_TOKEN_EXPIRE_SECONDS=3600, CALL_RING_SECONDS=45, CALL_MAX_SECONDS=1200)
+async def test_tokens_live_no_longer_than_the_ringing_or_the_call(connect: Connect, alice: User, bob: User) -> None:
+    from tests.calls.test_agora_token import decode
+
+    chat = await private(alice, bob)
+    a, b = await sockets(connect, alice, bob)
+    made = await a.ok("call.create", {"to": [bob.pk], "chatId": chat.wire_id})
+    channel = made["channelName"]
+
+    def lifetime(reply: dict) -> int:
+        token = decode(reply["token"])
+        assert token.services[1][1] <= token.expire
+        assert reply["expireAt"] == token.issue_ts + token.expire
+        return token.expire
+
+    # ringing: the creator's and the invitee's tokens end with the ring time
+    assert 40 <= lifetime(await a.ok("call.token.create", {"channelName": channel, "uid": alice.pk})) <= 45
+    assert 40 <= lifetime(await b.ok("call.token.create", {"channelName": channel, "uid": bob.pk})) <= 45
+    # answered: at most the longest call
+    await b.ok("call.start", {"callId": made["callId"]})
+    assert 1190 <= lifetime(await b.ok("call.token.create", {"channelName": channel, "uid": bob.pk})) <= 1200
+    assert 1190 <= lifetime(await a.ok("call.token.create", {"channelName": channel, "uid": alice.pk})) <= 1200
+    # the longest call is over: the job closes it, everyone inside is told, no more tokens
+    # (two runs' worth: its ringing ended, then it closed)
+    assert await sync_to_async(call_ring_due)(now=timezone.now() + timedelta(seconds=1201)) == 2
+    for side in (a, b):
+        assert (await side.push("call.onCancel"))["reason"] == "ended"
+    assert (await a.ok("call.getInfo", {"callId": made["callId"]}))["isClose"] is True
+    assert (await b.call("call.token.create", {"channelName": channel, "uid": bob.pk}))["code"] == 403
+
+
+@override_settings(**AGORA, CALL_RING_SECONDS=45)
+async def test_no_token_for_an_invitee_who_declined_or_a_ring_time_that_ran_out(connect: Connect, alice: User,
+                                                                                 bob: User, charlie: User) -> None:
+    group = await sync_to_async(group_create)(owner=alice, title="Team", member_ids=[bob.pk, charlie.pk])
+    a, b, c = await sockets(connect, alice, bob, charlie)
+    made = await a.ok("call.create", {"to": [bob.pk, charlie.pk], "chatId": group.wire_id, "isMeetingAV": True})
+    channel = made["channelName"]
+    await c.ok("call.stop", {"callId": made["callId"]})  # charlie declines
+    assert (await c.call("call.token.create", {"channelName": channel, "uid": charlie.pk}))["code"] == 403
+    await Call.objects.filter(pk=made["callId"]).aupdate(ring_until=timezone.now() - timedelta(seconds=1))
+    # the ring time is over (the job has not run yet): bob, still ringing, gets no token
+    assert (await b.call("call.token.create", {"channelName": channel, "uid": bob.pk}))["code"] == 410

@@ -45,7 +45,7 @@ def some_data(alice: User, bob: User) -> None:
     exchange_publish(user=alice, to_user_id=bob.pk, from_coin_id=coin.pk, from_amount="1", to_coin_id=usdt.pk,
                      to_amount="1", password="pay123")
     chat = private_chat_get_or_create(user_id=alice.pk, peer_id=bob.pk)
-    call_create(user=alice, channel_name="c1", to=[bob.pk], chat_wire_id=chat.wire_id, is_meeting=False,
+    call_create(user=alice, to=[bob.pk], chat_wire_id=chat.wire_id, is_meeting=False,
                 is_video=False)
     token_for(alice)
 

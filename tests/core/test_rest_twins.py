@@ -33,6 +33,7 @@ def test_errors_carry_socket_code_and_symbol(alice_api: APIClient, bob: User) ->
 
 
 def test_friend_and_blacklist_round_trip(alice_api: APIClient, bob: User, charlie: User) -> None:
+    User.objects.filter(pk=bob.pk).update(friend_policy=User.FriendPolicy.ANYONE)  # added at once
     assert alice_api.post(f"/api/v1/friends/{bob.pk}/add").status_code == 200
     assert [f["uId"] for f in alice_api.get("/api/v1/friends").json()] == [bob.pk]
     assert alice_api.post(f"/api/v1/friends/{bob.pk}/remove").status_code == 200
@@ -76,6 +77,7 @@ def test_protected_twins_need_a_token(bob: User) -> None:
 
 
 def test_app_error_codes_have_their_own_http_status(alice_api: APIClient, bob: User) -> None:
+    User.objects.filter(pk=bob.pk).update(friend_policy=User.FriendPolicy.ANYONE)  # added at once
     assert alice_api.post(f"/api/v1/friends/{bob.pk}/add").status_code == 200
     again = alice_api.post(f"/api/v1/friends/{bob.pk}/add")
     assert again.status_code == 409 and again.json() == {"code": 409, "error": "already_friends",

@@ -65,6 +65,7 @@ async def test_switches_change_behaviour(connect: Connect, alice: User, bob: Use
                                                                    "name": "Alicia"})
     assert refreshed.json()["status"] == 3
 
+    await User.objects.filter(pk=bob.pk).aupdate(friend_policy=User.FriendPolicy.ANYONE)  # added at once
     assert (await client.call("friends.add", {"uId": bob.pk}))["code"] == 403  # bob is not on the white list
     await FriendWhitelist.objects.acreate(user=bob)
     await client.ok("friends.add", {"uId": bob.pk})

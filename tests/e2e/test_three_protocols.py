@@ -42,12 +42,14 @@ async def test_native_im_and_hx_end_in_the_same_state(connect: Connect) -> None:
         receiver = await connect(await atoken_for(b))
         if protocol == "native":
             sender = await connect(await atoken_for(a))
-            await sender.ok("friends.add", {"uId": b.pk})
+            assert (await sender.ok("friends.add", {"uId": b.pk}))["pending"] is True
+            await receiver.ok("friends.accept", {"uId": a.pk})  # b approves (the default setting)
             await sender.ok("messages.send", {"to": b.pk, "type": 1, "content": {"text": "hello"}})
         elif protocol == "im":
             client, key = AsyncClient(), await atoken_for(a)
             added = await client.post("/im/friend_add", {"session_key": key, "user_id": b.pk})
-            assert added.json()["status"] == 0
+            assert added.json()["status"] == 0 and added.json()["data"]["pending"] is True
+            await receiver.ok("friends.accept", {"uId": a.pk})
             sent = await client.post("/im/msg_private_publish", {"session_key": key, "toUserId": b.pk,
                                                                  "objectName": "RC:TxtMsg",
                                                                  "content": '{"content": "hello"}'})

@@ -53,7 +53,8 @@ async def test_add_friends_with_the_seed_request_is_seen_natively(connect: Conne
 
 async def test_delete_friends_is_seen_natively(connect: Connect, alice: User, bob: User) -> None:
     alice_socket = await connect(await atoken_for(alice))
-    await alice_socket.ok("friends.add", {"uId": bob.pk})
+    await User.objects.filter(pk=bob.pk).aupdate(friend_policy=User.FriendPolicy.ANYONE)  # no approval needed
+    assert (await alice_socket.ok("friends.add", {"uId": bob.pk}))["pending"] is False
     api = await aapi()
     assert (await api.ok("getFriends", {"owner_username": "bob"}))["data"] == ["alice"]  # type defaults to contacts
     data = await api.ok("addFriends", {"owner_username": "alice", "friend_username": "bob", "type": "delete"})
@@ -61,6 +62,14 @@ async def test_delete_friends_is_seen_natively(connect: Connect, alice: User, bo
     assert await alice_socket.push("friends.onRemoved") == {"uId": bob.pk}
     assert await alice_socket.ok("friends.list") == []
     assert not await Friendship.objects.aexists()
+
+
+def test_add_friends_is_an_operators_act_that_needs_no_approval(api: Hx, alice: User, bob: User) -> None:
+    """Users ask each other (friend requests); the back office adds friends directly, whatever
+    the friend's friendAdd setting says."""
+    User.objects.filter(pk=bob.pk).update(friend_policy=User.FriendPolicy.NOBODY)
+    api.ok("addFriends", {"owner_username": "alice", "friend_username": "bob", "type": "post"})
+    assert api.ok("getFriends", {"owner_username": "bob"})["data"] == ["alice"]
 
 
 def test_add_and_delete_are_idempotent(api: Hx, alice: User, bob: User) -> None:

@@ -255,7 +255,10 @@ async def test_hx_and_native_paths_end_in_the_same_state(connect: Connect) -> No
         assert made.status_code == 201
         tokens[name] = (made.json()["userId"], made.json()["token"])
     nta_socket, ntb_socket = await connect(tokens["nta"][1]), await connect(tokens["ntb"][1])
-    await nta_socket.ok("friends.add", {"uId": tokens["ntb"][0]})
+    # a user asks, the other accepts (the bridge, an operator, needs nobody's approval)
+    assert (await nta_socket.ok("friends.add", {"uId": tokens["ntb"][0]}))["pending"] is True
+    assert (await ntb_socket.push("friends.onRequest"))["userName"] == "nta"
+    await ntb_socket.ok("friends.accept", {"uId": tokens["nta"][0]})
     await nta_socket.ok("messages.send", {"to": tokens["ntb"][0], "type": 1, "content": {"text": "hello"}})
     # the receivers see the same
     for socket in (hxb_socket, ntb_socket):

@@ -120,7 +120,9 @@ def test_friends_add_and_list(alice: User, bob: User, charlie: User) -> None:
     assert im(client, "friend_list", key)["status"] == 1  # empty list
     assert im(client, "friend_add", key)["status"] == 1
     assert im(client, "friend_add", key, user_id=999999)["status"] == 3
-    assert im(client, "friend_add", key, user_id=bob.pk)["status"] == 0
+    User.objects.filter(pk=bob.pk).update(friend_policy=User.FriendPolicy.ANYONE)  # added at once
+    added = im(client, "friend_add", key, user_id=bob.pk)
+    assert added["status"] == 0 and added["data"]["pending"] is False
     assert im(client, "friend_add", key, user_id=bob.pk)["status"] == 4
     Block.objects.create(user=charlie, blocked=alice)
     assert im(client, "friend_add", key, user_id=charlie.pk)["status"] == 5

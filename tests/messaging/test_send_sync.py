@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Block, User
 from messaging.models import Message
+from tests.accounts.factories import make_friends
 from tests.conftest import Connect, SocketClient, atoken_for, set_app_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,7 +81,7 @@ async def test_only_friend_chat_refuses_strangers(connect: Connect, alice: User,
     assert (await alice_socket.call("messages.send", text("hi", to=bob.pk)))["code"] == 200  # switch off
     await sync_to_async(set_app_config)(only_friend_chat=True)
     assert (await alice_socket.call("messages.send", text("hi", to=bob.pk)))["code"] == 470
-    await alice_socket.ok("friends.add", {"uId": bob.pk})
+    await sync_to_async(make_friends)(alice, bob)
     assert (await alice_socket.call("messages.send", text("hi", to=bob.pk)))["code"] == 200
 
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
-from accounts.services import friend_add
+from accounts.services import friend_add_direct
 
 DEMO_USERS = [("alice", "13800000001"), ("bob", "13800000002"), ("charlie", "13800000003")]
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             alice, bob, charlie = users
             for a, b in ((alice, bob), (alice, charlie)):
                 if not a.friendships.filter(friend=b).exists():
-                    friend_add(user=a, friend_id=b.pk)
+                    friend_add_direct(user=a, friend_id=b.pk)
             admin, created = User.objects.get_or_create(
                 username="admin", defaults={"is_staff": True, "is_superuser": True, "is_internal": True}
             )
