@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -22,6 +23,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import HTTP_FALLBACK_STATUS, HTTP_STATUS, ApplicationError
 from core.gateway import registry
+from core.renderers import too_large
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ def error_response(error: ApplicationError, wire_code: int | None = None) -> Res
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return error_response(exc)
+    if isinstance(exc, RequestDataTooBig):
+        exc = too_large()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. too many query or form fields
+        exc = drf_exceptions.ParseError(str(exc) or "bad request")
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug: log it with its traceback, answer like the socket does (no details leaked).
@@ -44,8 +50,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = registry.describe_errors(exc.detail)
         response.data = {"code": response.status_code, "error": "invalid", "msg": detail}
     elif isinstance(exc, drf_exceptions.APIException):
-        code = {401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-                405: "method_not_allowed", 429: "rate_limited"}.get(response.status_code, "error")
+        code = {400: "malformed", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+                405: "method_not_allowed", 413: "request_too_large", 429: "rate_limited",
+                }.get(response.status_code, "error")
         response.data = {"code": response.status_code, "error": code, "msg": str(exc.detail)}
     return response
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, JsonResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 
@@ -27,6 +26,7 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
 from chats.selectors import chat_from_wire
+from core import jsonwire
 from core.exceptions import NOT_AUTHENTICATED, NOT_FOUND, ApplicationError
 from hxbridge import exceptions as codes
 from hxbridge import selectors, services, wire
@@ -101,7 +101,7 @@ def _form(query: QueryDict) -> dict[str, Any]:
         value = values[-1]
         if key in STRUCTURED_FIELDS and value.lstrip()[:1] in ("[", "{"):
             try:
-                data[key] = json.loads(value)
+                data[key] = jsonwire.loads(value)
             except ValueError as exc:
                 raise invalid(f"{key} is not valid JSON") from exc
         elif key == "target":
@@ -117,12 +117,20 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     except RequestDataTooBig as exc:
         raise ApplicationError(codes.TOO_LARGE, "the request body is too large") from exc
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return _form(request.POST)
+        try:
+            form = request.POST
+        except RequestDataTooBig as exc:
+            raise ApplicationError(codes.TOO_LARGE, "the request body is too large") from exc
+        except SuspiciousOperation as exc:  # too many fields or files
+            raise invalid(f"the form is refused: {exc}") from exc
+        return _form(form)
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = jsonwire.loads(raw)
+    except jsonwire.JSONLimitError as exc:
+        raise invalid(f"the body is refused: {exc}") from exc
+    except ValueError as exc:  # UnicodeDecodeError included
         raise invalid("the body must be a JSON object (or a form)") from exc
     if not isinstance(data, dict):
         raise invalid("the body must be a JSON object")

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +26,7 @@ from accounts.models import User
 from accounts.selectors import session_authenticate
 from chats import exceptions as chat_codes
 from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from core.renderers import RequestTooLarge
 from messaging.im import objects
 from redpackets import exceptions as packet_codes
 from remittance import exceptions as remit_codes
@@ -88,9 +91,14 @@ def im_method(request: Request, name: str) -> Response:
     session = session_authenticate(token) if token else None
     if session is None:
         return _reply(NOT_LOGGED_IN, "not logged in: session_key is missing, invalid or expired")
-    params: dict[str, Any] = {key: request.query_params.get(key) for key in request.query_params}
-    if request.method == "POST" and hasattr(request.data, "items"):
-        params.update(request.data.items())  # a form or JSON body; its values win over the query's
+    try:
+        params: dict[str, Any] = {key: request.query_params.get(key) for key in request.query_params}
+        if request.method == "POST" and hasattr(request.data, "items"):
+            params.update(request.data.items())  # a form or JSON body; its values win over the query's
+    except RequestTooLarge as error:  # the body is not read: status 1 with HTTP 413
+        return Response({"status": MISSING, "msg": str(error.detail), "data": {}}, status=413)
+    except (APIException, SuspiciousOperation) as error:  # malformed JSON or form, too many fields
+        return _reply(MISSING, f"bad request: {getattr(error, 'detail', error)}")
     try:
         data = spec.handler(session.user, params, token)
     except Refusal as refusal:
