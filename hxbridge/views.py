@@ -28,6 +28,7 @@ from accounts.models import User
 from chats.selectors import chat_from_wire
 from core import jsonwire
 from core.exceptions import NOT_AUTHENTICATED, NOT_FOUND, ApplicationError
+from core.params import ascii_whole
 from hxbridge import exceptions as codes
 from hxbridge import selectors, services, wire
 from hxbridge.wire import invalid
@@ -98,10 +99,14 @@ def _form(query: QueryDict) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in query:
         values = query.getlist(key)
+        if "\x00" in key or any("\x00" in item for item in values):
+            raise invalid("form fields must not contain NUL characters")
         value = values[-1]
         if key in STRUCTURED_FIELDS and value.lstrip()[:1] in ("[", "{"):
             try:
-                data[key] = jsonwire.loads(value)
+                data[key] = jsonwire.plain(jsonwire.loads(value))  # the bridge carries no money
+            except jsonwire.JSONLimitError as exc:
+                raise invalid(f"{key} is refused: {exc}") from exc
             except ValueError as exc:
                 raise invalid(f"{key} is not valid JSON") from exc
         elif key == "target":
@@ -127,7 +132,7 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = jsonwire.loads(raw)
+        data = jsonwire.plain(jsonwire.loads(raw))  # the bridge carries no money: plain numbers
     except jsonwire.JSONLimitError as exc:
         raise invalid(f"the body is refused: {exc}") from exc
     except ValueError as exc:  # UnicodeDecodeError included
@@ -389,8 +394,8 @@ def reset_password(call: Call) -> dict[str, Any]:
 def _limit(raw: Any) -> int:
     if raw is None or raw == "":
         return PAGE_DEFAULT
-    if isinstance(raw, str) and raw.isdigit():
-        raw = int(raw)
+    if isinstance(raw, str):
+        raw = ascii_whole(raw)
     if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= PAGE_MAX:
         raise invalid(f"limit must be 1-{PAGE_MAX}")
     return raw
