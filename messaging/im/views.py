@@ -8,6 +8,7 @@ codes to its seed status; a refusal no table names answers 3 (the seeds' "cloud 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -67,12 +68,20 @@ def _required(params: Any, name: str) -> str:
     return str(value).strip()
 
 
+# A whole number as the apps send it: ASCII digits (int() would take any script's), 18 at most.
+_WHOLE = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+
+
+def _whole(raw: Any) -> int | None:
+    text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
+    return int(text) if _WHOLE.fullmatch(text) else None
+
+
 def _int(params: Any, name: str, *, status: int = MISSING) -> int:
-    raw = params.get(name)
-    try:
-        return int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise Refusal(status, f"{name} is required and must be a number") from None
+    value = _whole(params.get(name))
+    if value is None:
+        raise Refusal(status, f"{name} is required and must be a number")
+    return value
 
 
 def _reply(status: int, msg: str, data: Any = None) -> Response:
@@ -219,10 +228,9 @@ def transfer_id(pk: int, wrap: int) -> str:
 
 
 def _split_transfer(params: Any) -> tuple[int, int]:
-    raw = params.get("transfer_id")
-    if raw in (None, "") or not str(raw).strip().isdigit() or int(str(raw)) % 10 not in (1, 2):
+    value = _whole(params.get("transfer_id"))
+    if value is None or value < 0 or value % 10 not in (1, 2):
         raise Refusal(MISSING, "transfer_id is empty or not one of ours")
-    value = int(str(raw).strip())
     return value // 10, value % 10
 
 
