@@ -56,3 +56,26 @@ async def test_jim_history_refuses_an_offset_past_the_bound(connect: Connect) ->
         assert reply["code"] != 10000 and "offset" in reply["msg"], reply
     ok = await visitor.ask({**frame, "offset": 1_000_000}, 20)
     assert ok["code"] == 10000 or "friends" in str(ok), ok
+
+
+@pytest.mark.django_db
+def test_integer_parameters_beyond_64_bits_are_bad_parameters(alice_api: APIClient, bob: User) -> None:
+    """An id list with one huge id used to reach the database (an IN lookup does not
+    range-check it): a 500. Every method's integer parameters are checked in one place."""
+    created = alice_api.post("/api/v1/chats", {"title": "t", "uIds": [bob.pk]}, format="json")
+    assert created.status_code == 200, created.content
+    chat_id = created.json()["chatId"]
+    added = alice_api.post("/api/v1/chats/members/add", {"chatId": chat_id, "uIds": [bob.pk, 2**64]}, format="json")
+    assert added.status_code == 400 and "uIds" in added.json()["msg"], added.content
+    users = alice_api.get(f"/api/v1/users?uIds={bob.pk},{10**30}")
+    assert users.status_code == 400 and "uIds" in users.json()["msg"], users.content
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_socket_refuses_integer_parameters_beyond_64_bits(connect: Connect, alice: User) -> None:
+    from tests.conftest import atoken_for
+
+    client = await connect(await atoken_for(alice))
+    reply = await client.call("users.info", {"uIds": [1, 2**63]})
+    assert reply["code"] == 422 and "uIds" in reply["msg"], reply
+    assert (await client.call("users.info", {"uIds": [1, 2**63 - 1]}))["code"] == 200
