@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
@@ -71,6 +71,14 @@ def _params_from_query(query: QueryDict, params: type[serializers.Serializer] | 
     return data
 
 
+def _schema_component(method_name: str, params: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The parameters under a name of their own in the OpenAPI schema: several apps call their
+    serializer ``CreateParams``, and one shared component name gave every such endpoint the
+    same (wrong) request body."""
+    name = "".join(part[:1].upper() + part[1:] for part in method_name.split(".")) + "Params"
+    return extend_schema_serializer(component_name=name)(type(name, (params,), {"__module__": params.__module__}))
+
+
 def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
     """An APIView answering ``http_method`` by calling the registered socket method."""
     http_method = http_method.lower()
@@ -108,7 +116,7 @@ def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
         return self._call(request, **kwargs)
 
     method = registry.get(method_name)
-    params = method.params if method else None
+    params = _schema_component(method_name, method.params) if method and method.params else None
     decorated = extend_schema(
         operation_id=method_name.replace(".", "_") + f"_{http_method}",
         summary=summary or f"Same as the socket method {method_name}",
