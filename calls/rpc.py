@@ -12,6 +12,7 @@ from chats import exceptions as chat_codes
 from core.exceptions import PERMISSION_DENIED, ApplicationError
 from core.gateway import registry
 from core.gateway.registry import RpcContext
+from core.params import page_field
 from messaging import exceptions as message_codes
 
 CHANNEL_NAME = r"^[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{|}~,]*$"  # Agora's allowed characters
@@ -39,7 +40,7 @@ class CallParams(serializers.Serializer):
 class RecordParams(serializers.Serializer):
     type = serializers.ChoiceField(choices=[0, 1, 2, 3], default=0)
     count = serializers.IntegerField(min_value=1, max_value=100, default=20)
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = page_field()
 
 
 @registry.method("call.token.create", params=TokenParams, errors={codes.NOT_CONFIGURED: 503, codes.CLOSED: 410})

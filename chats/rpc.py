@@ -11,6 +11,7 @@ from chats import exceptions as codes
 from chats.models import Chat
 from core.gateway import registry
 from core.gateway.registry import RpcContext
+from core.params import page_field
 
 CHAT_ERRORS = {codes.NOT_A_MEMBER: 403, codes.NOT_ALLOWED: 403, codes.ALREADY_MEMBER: 409,
                codes.INVALID_INVITE: 404}
@@ -55,7 +56,7 @@ class UpdateParams(ChatIdParams):
 
 
 class MembersParams(ChatIdParams):
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = page_field()
     count = serializers.IntegerField(min_value=1, max_value=500, default=100)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
@@ -22,6 +23,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import HTTP_FALLBACK_STATUS, HTTP_STATUS, ApplicationError
 from core.gateway import registry
+from core.renderers import too_large
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ def error_response(error: ApplicationError, wire_code: int | None = None) -> Res
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return error_response(exc)
+    if isinstance(exc, RequestDataTooBig):
+        exc = too_large()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. too many query or form fields
+        exc = drf_exceptions.ParseError(str(exc) or "bad request")
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug: log it with its traceback, answer like the socket does (no details leaked).
@@ -44,8 +50,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = registry.describe_errors(exc.detail)
         response.data = {"code": response.status_code, "error": "invalid", "msg": detail}
     elif isinstance(exc, drf_exceptions.APIException):
-        code = {401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-                405: "method_not_allowed", 429: "rate_limited"}.get(response.status_code, "error")
+        code = {400: "malformed", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+                405: "method_not_allowed", 413: "request_too_large", 429: "rate_limited",
+                }.get(response.status_code, "error")
         response.data = {"code": response.status_code, "error": code, "msg": str(exc.detail)}
     return response
 
@@ -62,6 +69,14 @@ def _params_from_query(query: QueryDict, params: type[serializers.Serializer] | 
         else:
             data[key] = query.get(key)
     return data
+
+
+def _schema_component(method_name: str, params: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The parameters under a name of their own in the OpenAPI schema: several apps call their
+    serializer ``CreateParams``, and one shared component name gave every such endpoint the
+    same (wrong) request body."""
+    name = "".join(part[:1].upper() + part[1:] for part in method_name.split(".")) + "Params"
+    return extend_schema_serializer(component_name=name)(type(name, (params,), {"__module__": params.__module__}))
 
 
 def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
@@ -101,7 +116,7 @@ def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
         return self._call(request, **kwargs)
 
     method = registry.get(method_name)
-    params = method.params if method else None
+    params = _schema_component(method_name, method.params) if method and method.params else None
     decorated = extend_schema(
         operation_id=method_name.replace(".", "_") + f"_{http_method}",
         summary=summary or f"Same as the socket method {method_name}",

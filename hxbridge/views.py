@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, JsonResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 
@@ -27,7 +26,9 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
 from chats.selectors import chat_from_wire
+from core import jsonwire
 from core.exceptions import NOT_AUTHENTICATED, NOT_FOUND, ApplicationError
+from core.params import ascii_whole
 from hxbridge import exceptions as codes
 from hxbridge import selectors, services, wire
 from hxbridge.wire import invalid
@@ -98,10 +99,14 @@ def _form(query: QueryDict) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in query:
         values = query.getlist(key)
+        if "\x00" in key or any("\x00" in item for item in values):
+            raise invalid("form fields must not contain NUL characters")
         value = values[-1]
         if key in STRUCTURED_FIELDS and value.lstrip()[:1] in ("[", "{"):
             try:
-                data[key] = json.loads(value)
+                data[key] = jsonwire.plain(jsonwire.loads(value))  # the bridge carries no money
+            except jsonwire.JSONLimitError as exc:
+                raise invalid(f"{key} is refused: {exc}") from exc
             except ValueError as exc:
                 raise invalid(f"{key} is not valid JSON") from exc
         elif key == "target":
@@ -117,12 +122,20 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     except RequestDataTooBig as exc:
         raise ApplicationError(codes.TOO_LARGE, "the request body is too large") from exc
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return _form(request.POST)
+        try:
+            form = request.POST
+        except RequestDataTooBig as exc:
+            raise ApplicationError(codes.TOO_LARGE, "the request body is too large") from exc
+        except SuspiciousOperation as exc:  # too many fields or files
+            raise invalid(f"the form is refused: {exc}") from exc
+        return _form(form)
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = jsonwire.plain(jsonwire.loads(raw))  # the bridge carries no money: plain numbers
+    except jsonwire.JSONLimitError as exc:
+        raise invalid(f"the body is refused: {exc}") from exc
+    except ValueError as exc:  # UnicodeDecodeError included
         raise invalid("the body must be a JSON object (or a form)") from exc
     if not isinstance(data, dict):
         raise invalid("the body must be a JSON object")
@@ -383,8 +396,8 @@ def reset_password(call: Call) -> dict[str, Any]:
 def _limit(raw: Any) -> int:
     if raw is None or raw == "":
         return PAGE_DEFAULT
-    if isinstance(raw, str) and raw.isdigit():
-        raw = int(raw)
+    if isinstance(raw, str):
+        raw = ascii_whole(raw)
     if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= PAGE_MAX:
         raise invalid(f"limit must be 1-{PAGE_MAX}")
     return raw

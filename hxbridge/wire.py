@@ -19,6 +19,7 @@ from django.conf import settings
 from accounts.models import User
 from accounts.services import AccountRules
 from core.exceptions import INVALID, ApplicationError
+from core.params import ascii_whole
 from messaging.models import Message
 
 # Easemob user ids: 1-64 of a-z, 0-9, "_", "-", "."; case-insensitive (stored lower-cased).
@@ -91,9 +92,10 @@ def cursor_decode(raw: Any) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     prefix, _, number = text.partition(":")
-    if prefix != "hx" or not number.isdigit():
+    value = ascii_whole(number)
+    if prefix != "hx" or value is None:
         raise invalid("cursor must be the cursor of a previous answer")
-    return int(number)
+    return value
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -133,8 +135,8 @@ def _count(body: dict[str, Any], key: str, where: str = "msg") -> int | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    if isinstance(value, str) and ascii_whole(value) is not None:
+        return ascii_whole(value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     raise invalid(f"{where}.{key} must be a whole number")

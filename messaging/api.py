@@ -7,13 +7,13 @@ from typing import cast
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from core import throttle
+from core.renderers import BoundedMultiPartParser
 from messaging.media import media_for_link, media_info, media_upload
 from messaging.models import Media
 
@@ -25,7 +25,7 @@ class UploadInput(serializers.Serializer):
 
 
 class MediaUploadApi(APIView):
-    parser_classes = [MultiPartParser]
+    parser_classes = [BoundedMultiPartParser]
 
     @extend_schema(request=UploadInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:

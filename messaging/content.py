@@ -1,12 +1,12 @@
 """What each message type's ``content`` must look like (docs/protocol.md)."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from django.conf import settings
 
+from core import jsonwire
 from core.exceptions import INVALID, ApplicationError
 from messaging.models import Message
 
@@ -34,7 +34,7 @@ def normalize(type_: int, content: Any) -> dict[str, Any]:
         content = {"text": content}
     if not isinstance(content, dict):
         raise _fail("content must be a JSON object")
-    size = len(json.dumps(content, ensure_ascii=False).encode())
+    size = len(jsonwire.dumps(content).encode())
     if size > settings.MESSAGE_MAX_CONTENT_BYTES:
         raise _fail(f"content larger than {settings.MESSAGE_MAX_CONTENT_BYTES} bytes")
     if type_ == T.TEXT:

@@ -30,7 +30,22 @@ def _flatten(frame: Any, background: str) -> Any:
 
 def decode_has_qr_code(fileobj: IO[bytes]) -> bool:
     """Whether any frame of the image carries a QR code (on white, or for transparent
-    images also on black). Animated images longer than MAX_FRAMES count as carrying one."""
+    images also on black). Animated images longer than MAX_FRAMES count as carrying one.
+
+    An image whose pixels cannot be decoded (a PNG whose chunks are intact but whose
+    compressed data stops early passes ``verify()``) is not scanned: like an external URL it
+    counts as one that may carry a code, so only a group that bans QR codes refuses it. A
+    viewer may still show its first rows, where a code could sit."""
+    from PIL import Image
+
+    try:
+        return _scan(fileobj)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        log.info("an uploaded image could not be decoded for the QR scan; counted as unsure")
+        return True
+
+
+def _scan(fileobj: IO[bytes]) -> bool:
     import zxingcpp
     from PIL import Image, ImageOps, ImageSequence
 

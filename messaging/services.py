@@ -1,7 +1,6 @@
 """Every write of the messaging app: send, system posts, recall, delete for me, read."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
 from chats.selectors import access_chat, chat_from_wire, member_ids, private_send_checks
 from chats.services import private_chat_get_or_create
+from core import jsonwire
 from core.appconfig import app_config
 from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
@@ -43,7 +43,7 @@ def _next_seq(chat: Chat) -> int:
         raise ApplicationError(NOT_FOUND, "no such chat")
     for name, value in zip(_RULE_COLUMNS, row[1:], strict=True):
         if name == "filter_keywords" and isinstance(value, str):  # SQLite returns JSON as text
-            value = json.loads(value)
+            value = jsonwire.loads(value)
         setattr(chat, name, bool(value) if name.startswith("ban_") else value)
     return int(row[0])
 

@@ -9,6 +9,7 @@ from chats import exceptions as chat_codes
 from core.exceptions import NOT_FOUND
 from core.gateway import registry
 from core.gateway.registry import RpcContext
+from core.params import YEAR_MAX, YEAR_MIN, page_field
 from messaging.rpc import SEND_ERRORS
 from redpackets import exceptions as codes
 from redpackets import selectors, services
@@ -33,12 +34,17 @@ class PacketParams(serializers.Serializer):
 class RecordParams(serializers.Serializer):
     type = serializers.ChoiceField(choices=[1, 2])
     count = serializers.IntegerField(min_value=1, max_value=100, default=20)
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = page_field()
 
 
 class StatisticsParams(serializers.Serializer):
     type = serializers.ChoiceField(choices=[1, 2])
-    year = serializers.IntegerField(min_value=0, max_value=9999, default=0)
+    year = serializers.IntegerField(min_value=0, max_value=YEAR_MAX, default=0)
+
+    def validate_year(self, value: int) -> int:
+        if value and value < YEAR_MIN:
+            raise serializers.ValidationError(f"year is 0 (all time) or {YEAR_MIN}-{YEAR_MAX}")
+        return value
 
 
 CREATE_ERRORS = {

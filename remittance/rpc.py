@@ -68,7 +68,7 @@ class RemittanceIdParams(serializers.Serializer):
 
 class RecordsParams(serializers.Serializer):
     type = serializers.ChoiceField(choices=[services.OUT, services.IN])
-    from_id = serializers.IntegerField(min_value=0, default=0)
+    from_id = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=0)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 

@@ -19,7 +19,7 @@ message is posted last).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +42,7 @@ from remittance.models import Remittance
 from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
-from wallet.services import default_coin, ledger_transfer, parse_amount, system_account, user_account
+from wallet.services import default_coin, ledger_transfer, parse_amount, system_account, user_account, wire_decimal
 
 MIN_AMOUNT = Decimal("0.01")  # seed 002 remittance.remit 401
 Status = Remittance.Status
@@ -52,17 +52,16 @@ def _amount(raw: Any, coin: Coin) -> Decimal:
     """seed 002: below 0.01 (zero and negatives included) is 401, above REMITTANCE_MAX_AMOUNT
     is 402; anything else the ledger refuses (a float, not a number, more decimals than
     the coin) is ``bad_amount``."""
-    if not isinstance(raw, float):
-        try:
-            value = Decimal(str(raw))
-        except (InvalidOperation, ValueError):
-            value = None
-        if value is not None and value.is_finite():
-            if value < MIN_AMOUNT:
-                raise ApplicationError(codes.AMOUNT_TOO_SMALL, f"the amount must be at least {MIN_AMOUNT}")
-            if value > settings.REMITTANCE_MAX_AMOUNT:
-                raise ApplicationError(codes.AMOUNT_TOO_LARGE,
-                                       f"the amount must be at most {settings.REMITTANCE_MAX_AMOUNT}")
+    try:
+        value: Decimal | None = wire_decimal(raw)
+    except ApplicationError:
+        value = None  # parse_amount below says why
+    if value is not None:
+        if value < MIN_AMOUNT:
+            raise ApplicationError(codes.AMOUNT_TOO_SMALL, f"the amount must be at least {MIN_AMOUNT}")
+        if value > settings.REMITTANCE_MAX_AMOUNT:
+            raise ApplicationError(codes.AMOUNT_TOO_LARGE,
+                                   f"the amount must be at most {settings.REMITTANCE_MAX_AMOUNT}")
     return parse_amount(raw, coin)
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from accounts import exceptions as account_codes
 from core.exceptions import INVALID, ApplicationError
 from core.gateway import registry
 from core.gateway.registry import RpcContext
+from core.params import page_field
 from wallet import exceptions as codes
 from wallet import passwords
+from wallet.services import AMOUNT_TEXT
 
 
 class SetPasswordParams(serializers.Serializer):
@@ -58,7 +61,7 @@ def check_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 
 class RecordsParams(serializers.Serializer):
     count = serializers.IntegerField(min_value=1, max_value=100, default=20)
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = page_field()
 
 
 @registry.method("wallet.info", errors={codes.NO_WALLET: 400})
@@ -82,9 +85,22 @@ def records(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     return wallet_records(user_id=ctx.user_id, page=p["page"], count=p["count"])
 
 
+class AmountField(serializers.DecimalField):
+    """An exact amount: a JSON number or ASCII decimal text ("12.50"); never a float, and never
+    text DRF's own field would also take (Arabic-Indic or full-width digits, "1_000", "1e3")."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, (float, bool)):
+            self.fail("invalid")
+        if isinstance(data, str) and not AMOUNT_TEXT.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def amount_field(*, required: bool = True) -> serializers.DecimalField:
     """An exact amount (the coin's own precision is checked by the service)."""
-    return serializers.DecimalField(max_digits=38, decimal_places=18, coerce_to_string=False, required=required)
+    return AmountField(max_digits=settings.MONEY_MAX_DIGITS, decimal_places=settings.MONEY_DECIMAL_PLACES,
+                       coerce_to_string=False, required=required)
 
 
 class WithdrawParams(serializers.Serializer):

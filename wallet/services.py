@@ -7,12 +7,14 @@ repeated call return the first entry and move nothing.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
@@ -28,18 +30,49 @@ class Leg:
     amount: Decimal  # + credits the account, - debits it
 
 
-def parse_amount(raw: Any, coin: Coin) -> Decimal:
-    """A positive amount with at most ``coin.decimals`` places. Never via float: a JSON number
-    must arrive as its text (``parse_float=Decimal``) or as a string."""
+# Amount text: ASCII digits, an optional sign and fraction. Decimal() alone would also take
+# other scripts' digits (Arabic-Indic, full-width), "1_000", " 12 " and "1e3".
+AMOUNT_TEXT = re.compile(r"-?[0-9]{1,40}(?:\.[0-9]{1,40})?", re.ASCII)
+
+
+def wire_decimal(raw: Any) -> Decimal:
+    """An amount as a client sent it: a JSON number (an int, or the exact parser's Decimal)
+    or ASCII decimal text. Never a float, never other digits; ``bad_amount`` otherwise."""
     if isinstance(raw, float):
         raise ApplicationError(codes.BAD_AMOUNT, "amounts must be sent as exact decimals, not floats")
-    try:
-        amount = Decimal(str(raw))
-    except (InvalidOperation, ValueError) as exc:
-        raise ApplicationError(codes.BAD_AMOUNT, "the amount is not a number") from exc
-    if not amount.is_finite() or amount <= 0:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = Decimal(raw)
+    elif isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, str) and AMOUNT_TEXT.fullmatch(raw):
+        value = Decimal(raw)
+    else:
+        raise ApplicationError(codes.BAD_AMOUNT, "the amount is not a number (ASCII digits, e.g. 12.50)")
+    if not value.is_finite():
+        raise ApplicationError(codes.BAD_AMOUNT, "the amount is not a number")
+    return value
+
+
+def max_whole_digits(coin: Coin) -> int:
+    """Digits an amount of ``coin`` may have before the point: it must fit the money columns
+    and, with all of the coin's decimals, the Decimal context's precision (else quantize fails)."""
+    return max(1, min(settings.MONEY_MAX_DIGITS - settings.MONEY_DECIMAL_PLACES, getcontext().prec - coin.decimals))
+
+
+def parse_amount(raw: Any, coin: Coin) -> Decimal:
+    """A positive amount with at most ``coin.decimals`` places (see ``wire_decimal`` for what
+    is read as a number). Never via float: a JSON number arrives as its exact text."""
+    amount = wire_decimal(raw)
+    if amount <= 0:
         raise ApplicationError(codes.BAD_AMOUNT, "the amount must be positive")
-    if amount != amount.quantize(coin.quantum):
+    whole = max_whole_digits(coin)
+    if amount.adjusted() >= whole:
+        raise ApplicationError(codes.BAD_AMOUNT, f"{coin.name} amounts have at most {whole} digits before the point")
+    try:
+        exact = amount == amount.quantize(coin.quantum)
+    except InvalidOperation as exc:
+        raise ApplicationError(codes.BAD_AMOUNT, f"the amount does not fit {coin.name}'s precision") from exc
+    if not exact:
         raise ApplicationError(codes.BAD_AMOUNT, f"{coin.name} amounts have at most {coin.decimals} decimals")
     return amount
 

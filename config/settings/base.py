@@ -176,6 +176,11 @@ WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
 # Larger messages are refused by the transport itself (close 1009) before being buffered.
 WS_TRANSPORT_MAX_BYTES = env_int("WS_TRANSPORT_MAX_BYTES", max(4 * WS_MAX_FRAME_BYTES, 1024 * 1024),
                                  minimum=WS_MAX_FRAME_BYTES)
+# Client JSON on every protocol (core.jsonwire.loads): deepest nesting, most digits in one
+# number, largest exponent (+-) a number may be written with. Anything beyond is a bad request.
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 32, minimum=2)
+JSON_MAX_NUMBER_DIGITS = env_int("JSON_MAX_NUMBER_DIGITS", 64, minimum=20)
+JSON_MAX_NUMBER_EXPONENT = env_int("JSON_MAX_NUMBER_EXPONENT", 64, minimum=20)
 WS_RATE_PER_SECOND = env_int("WS_RATE_PER_SECOND", 30, minimum=1)
 WS_RATE_BURST = env_int("WS_RATE_BURST", 60, minimum=1)
 WS_GROUP_REFRESH_SECONDS = env_int("WS_GROUP_REFRESH_SECONDS", 3600, minimum=60)
@@ -267,8 +272,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "core.renderers.ExactJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "core.renderers.BoundedFormParser",
+        "core.renderers.BoundedMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -147,6 +147,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return None
         try:
             frame = jsonwire.loads(text_data)
+        except jsonwire.JSONLimitError as exc:
+            await self._refuse(None, allowed, 400, f"malformed JSON: {exc}")
+            return None
         except ValueError:
             await self._refuse(None, allowed, 400, "malformed JSON")
             return None

@@ -53,7 +53,11 @@ class RpcMethod:
         serializer = self.params(data=raw)
         if not serializer.is_valid():
             raise ApplicationError(INVALID, describe_errors(serializer.errors))
-        return dict(serializer.validated_data)
+        validated = dict(serializer.validated_data)
+        wide = _beyond_int64(serializer, validated)
+        if wide is not None:
+            raise ApplicationError(INVALID, f"{wide}: a whole number beyond 64 bits")
+        return validated
 
     def invoke_sync(self, ctx: RpcContext, raw: Any) -> Any:
         """Validate and call a sync handler; runs on a database thread."""
@@ -67,6 +71,29 @@ class RpcMethod:
 
 
 _methods: dict[str, RpcMethod] = {}
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _beyond_int64(serializer: serializers.Serializer, validated: dict[str, Any]) -> str | None:
+    """The name of the first integer parameter no database column can hold, or None. Every
+    method's parameters pass here, so an id or a count of 10**30 is a bad parameter rather
+    than a database error (an ``IN (...)`` lookup or an insert does not range-check it).
+    Free-form JSON (message content, relay data) is not looked into: it is stored as JSON."""
+    for name, spec in serializer.fields.items():
+        if name not in validated:
+            continue
+        value, child = validated[name], getattr(spec, "child", None)
+        if isinstance(spec, serializers.IntegerField):
+            values: Any = [value]
+        elif isinstance(child, serializers.IntegerField) and isinstance(value, (list, tuple)):
+            values = value
+        elif isinstance(child, serializers.IntegerField) and isinstance(value, dict):
+            values = value.values()
+        else:
+            continue
+        if any(isinstance(v, int) and not INT64_MIN <= v <= INT64_MAX for v in values):
+            return name
+    return None
 
 
 def method(

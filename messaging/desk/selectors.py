@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import presence
 from accounts.models import User
 from chats.models import Chat, ChatMember
+from core.params import ascii_whole
 from messaging.desk.models import Conversation, DeskProfile, QueueEntry
 from messaging.models import HiddenMessage, Message
 
@@ -36,7 +37,8 @@ def user_by_jim_id(jim_id: str) -> User | None:
     """The active user a J-IM id names, or None."""
     if jim_id.startswith(NATIVE_PREFIX):
         raw = jim_id[len(NATIVE_PREFIX):]
-        return User.objects.filter(pk=int(raw), is_active=True).first() if raw.isdigit() else None
+        pk = ascii_whole(raw)
+        return User.objects.filter(pk=pk, is_active=True).first() if pk is not None else None
     profile = DeskProfile.objects.select_related("user").filter(external_id=jim_id, user__is_active=True).first()
     return profile.user if profile else None
 

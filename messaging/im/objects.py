@@ -1,10 +1,10 @@
 """RongCloud-style ``objectName`` <-> our message types, and the seed 000 reply shapes."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
+from core import jsonwire
 from core.exceptions import INVALID, ApplicationError
 from messaging.models import Message
 
@@ -35,9 +35,15 @@ def to_native(object_name: str, raw: Any) -> tuple[int, dict[str, Any]]:
     content: Any = raw
     if isinstance(raw, str):
         try:
-            content = json.loads(raw)
+            content = jsonwire.loads(raw)
+        except jsonwire.JSONLimitError as exc:
+            raise ApplicationError(INVALID, f"content is refused: {exc}") from exc
         except ValueError:
             content = {"content": raw}
+    try:
+        content = jsonwire.plain(content)  # free-form JSON: its numbers are not money
+    except ValueError as exc:
+        raise ApplicationError(INVALID, f"content is refused: {exc}") from exc
     if not isinstance(content, dict):
         content = {"content": content}
     type_ = OBJECT_TYPES.get(object_name, T.CUSTOM)

@@ -8,12 +8,15 @@ codes to its seed status; a refusal no table names answers 3 (the seeds' "cloud 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +27,7 @@ from accounts.models import User
 from accounts.selectors import session_authenticate
 from chats import exceptions as chat_codes
 from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from core.renderers import RequestTooLarge
 from messaging.im import objects
 from redpackets import exceptions as packet_codes
 from remittance import exceptions as remit_codes
@@ -64,12 +68,20 @@ def _required(params: Any, name: str) -> str:
     return str(value).strip()
 
 
+# A whole number as the apps send it: ASCII digits (int() would take any script's), 18 at most.
+_WHOLE = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+
+
+def _whole(raw: Any) -> int | None:
+    text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
+    return int(text) if _WHOLE.fullmatch(text) else None
+
+
 def _int(params: Any, name: str, *, status: int = MISSING) -> int:
-    raw = params.get(name)
-    try:
-        return int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise Refusal(status, f"{name} is required and must be a number") from None
+    value = _whole(params.get(name))
+    if value is None:
+        raise Refusal(status, f"{name} is required and must be a number")
+    return value
 
 
 def _reply(status: int, msg: str, data: Any = None) -> Response:
@@ -88,9 +100,14 @@ def im_method(request: Request, name: str) -> Response:
     session = session_authenticate(token) if token else None
     if session is None:
         return _reply(NOT_LOGGED_IN, "not logged in: session_key is missing, invalid or expired")
-    params: dict[str, Any] = {key: request.query_params.get(key) for key in request.query_params}
-    if request.method == "POST" and hasattr(request.data, "items"):
-        params.update(request.data.items())  # a form or JSON body; its values win over the query's
+    try:
+        params: dict[str, Any] = {key: request.query_params.get(key) for key in request.query_params}
+        if request.method == "POST" and hasattr(request.data, "items"):
+            params.update(request.data.items())  # a form or JSON body; its values win over the query's
+    except RequestTooLarge as error:  # the body is not read: status 1 with HTTP 413
+        return Response({"status": MISSING, "msg": str(error.detail), "data": {}}, status=413)
+    except (APIException, SuspiciousOperation) as error:  # malformed JSON or form, too many fields
+        return _reply(MISSING, f"bad request: {getattr(error, 'detail', error)}")
     try:
         data = spec.handler(session.user, params, token)
     except Refusal as refusal:
@@ -212,10 +229,9 @@ def transfer_id(pk: int, wrap: int) -> str:
 
 
 def _split_transfer(params: Any) -> tuple[int, int]:
-    raw = params.get("transfer_id")
-    if raw in (None, "") or not str(raw).strip().isdigit() or int(str(raw)) % 10 not in (1, 2):
+    value = _whole(params.get("transfer_id"))
+    if value is None or value < 0 or value % 10 not in (1, 2):
         raise Refusal(MISSING, "transfer_id is empty or not one of ours")
-    value = int(str(raw).strip())
     return value // 10, value % 10
 
 

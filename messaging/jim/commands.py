@@ -13,6 +13,7 @@ from chats.models import Chat, ChatMember
 from chats.selectors import access_chat, private_chat_between
 from core import jsonwire
 from core.exceptions import INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from core.params import OFFSET_MAX
 from messaging import services as messaging
 from messaging.desk import selectors as desk
 from messaging.jim import frames
@@ -202,6 +203,8 @@ def get_message(caller: Caller, frame: dict[str, Any]) -> dict[str, Any]:
     if kind == HISTORY:
         begin, end = _millis(frame, "beginTime"), _millis(frame, "endTime")
         offset = max(0, number(frame.get("offset"), "offset", 0))
+        if offset > OFFSET_MAX:
+            raise ApplicationError(INVALID, f"offset must be at most {OFFSET_MAX}")
         count = min(max(1, number(frame.get("count"), "count", HISTORY_DEFAULT)), HISTORY_MAX)
         if from_user_id:
             friend = _friend_of(caller, user_id, from_user_id)

@@ -97,7 +97,7 @@ class JimConsumer(GatewayConsumer):
 
     # --- pushes ----------------------------------------------------------------------------
     async def _deliver(self, text: str) -> None:
-        event = jsonwire.loads(text)
+        event = jsonwire.loads_own(text)  # a push this server wrote
         name, data = event.get("event"), event.get("data") or {}
         if name == "onMessage":
             body = await run_sync(commands.push)(self.user.pk, data)

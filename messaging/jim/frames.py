@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core import jsonwire
@@ -41,6 +42,9 @@ CLIENT_MSG_TYPES = (TEXT, SANDBOX_LINK, ARTICLE_LINK)
 NATIVE_OFFSET = 100
 
 
+_NUMBER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+
+
 def number(value: Any, name: str, default: int | None = None) -> int:
     """J-IM clients send numbers as numbers or as strings ("cmd": "11", "type": "0")."""
     if value is None or value == "":
@@ -49,10 +53,10 @@ def number(value: Any, name: str, default: int | None = None) -> int:
         return default
     if isinstance(value, bool):
         raise ApplicationError(INVALID, f"{name} must be a number")
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ApplicationError(INVALID, f"{name} must be a number") from None
+    text = str(value).strip() if isinstance(value, (int, str)) else ""
+    if not _NUMBER.fullmatch(text):  # ASCII digits only, at most 18 (int() takes any script's)
+        raise ApplicationError(INVALID, f"{name} must be a whole number of at most 18 digits")
+    return int(text)
 
 
 def to_native(msg_type: int, content: Any, extras: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,7 +54,15 @@ def desk_endpoint(handler: Callable[[dict[str, Any]], Response]) -> Any:
         if not hmac.compare_digest(given.encode(), key.encode()):
             return _reply(401, "missing or wrong X-Desk-Key")
         try:
-            return handler(_params(request))
+            params = _params(request)
+        except APIException as error:  # malformed JSON or form (400), a body too large (413)
+            return _reply(error.status_code, str(error.detail))
+        except SuspiciousOperation as error:  # too many query fields
+            return _reply(400, str(error) or "bad request")
+        except ApplicationError as error:
+            return _reply(CODES.get(error.code, 400), error.message)
+        try:
+            return handler(params)
         except ApplicationError as error:
             return _reply(CODES.get(error.code, 400), error.message)
 
