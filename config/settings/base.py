@@ -187,6 +187,26 @@ GATEWAY_DB_THREADS = env_int("GATEWAY_DB_THREADS", 4, minimum=1)
 WS_CHECK_ORIGIN = env_bool("WS_CHECK_ORIGIN", default=True)
 WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS", default=[])
 RELAY_MAX_RECIPIENTS = env_int("RELAY_MAX_RECIPIENTS", 100, minimum=1)
+# Limits above one socket (docs/deploy.md#abuse-limits). Open sockets are counted across
+# processes (Redis) per user, per client address and for anonymous sockets per address; 0
+# turns an address cap off (e.g. many users behind one NAT). A refused socket is closed with 4029.
+WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 10, minimum=1)
+WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200, minimum=0)
+WS_MAX_ANONYMOUS_PER_ADDRESS = env_int("WS_MAX_ANONYMOUS_PER_ADDRESS", 10, minimum=0)
+WS_MAX_ANONYMOUS_SOCKETS = env_int("WS_MAX_ANONYMOUS_SOCKETS", 1000, minimum=1)  # per server process
+# Frames per user over all of the user's sockets in one process (token bucket); more answer 429.
+WS_USER_RATE_PER_SECOND = env_int("WS_USER_RATE_PER_SECOND", 50, minimum=1)
+WS_USER_RATE_BURST = env_int("WS_USER_RATE_BURST", 100, minimum=1)
+# Across processes (cache counters): messages a user sends per minute, on every protocol, and
+# system.relayData recipients per user per minute.
+MESSAGES_PER_MINUTE = env_int("MESSAGES_PER_MINUTE", 300, minimum=1)
+RELAY_RECIPIENTS_PER_MINUTE = env_int("RELAY_RECIPIENTS_PER_MINUTE", 1200, minimum=1)
+# Twisted-level HTTP timeouts daphne does not expose (core/gateway/transport.py): a request's
+# line and headers (and a WebSocket upgrade's whole request) must arrive within
+# HTTP_HEADERS_TIMEOUT seconds of its first byte; a connection silent for HTTP_IDLE_TIMEOUT
+# seconds (between requests, or in a request body) is closed.
+HTTP_HEADERS_TIMEOUT = env_int("HTTP_HEADERS_TIMEOUT", 10, minimum=1)
+HTTP_IDLE_TIMEOUT = env_int("HTTP_IDLE_TIMEOUT", 60, minimum=1)
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 120, minimum=10)
 PRESENCE_TOUCH_SECONDS = env_int("PRESENCE_TOUCH_SECONDS", 30, minimum=1)
 if PRESENCE_TOUCH_SECONDS >= PRESENCE_TTL_SECONDS:
