@@ -253,6 +253,10 @@ REMITTANCE_EXPIRE_SECONDS = env_int("REMITTANCE_EXPIRE_SECONDS", 24 * 3600, mini
 MONEY_MAX_DIGITS = 38
 MONEY_DECIMAL_PLACES = 18
 CHAT_MAX_MEMBERS = env_int("CHAT_MAX_MEMBERS", 2000, minimum=2)
+# Per user per hour (cache counters, every protocol): new groups, and users put into groups
+# (at creation or added) plus invite links made.
+GROUP_CREATE_PER_HOUR = env_int("GROUP_CREATE_PER_HOUR", 20, minimum=1)
+GROUP_INVITES_PER_HOUR = env_int("GROUP_INVITES_PER_HOUR", 500, minimum=1)
 MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 16 * 1024, minimum=256)
 MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
 # The customer-service desk (seed 004, docs/jim.md): the shared secret the property app's server
