@@ -14,6 +14,9 @@ from core.gateway.registry import RpcContext
 from wallet import exceptions as codes
 from wallet import passwords
 
+# Shared with the im/* facade's msg_exchange_publish, which publishes the same offers.
+EXCHANGE_PUBLISH_LIMIT = registry.Limit("EXCHANGE_PUBLISH_PER_HOUR", 3600)
+
 
 class SetPasswordParams(serializers.Serializer):
     smsCode = serializers.CharField(max_length=16)
@@ -144,7 +147,8 @@ def _exchange_errors() -> dict[str, int]:
     return {**SEND_ERRORS, **MONEY_ERRORS}
 
 
-@registry.method("exchange.publish", params=ExchangePublishParams, errors=_exchange_errors())
+@registry.method("exchange.publish", params=ExchangePublishParams, errors=_exchange_errors(),
+                 limit=EXCHANGE_PUBLISH_LIMIT)
 def exchange_publish(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Offer fromAmount of one coin for toAmount of another to user ``to``; the offer is held in
     escrow and posted in the private chat (onMessage 11/100)."""

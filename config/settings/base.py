@@ -225,6 +225,11 @@ for _name, _value in (("AGORA_APP_ID", AGORA_APP_ID), ("AGORA_APP_CERTIFICATE", 
         raise ImproperlyConfigured(f"{_name} must be 32 hexadecimal characters (from the Agora console)")
 CALL_RING_SECONDS = env_int("CALL_RING_SECONDS", 60, minimum=5)
 CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
+# Per-user limits of single methods (every protocol; more answer 429): calls started per minute,
+# remittance reminders per hour, exchange offers published per hour.
+CALL_CREATE_PER_MINUTE = env_int("CALL_CREATE_PER_MINUTE", 10, minimum=1)
+REMITTANCE_REMIND_PER_HOUR = env_int("REMITTANCE_REMIND_PER_HOUR", 10, minimum=1)
+EXCHANGE_PUBLISH_PER_HOUR = env_int("EXCHANGE_PUBLISH_PER_HOUR", 30, minimum=1)
 # Easemob bridge (seed 003, /hx/*, docs/hxbridge.md): the client credentials a back office trades
 # for an admin token at /hx/getToken (both unset: the bridge gives out no token, so refuses every
 # call), the token lifetime, getToken attempts per client IP per hour, and the "org#app" app key

@@ -216,7 +216,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
         try:
             if method.is_async:
-                result = await method.handler(ctx, method.validate(params))
+                result = await method.handler(ctx, method.admit(ctx, params))
             else:
                 result = await run_sync(method.invoke_sync)(ctx, params)
         except ApplicationError as error:
