@@ -79,6 +79,13 @@ def time_out_slow_requests(headers_timeout: float, idle_timeout: float) -> None:
                     self._deadline.cancel()
                 self._deadline = None
 
+        def setTimeout(self, period: Any) -> Any:
+            # Twisted turns the idle timeout off where this channel stops owning the connection's
+            # timing (a request being handled, an HTTP/2 switch, a lost connection): so does the deadline.
+            if period is None:
+                self._disarm()
+            return super().setTimeout(period)
+
         def _too_slow(self) -> None:
             self._deadline = None
             transport: Any = self.transport
