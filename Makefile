@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# daphne's own timeouts (docs/deploy.md#timeouts), in seconds: a WebSocket handshake until the
+# server accepts it, a whole HTTP response, idle time before a keepalive ping and the wait for
+# its pong, the longest life of a socket. Slow request heads are cut by HTTP_HEADERS_TIMEOUT.
+DAPHNE_TIMEOUTS ?= --websocket_connect_timeout 10 --http-timeout 900 --ping-interval 20 --ping-timeout 30 \
+	--websocket_timeout 86400
 
 .PHONY: run test lint install migrate serve worker beat bench clean
 
@@ -24,7 +29,7 @@ migrate: install
 run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) $(DAPHNE_TIMEOUTS) config.asgi:application
 
 test: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)

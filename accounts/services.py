@@ -488,8 +488,11 @@ def relay_data(
 ) -> None:
     """seed 002 system.relayData: push ``on_event`` to the online recipients.
 
-    Recipients who have blacklisted the sender are skipped silently.
+    Recipients who have blacklisted the sender are skipped silently. Every recipient counts
+    towards the sender's ``RELAY_RECIPIENTS_PER_MINUTE`` (on every process): past it, 429.
     """
+    throttle.spend(f"relay:{sender.pk}", len(set(to)), settings.RELAY_RECIPIENTS_PER_MINUTE, 60,
+                   f"at most {settings.RELAY_RECIPIENTS_PER_MINUTE} relay recipients a minute; slow down")
     recipients = set(to) - blockers_among(to, sender.pk)
     payload = {"action": action, "from": sender.pk, "to": list(to), "data": data}
     send_event("on_event", payload, recipients, exclude_channel=exclude_channel)

@@ -68,7 +68,8 @@ def token_create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 @registry.method("call.create", params=CreateParams,
-                 errors={chat_codes.NOT_A_MEMBER: 403, codes.CHANNEL_BUSY: 409, message_codes.NOT_FRIENDS: 470})
+                 errors={chat_codes.NOT_A_MEMBER: 403, codes.CHANNEL_BUSY: 409, message_codes.NOT_FRIENDS: 470},
+                 limit=registry.Limit("CALL_CREATE_PER_MINUTE", 60))
 def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     from calls import events
 

@@ -9,9 +9,9 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from chats.models import Chat, ChatMember
+from chats.models import Chat, ChatBan, ChatMember
 from chats.services import RIGHTS_FIELDS, chat_moderate_by_operator
-from core.admin import ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class MemberInline(ReadOnlyInline):
@@ -55,3 +55,12 @@ class ChatAdmin(admin.ModelAdmin):
         keywords = [line.strip() for line in form.cleaned_data.get("keywords", "").splitlines() if line.strip()]
         rights = {field: form.cleaned_data[field] for field in RIGHTS_FIELDS.values()}
         chat_moderate_by_operator(chat_id=obj.pk, rights=rights, keywords=keywords)
+
+
+@admin.register(ChatBan)
+class ChatBanAdmin(ReadOnlyAdmin):
+    """Users an admin removed from a group; a group admin lifts a ban (chats.unban) or adds them back."""
+
+    list_display = ("chat", "user", "banned_by", "created_at")
+    search_fields = ("user__username", "chat__title")
+    list_select_related = ("chat", "user", "banned_by")

@@ -104,3 +104,37 @@ class ChatMute(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} muted in chat {self.chat_id} until {self.until}"
+
+
+class ChatBan(models.Model):
+    """A user removed from a group by an admin: they cannot come back by themselves (``chats.join``,
+    an invite link) until an admin lifts the ban (``chats.unban``) or adds them again."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    banned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chat", "user"], name="chatban_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} banned from chat {self.chat_id}"
+
+
+class GroupInvitePrivacy(models.Model):
+    """Who may put a user into a group (create it with them, add them). No row: anyone.
+    Joining by oneself (an invite link, a public super-group) is the user's own choice."""
+
+    class Who(models.IntegerChoices):
+        ANYONE = 0, "anyone"
+        FRIENDS = 1, "friends"
+        NOBODY = 2, "nobody"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="+")
+    who = models.PositiveSmallIntegerField(choices=Who.choices, default=Who.ANYONE)
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: added to groups by {self.get_who_display()}"

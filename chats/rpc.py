@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from chats import events, selectors, services
 from chats import exceptions as codes
-from chats.models import Chat
+from chats.models import Chat, GroupInvitePrivacy
 from core.gateway import registry
 from core.gateway.registry import RpcContext
 from core.params import page_field
@@ -76,6 +76,10 @@ class KeywordsParams(ChatIdParams):
     keywords = serializers.ListField(child=serializers.CharField(max_length=64, allow_blank=True), max_length=500)
 
 
+class InvitePrivacyParams(serializers.Serializer):
+    who = serializers.ChoiceField(choices=[label for _, label in GroupInvitePrivacy.Who.choices])
+
+
 class CleanParams(serializers.Serializer):
     channelId = serializers.IntegerField()
     messageIds = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
@@ -90,7 +94,10 @@ def _info(ctx: RpcContext, chat: Chat) -> dict[str, Any]:
 def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     kind = Chat.Kind.SUPERGROUP if p["kind"] == "supergroup" else Chat.Kind.GROUP
     chat = services.group_create(owner=ctx.user, title=p["title"], kind=kind, member_ids=p["uIds"], memo=p["memo"])
-    return _info(ctx, chat)
+    info = _info(ctx, chat)
+    members = set(selectors.member_ids(chat.pk))
+    info["skipped"] = sorted({uid for uid in p["uIds"] if uid not in members})
+    return info
 
 
 @method("chats.info", ChatIdParams)
@@ -109,7 +116,8 @@ def members(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 
 @method("chats.addMembers", AddMembersParams)
 def add_members(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
-    return {"added": services.chat_members_add(actor=ctx.user, wire_id=p["chatId"], user_ids=p["uIds"])}
+    added, skipped = services.chat_members_add(actor=ctx.user, wire_id=p["chatId"], user_ids=p["uIds"])
+    return {"added": added, "skipped": skipped}
 
 
 @method("chats.join", ChatIdParams)
@@ -168,6 +176,30 @@ def join_by_link(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 def disable_invite_link(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.invite_link_disable(actor=ctx.user, wire_id=p["chatId"])
     return {}
+
+
+@method("chats.unban", ChatUserParams)
+def unban(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    services.chat_unban(actor=ctx.user, wire_id=p["chatId"], user_id=p["uId"])
+    return {}
+
+
+@method("chats.bans", ChatIdParams)
+def bans(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"uId": ban.user_id, "bannedBy": ban.banned_by_id, "createAt": int(ban.created_at.timestamp())}
+            for ban in services.chat_bans(actor=ctx.user, wire_id=p["chatId"])]
+
+
+@method("chats.invitePrivacy.get")
+def invite_privacy_get(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    return {"who": GroupInvitePrivacy.Who(services.invite_privacy_get(user=ctx.user)).label}
+
+
+@method("chats.invitePrivacy.set", InvitePrivacyParams)
+def invite_privacy_set(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    who = {label: value for value, label in GroupInvitePrivacy.Who.choices}[p["who"]]
+    services.invite_privacy_set(user=ctx.user, who=who)
+    return {"who": p["who"]}
 
 
 @method("chats.getBannedRightex", ChatIdParams)

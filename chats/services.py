@@ -13,11 +13,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Block, Friendship, User
 from chats import events
 from chats import exceptions as codes
-from chats.models import Chat, ChatMember, ChatMute
+from chats.models import Chat, ChatBan, ChatMember, ChatMute, GroupInvitePrivacy
 from chats.selectors import access_chat, member_ids, private_chat_between
+from core import throttle
 from core.exceptions import INVALID, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
 
@@ -49,6 +50,33 @@ def _active_users(user_ids: Iterable[int]) -> list[int]:
     return sorted(found)
 
 
+def _spend_invites(actor: User, count: int) -> None:
+    """Users one puts into groups (and invite links made) count towards ``GROUP_INVITES_PER_HOUR``."""
+    if count:
+        throttle.spend(f"group-invites:{actor.pk}", count, settings.GROUP_INVITES_PER_HOUR, 3600,
+                       f"at most {settings.GROUP_INVITES_PER_HOUR} group invitations an hour; try again later")
+
+
+def _addable(actor: User, user_ids: list[int]) -> tuple[list[int], list[int]]:
+    """``(may be put into a group by actor, skipped)``. Skipped: either has blacklisted the other,
+    or the user's invite privacy (``chats.invitePrivacy.set``) does not allow the actor. The
+    reasons are not told apart, so the answer does not reveal a blacklist."""
+    ids = [uid for uid in user_ids if uid != actor.pk]
+    if not ids:
+        return [], []
+    refused = set(Block.objects.filter(user=actor, blocked_id__in=ids).values_list("blocked_id", flat=True))
+    refused |= set(Block.objects.filter(user_id__in=ids, blocked=actor).values_list("user_id", flat=True))
+    rules = dict(GroupInvitePrivacy.objects.filter(user_id__in=ids).exclude(who=GroupInvitePrivacy.Who.ANYONE)
+                 .values_list("user_id", "who"))
+    refused |= {uid for uid, who in rules.items() if who == GroupInvitePrivacy.Who.NOBODY}
+    friends_only = [uid for uid, who in rules.items() if who == GroupInvitePrivacy.Who.FRIENDS]
+    if friends_only:
+        befriended = set(Friendship.objects.filter(user_id__in=friends_only, friend=actor)
+                         .values_list("user_id", flat=True))
+        refused |= set(friends_only) - befriended
+    return [uid for uid in ids if uid not in refused], sorted(refused)
+
+
 def private_chat_get_or_create(*, user_id: int, peer_id: int) -> Chat:
     """The one private chat between two users, created on first use. Only the creation
     needs a transaction (its own, a savepoint when nested); the lookup takes none."""
@@ -73,14 +101,21 @@ def private_chat_get_or_create(*, user_id: int, peer_id: int) -> Chat:
 def group_create(
     *, owner: User, title: str, kind: int = Chat.Kind.GROUP, member_ids: Iterable[int] = (), memo: str = ""
 ) -> Chat:
+    """A new group with ``owner`` and those of ``member_ids`` who may be added (``_addable``; the
+    others are left out). Limited per owner: ``GROUP_CREATE_PER_HOUR`` groups and, counting the
+    members put in, ``GROUP_INVITES_PER_HOUR``."""
     title = (title or "").strip()
     if not title:
         raise ApplicationError(INVALID, "a group needs a name")
     if kind not in (Chat.Kind.GROUP, Chat.Kind.SUPERGROUP):
         raise ApplicationError(INVALID, "kind must be group or supergroup")
-    others = [uid for uid in _active_users(set(member_ids) - {owner.pk})]
-    if len(others) + 1 > settings.CHAT_MAX_MEMBERS:
+    requested = _active_users(set(member_ids) - {owner.pk})
+    if len(requested) + 1 > settings.CHAT_MAX_MEMBERS:
         raise ApplicationError(INVALID, f"a group holds at most {settings.CHAT_MAX_MEMBERS} members")
+    throttle.spend(f"group-create:{owner.pk}", 1, settings.GROUP_CREATE_PER_HOUR, 3600,
+                   f"at most {settings.GROUP_CREATE_PER_HOUR} new groups an hour; try again later")
+    _spend_invites(owner, len(requested))
+    others, _ = _addable(owner, requested)
     chat = Chat.objects.create(kind=kind, title=title[:128], memo=memo[:255], owner=owner,
                                member_count=1 + len(others))
     ChatMember.objects.bulk_create(
@@ -91,13 +126,24 @@ def group_create(
 
 
 @transaction.atomic
-def chat_members_add(*, actor: User, wire_id: int, user_ids: Iterable[int]) -> list[int]:
-    """Add users to a group. Any member may add to a normal group; admins to a super-group."""
+def chat_members_add(*, actor: User, wire_id: int, user_ids: Iterable[int]) -> tuple[list[int], list[int]]:
+    """Add users to a group; returns ``(added, skipped)``. Any member may add to a normal group;
+    admins to a super-group. Skipped: those ``_addable`` refuses and, unless the actor is an admin,
+    users banned from the group; an admin adding a banned user lifts the ban."""
     chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
     _require_group(chat)
     if chat.kind == Chat.Kind.SUPERGROUP:
         _require_role(member, Role.ADMIN, "add members to a super-group")
-    return _members_join(chat, _active_users(user_ids), actor_id=actor.pk)
+    requested = _active_users(user_ids)
+    _spend_invites(actor, len(requested))
+    allowed, skipped = _addable(actor, requested)
+    banned = set(ChatBan.objects.filter(chat=chat, user_id__in=allowed).values_list("user_id", flat=True))
+    if banned and member.role >= Role.ADMIN:
+        ChatBan.objects.filter(chat=chat, user_id__in=banned).delete()
+    elif banned:
+        allowed = [uid for uid in allowed if uid not in banned]
+        skipped = sorted({*skipped, *banned})
+    return _members_join(chat, allowed, actor_id=actor.pk), skipped
 
 
 def _members_join(chat: Chat, user_ids: list[int], *, actor_id: int | None) -> list[int]:
@@ -131,9 +177,16 @@ def chat_join(*, user: User, wire_id: int) -> Chat:
     if chat.kind != Chat.Kind.SUPERGROUP:
         raise ApplicationError(codes.NOT_ALLOWED, "this group can only be joined by invitation or invite link")
     chat = Chat.objects.select_for_update().get(pk=chat.pk)
+    _refuse_banned(chat, user.pk)
     if not _members_join(chat, [user.pk], actor_id=user.pk):
         raise ApplicationError(codes.ALREADY_MEMBER, "you are already a member")
     return chat
+
+
+def _refuse_banned(chat: Chat, user_id: int) -> None:
+    if ChatBan.objects.filter(chat=chat, user_id=user_id).exists():
+        raise ApplicationError(codes.NOT_ALLOWED,
+                               "an admin removed you from this group; only an admin can add you back")
 
 
 @transaction.atomic
@@ -177,8 +230,41 @@ def _target_below(*, actor: User, wire_id: int, user_id: int, action: str) -> tu
 
 @transaction.atomic
 def chat_kick(*, actor: User, wire_id: int, user_id: int) -> None:
+    """Remove a member, who stays banned from the group (``chats.unban``)."""
     chat, target = _target_below(actor=actor, wire_id=wire_id, user_id=user_id, action="remove")
     _member_remove(chat, target, actor_id=actor.pk, op="kick")
+    ChatBan.objects.update_or_create(chat=chat, user_id=user_id, defaults={"banned_by": actor})
+
+
+def _admin_of(actor: User, wire_id: int, action: str) -> Chat:
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, action)
+    return chat
+
+
+@transaction.atomic
+def chat_unban(*, actor: User, wire_id: int, user_id: int) -> None:
+    """Lift a ban (admins); the user may join again by themselves. Lifting no ban is no error."""
+    chat = _admin_of(actor, wire_id, "lift bans")
+    ChatBan.objects.filter(chat=chat, user_id=user_id).delete()
+
+
+def chat_bans(*, actor: User, wire_id: int) -> list[ChatBan]:
+    """The group's bans, newest first (admins)."""
+    chat, member = access_chat(user_id=actor.pk, wire_id=wire_id)
+    _require_group(chat)
+    _require_role(member, Role.ADMIN, "see the bans")
+    return list(ChatBan.objects.filter(chat=chat).order_by("-created_at", "-pk")[:1000])
+
+
+def invite_privacy_set(*, user: User, who: int) -> None:
+    GroupInvitePrivacy.objects.update_or_create(user=user, defaults={"who": who})
+
+
+def invite_privacy_get(*, user: User) -> int:
+    row = GroupInvitePrivacy.objects.filter(user=user).values_list("who", flat=True).first()
+    return GroupInvitePrivacy.Who.ANYONE if row is None else int(row)
 
 
 @transaction.atomic
@@ -244,6 +330,7 @@ def invite_link_create(*, actor: User, wire_id: int) -> str:
     _require_group(chat)
     if chat.kind == Chat.Kind.SUPERGROUP:
         _require_role(member, Role.ADMIN, "create invite links")
+    _spend_invites(actor, 1)
     token = secrets.token_urlsafe(16)
     Chat.objects.filter(pk=chat.pk).update(invite_token=token)
     return token
@@ -263,6 +350,7 @@ def chat_join_by_link(*, user: User, token: str) -> Chat:
     chat = Chat.objects.select_for_update().filter(invite_token=token).first() if token else None
     if chat is None:
         raise ApplicationError(codes.INVALID_INVITE, "this invite link is invalid or was disabled")
+    _refuse_banned(chat, user.pk)
     if not _members_join(chat, [user.pk], actor_id=user.pk):
         raise ApplicationError(codes.ALREADY_MEMBER, "you are already a member")
     return chat

@@ -14,7 +14,7 @@ from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
 from chats.selectors import access_chat, chat_from_wire, member_ids, private_send_checks
 from chats.services import private_chat_get_or_create
-from core import jsonwire
+from core import jsonwire, throttle
 from core.appconfig import app_config
 from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
@@ -190,6 +190,9 @@ def message_send(
     """
     content = media_attach(sender_id=sender.pk, type_=type_, content=rules.normalize(type_, content))
     try:
+        # Counted on every process and protocol; a resend of a stored message still gets its answer.
+        throttle.spend(f"messages:{sender.pk}", 1, settings.MESSAGES_PER_MINUTE, 60,
+                       f"at most {settings.MESSAGES_PER_MINUTE} messages a minute; slow down")
         with transaction.atomic():
             chat = _resolve(sender.pk, chat_wire_id, to)
             msg = _checked_post(sender, chat, type_=type_, content=content, client_msg_id=client_msg_id,

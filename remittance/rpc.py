@@ -94,7 +94,8 @@ def refund(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return record(services.refund(user=ctx.user, remittance_id=p["remittanceId"]))
 
 
-@registry.method("remittance.remind", params=RemittanceIdParams, errors=REMIND_ERRORS)
+@registry.method("remittance.remind", params=RemittanceIdParams, errors=REMIND_ERRORS,
+                 limit=registry.Limit("REMITTANCE_REMIND_PER_HOUR", 3600))
 def remind(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The payer reminds the payee (onMessage 5/400). 403 not the payer, 409 settled, 410 expired."""
     return record(services.remind(user=ctx.user, remittance_id=p["remittanceId"]))

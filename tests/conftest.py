@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.services import session_start
 from accounts.sms import LocmemBackend
 from core import appconfig, realtime
+from core.gateway import limits
 from messaging import services as message_services
 from tests.accounts.factories import UserFactory
 
@@ -57,6 +58,7 @@ def set_app_config(**switches: bool) -> None:
 def _fresh_state(request: pytest.FixtureRequest) -> None:
     cache.clear()  # throttle counters; with Redis also the presence sets (same database)
     presence._store = None
+    limits.reset()  # open-socket counts and frame budgets of this process
     message_services._pair_shells.clear()
     message_services._wire_shells.clear()
     LocmemBackend.outbox.clear()

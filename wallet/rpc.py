@@ -17,6 +17,9 @@ from wallet import exceptions as codes
 from wallet import passwords
 from wallet.services import AMOUNT_TEXT
 
+# Shared with the im/* facade's msg_exchange_publish, which publishes the same offers.
+EXCHANGE_PUBLISH_LIMIT = registry.Limit("EXCHANGE_PUBLISH_PER_HOUR", 3600)
+
 
 class SetPasswordParams(serializers.Serializer):
     smsCode = serializers.CharField(max_length=16)
@@ -160,7 +163,8 @@ def _exchange_errors() -> dict[str, int]:
     return {**SEND_ERRORS, **MONEY_ERRORS}
 
 
-@registry.method("exchange.publish", params=ExchangePublishParams, errors=_exchange_errors())
+@registry.method("exchange.publish", params=ExchangePublishParams, errors=_exchange_errors(),
+                 limit=EXCHANGE_PUBLISH_LIMIT)
 def exchange_publish(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Offer fromAmount of one coin for toAmount of another to user ``to``; the offer is held in
     escrow and posted in the private chat (onMessage 11/100)."""

@@ -192,6 +192,26 @@ GATEWAY_DB_THREADS = env_int("GATEWAY_DB_THREADS", 4, minimum=1)
 WS_CHECK_ORIGIN = env_bool("WS_CHECK_ORIGIN", default=True)
 WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS", default=[])
 RELAY_MAX_RECIPIENTS = env_int("RELAY_MAX_RECIPIENTS", 100, minimum=1)
+# Limits above one socket (docs/deploy.md#abuse-limits). Open sockets are counted across
+# processes (Redis) per user, per client address and for anonymous sockets per address; 0
+# turns an address cap off (e.g. many users behind one NAT). A refused socket is closed with 4029.
+WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 10, minimum=1)
+WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200, minimum=0)
+WS_MAX_ANONYMOUS_PER_ADDRESS = env_int("WS_MAX_ANONYMOUS_PER_ADDRESS", 10, minimum=0)
+WS_MAX_ANONYMOUS_SOCKETS = env_int("WS_MAX_ANONYMOUS_SOCKETS", 1000, minimum=1)  # per server process
+# Frames per user over all of the user's sockets in one process (token bucket); more answer 429.
+WS_USER_RATE_PER_SECOND = env_int("WS_USER_RATE_PER_SECOND", 50, minimum=1)
+WS_USER_RATE_BURST = env_int("WS_USER_RATE_BURST", 100, minimum=1)
+# Across processes (cache counters): messages a user sends per minute, on every protocol, and
+# system.relayData recipients per user per minute.
+MESSAGES_PER_MINUTE = env_int("MESSAGES_PER_MINUTE", 300, minimum=1)
+RELAY_RECIPIENTS_PER_MINUTE = env_int("RELAY_RECIPIENTS_PER_MINUTE", 1200, minimum=1)
+# Twisted-level HTTP timeouts daphne does not expose (core/gateway/transport.py): a request's
+# line and headers (and a WebSocket upgrade's whole request) must arrive within
+# HTTP_HEADERS_TIMEOUT seconds of its first byte; a connection silent for HTTP_IDLE_TIMEOUT
+# seconds (between requests, or in a request body) is closed.
+HTTP_HEADERS_TIMEOUT = env_int("HTTP_HEADERS_TIMEOUT", 10, minimum=1)
+HTTP_IDLE_TIMEOUT = env_int("HTTP_IDLE_TIMEOUT", 60, minimum=1)
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 120, minimum=10)
 PRESENCE_TOUCH_SECONDS = env_int("PRESENCE_TOUCH_SECONDS", 30, minimum=1)
 if PRESENCE_TOUCH_SECONDS >= PRESENCE_TTL_SECONDS:
@@ -213,6 +233,11 @@ CALL_RING_SECONDS = env_int("CALL_RING_SECONDS", 60, minimum=5)
 # closes the call when it is reached.
 CALL_MAX_SECONDS = env_int("CALL_MAX_SECONDS", 4 * 3600, minimum=300)
 CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
+# Per-user limits of single methods (every protocol; more answer 429): calls started per minute,
+# remittance reminders per hour, exchange offers published per hour.
+CALL_CREATE_PER_MINUTE = env_int("CALL_CREATE_PER_MINUTE", 10, minimum=1)
+REMITTANCE_REMIND_PER_HOUR = env_int("REMITTANCE_REMIND_PER_HOUR", 10, minimum=1)
+EXCHANGE_PUBLISH_PER_HOUR = env_int("EXCHANGE_PUBLISH_PER_HOUR", 30, minimum=1)
 # Easemob bridge (seed 003, /hx/*, docs/hxbridge.md): the client credentials a back office trades
 # for an admin token at /hx/getToken (both unset: the bridge gives out no token, so refuses every
 # call), the token lifetime, getToken attempts per client IP per hour, and the "org#app" app key
@@ -241,6 +266,10 @@ REMITTANCE_EXPIRE_SECONDS = env_int("REMITTANCE_EXPIRE_SECONDS", 24 * 3600, mini
 MONEY_MAX_DIGITS = 38
 MONEY_DECIMAL_PLACES = 18
 CHAT_MAX_MEMBERS = env_int("CHAT_MAX_MEMBERS", 2000, minimum=2)
+# Per user per hour (cache counters, every protocol): new groups, and users put into groups
+# (at creation or added) plus invite links made.
+GROUP_CREATE_PER_HOUR = env_int("GROUP_CREATE_PER_HOUR", 20, minimum=1)
+GROUP_INVITES_PER_HOUR = env_int("GROUP_INVITES_PER_HOUR", 500, minimum=1)
 MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 16 * 1024, minimum=256)
 MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
 # The customer-service desk (seed 004, docs/jim.md): the shared secret the property app's server

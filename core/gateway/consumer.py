@@ -6,7 +6,8 @@ Frames (docs/protocol.md):
 * reply ``{"id": 7, "code": 200, "data": ...}`` or ``{"id": 7, "code": 4xx, "msg": "..."}``
 * push ``{"event": "accounts.onKicked", "data": {...}}``
 
-Close codes: 4001 bad or expired token, 4002 kicked by a login elsewhere, 4003 logged out.
+Close codes: 4001 bad or expired token, 4002 kicked by a login elsewhere, 4003 logged out,
+4029 too many sockets (of this user, from this address, or anonymous: core.gateway.limits).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from django.conf import settings
 from accounts import presence
 from core import jsonwire, realtime
 from core.exceptions import ApplicationError
-from core.gateway import registry
+from core.gateway import limits, registry
 from core.gateway.ratelimit import TokenBucket
 from core.gateway.threads import run_sync
 from core.realtime import user_group
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 CLOSE_BAD_TOKEN = 4001
 CLOSE_KICKED = 4002
 CLOSE_LOGGED_OUT = 4003
+CLOSE_TOO_MANY_SOCKETS = 4029
 
 
 dumps = jsonwire.dumps
@@ -49,6 +51,15 @@ def _authenticate(token: str) -> Any:
     return session_authenticate(token)
 
 
+def _open(token: str, channel: str, address: str | None) -> tuple[Any, str | None]:
+    """The session of ``token`` (None: bad token) and, for a good one, which socket cap refuses
+    this socket (None: admitted and counted). One thread hop for both."""
+    session = _authenticate(token)
+    if session is None:
+        return None, None
+    return session, limits.socket_open(channel=channel, user_id=session.user_id, address=address)
+
+
 class GatewayConsumer(AsyncWebsocketConsumer):
     """Authenticates on connect, joins ``user.<id>``, dispatches methods from the registry."""
 
@@ -59,6 +70,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     session_expires: float = 0.0
     joined_at: float = 0.0
     seen_at: float = 0.0
+    counted: bool = False  # holds a place under the socket caps (given back on disconnect)
+    user_bucket: TokenBucket | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first awaits aclose_old_connections(), a hop to ONE shared
@@ -75,16 +88,29 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         realtime.bind_loop(asyncio.get_running_loop())
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
+        address = _client_ip(self.scope)
         if token or not self.anonymous_allowed:
-            session = await run_sync(_authenticate)(token)
+            session, refused = await run_sync(_open)(token, self.channel_name, address)
             if session is None:
                 # Accept first: a close code can only be sent on an open socket.
                 await self.accept()
                 await self.close(code=CLOSE_BAD_TOKEN)
                 return
+        elif limits.shared():
+            refused = await run_sync(limits.socket_open)(channel=self.channel_name, user_id=None, address=address)
+        else:
+            refused = limits.socket_open(channel=self.channel_name, user_id=None, address=address)
+        if refused is not None:
+            log.info("socket refused: too many %s sockets (%s)", refused, address)
+            await self.accept()
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.counted = True
+        if token or not self.anonymous_allowed:
             self.user = session.user
             self.session_id = session.pk
             self.session_expires = session.expires_at.timestamp()
+            self.user_bucket = limits.user_bucket(self.user.pk)
             # Join before accepting: once the client sees the socket open, no push is missed.
             await self._join()
         # Without a token the socket is anonymous: public methods only, the rest answer 401.
@@ -99,6 +125,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.user is not None:
             await self._leave(self.user.pk)
+        if self.counted:
+            self.counted = False
+            anonymous = self.user_bucket is None
+            if limits.shared():
+                await run_sync(limits.socket_close)(channel=self.channel_name, anonymous=anonymous)
+            else:
+                limits.socket_close(channel=self.channel_name, anonymous=anonymous)
 
     async def _leave(self, user_id: int) -> None:
         await self.channel_layer.group_discard(user_group(user_id), self.channel_name)
@@ -136,8 +169,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _admit(self, text_data: str | None) -> tuple[dict[str, Any], bool] | None:
         """The frame as a JSON object and whether the rate limit allows it; None when refused
         (binary, too large, malformed: answered here through ``_reply_error``)."""
-        # Every frame, well-formed or not, spends a token: a flood of junk is limited too.
-        allowed = self.bucket.take()
+        # Every frame, well-formed or not, spends a token of the socket and of its user (over
+        # all of the user's sockets in this process): a flood of junk is limited too.
+        allowed = self.bucket.take() and (self.user_bucket is None or self.user_bucket.take())
         limit = settings.WS_MAX_FRAME_BYTES
         if text_data is None:
             await self._refuse(None, allowed, 400, "binary frames are not supported; send JSON text")
@@ -185,7 +219,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
         try:
             if method.is_async:
-                result = await method.handler(ctx, method.validate(params))
+                result = await method.handler(ctx, method.admit(ctx, params))
             else:
                 result = await run_sync(method.invoke_sync)(ctx, params)
         except ApplicationError as error:

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
+from core import throttle
 from core.exceptions import INVALID, WS_DEFAULT_CODES, WS_FALLBACK_CODE, ApplicationError
 
 
@@ -29,6 +31,23 @@ class RpcContext:
 
 
 @dataclass(frozen=True, slots=True)
+class Limit:
+    """Calls of one method per user: at most ``settings.<setting>`` in ``window`` seconds, on every
+    process (a cache counter); more answer 429 ``rate_limited``."""
+
+    setting: str
+    window: int
+
+
+def check_limit(name: str, limit: Limit, user_id: int) -> None:
+    """Count one call of ``name`` by ``user_id``; other adapters of the same use case call it too,
+    so all protocols share the count."""
+    allowed = getattr(settings, limit.setting)
+    throttle.spend(f"method:{name}:{user_id}", 1, allowed, limit.window,
+                   f"at most {allowed} {name} calls in {limit.window} seconds; try again later")
+
+
+@dataclass(frozen=True, slots=True)
 class RpcMethod:
     name: str
     handler: Callable[..., Any]
@@ -36,6 +55,7 @@ class RpcMethod:
     auth: bool
     errors: Mapping[str, int] = field(default_factory=dict)
     is_async: bool = False
+    limit: Limit | None = None
 
     def wire_code(self, error: ApplicationError) -> int:
         code = self.errors.get(error.code)
@@ -59,14 +79,22 @@ class RpcMethod:
             raise ApplicationError(INVALID, f"{wide}: a whole number beyond 64 bits")
         return validated
 
+    def admit(self, ctx: RpcContext, raw: Any) -> dict[str, Any]:
+        """The validated params, once the caller's per-method limit allows the call (bad params
+        are refused first and not counted)."""
+        params = self.validate(raw)
+        if self.limit is not None and ctx.user is not None:
+            check_limit(self.name, self.limit, ctx.user.pk)
+        return params
+
     def invoke_sync(self, ctx: RpcContext, raw: Any) -> Any:
         """Validate and call a sync handler; runs on a database thread."""
-        return self.handler(ctx, self.validate(raw))
+        return self.handler(ctx, self.admit(ctx, raw))
 
     def call_blocking(self, ctx: RpcContext, raw: Any) -> Any:
         """Call from synchronous code (the REST bridge, other protocols' views)."""
         if self.is_async:
-            return async_to_sync(self.handler)(ctx, self.validate(raw))
+            return async_to_sync(self.handler)(ctx, self.admit(ctx, raw))
         return self.invoke_sync(ctx, raw)
 
 
@@ -102,14 +130,18 @@ def method(
     params: type[serializers.Serializer] | None = None,
     auth: bool = True,
     errors: Mapping[str, int] | None = None,
+    limit: Limit | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a socket method. ``errors`` maps symbolic codes to this method's seed codes."""
+    """Register a socket method. ``errors`` maps symbolic codes to this method's seed codes;
+    ``limit`` bounds its calls per user (socket and REST twin alike)."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         if name.startswith("_") or not name:
             raise ImproperlyConfigured(f"invalid method name {name!r}")
         if name in _methods:
             raise ImproperlyConfigured(f"socket method {name!r} registered twice")
+        if limit is not None and inspect.iscoroutinefunction(handler):
+            raise ImproperlyConfigured(f"{name!r}: a limit counts in the cache, so its method must be sync")
         _methods[name] = RpcMethod(
             name=name,
             handler=handler,
@@ -117,6 +149,7 @@ def method(
             auth=auth,
             errors=dict(errors or {}),
             is_async=inspect.iscoroutinefunction(handler),
+            limit=limit,
         )
         return handler
 

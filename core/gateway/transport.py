@@ -1,11 +1,28 @@
 """Transport-level limits daphne does not expose.
 
+Both patches run when ``config.asgi`` is imported, which daphne does before it builds its
+factories.
+
+Frames
+------
+
 Daphne leaves autobahn's ``maxMessagePayloadSize`` unlimited, so a client could make the
 server buffer a frame of any size before the gateway's ``WS_MAX_FRAME_BYTES`` check sees
 it. ``cap_daphne_frames`` makes daphne's socket factory refuse (close code 1009, "message
 too big") any message over ``WS_TRANSPORT_MAX_BYTES``; frames between the two limits still
-get the gateway's polite 413 reply. It runs when ``config.asgi`` is imported, which daphne
-does before it builds its factories.
+get the gateway's polite 413 reply.
+
+Slow requests
+-------------
+Twisted's HTTP channel only has an idle timeout (12 hours under daphne) that every byte
+resets, so a client trickling a header line a few seconds apart, or sending a WebSocket
+upgrade with a ``Content-Length`` it never sends, held its connection forever (daphne's own
+WebSocket handshake timeout starts only once the whole request is in). ``time_out_slow_requests``
+gives every request a deadline: its request line and headers, and for an upgrade the whole
+request, must arrive within ``HTTP_HEADERS_TIMEOUT`` seconds of the connection opening or of the
+previous response on a kept-alive connection; otherwise the server answers 408 and closes. The
+idle timeout becomes ``HTTP_IDLE_TIMEOUT`` (it also bounds the gaps in a request body, which may
+legitimately take long: a large upload).
 """
 from __future__ import annotations
 
@@ -32,3 +49,78 @@ def cap_daphne_frames(max_bytes: int) -> None:
             )
 
     server.WebSocketFactory = CappedWebSocketFactory
+
+
+def time_out_slow_requests(headers_timeout: float, idle_timeout: float) -> None:
+    try:
+        from daphne import http_protocol, server
+        from twisted.web import http
+    except ImportError:  # not served by daphne
+        return
+    if getattr(server.HTTPFactory, "deadlines", None) == (headers_timeout, idle_timeout):
+        return
+
+    class DeadlineChannel(http.HTTPChannel):
+        """An HTTP channel whose next request must arrive (headers; an upgrade: all of it) in time."""
+
+        _deadline: Any = None
+
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self._arm()
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.callLater(headers_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                if self._deadline.active():
+                    self._deadline.cancel()
+                self._deadline = None
+
+        def setTimeout(self, period: Any) -> Any:
+            # Twisted turns the idle timeout off where this channel stops owning the connection's
+            # timing (a request being handled, an HTTP/2 switch, a lost connection): so does the deadline.
+            if period is None:
+                self._disarm()
+            return super().setTimeout(period)
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            transport: Any = self.transport
+            if transport is not None:
+                transport.write(b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                transport.loseConnection()
+
+        def allHeadersReceived(self) -> None:
+            super().allHeadersReceived()
+            request = self.requests[-1] if self.requests else None
+            if request is not None and not request.requestHeaders.hasHeader(b"upgrade"):
+                self._disarm()  # the body, if any, is bounded by the idle timeout
+
+        def allContentReceived(self) -> None:
+            # An upgrade hands the connection to the WebSocket protocol in here: disarm first.
+            self._disarm()
+            super().allContentReceived()
+
+        def requestDone(self, request: Any) -> None:
+            super().requestDone(request)
+            if self.persistent and self.transport is not None:
+                self._arm()  # the next request on a kept-alive connection
+
+        def connectionLost(self, reason: Any = None) -> None:
+            self._disarm()
+            super().connectionLost(reason)
+
+    class DeadlineHTTPFactory(http_protocol.HTTPFactory):
+        deadlines = (headers_timeout, idle_timeout)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.timeOut = idle_timeout
+
+        def protocol(self) -> Any:
+            return http._GenericHTTPChannelProtocol(DeadlineChannel())
+
+    server.HTTPFactory = DeadlineHTTPFactory

@@ -328,12 +328,15 @@ def msg_get_transfer(user: User, params: Any, token: str) -> dict[str, Any]:
 
 @method("msg_exchange_publish", {**MONEY, NOT_FOUND: 5, BLACKLISTED: 3})
 def msg_exchange_publish(user: User, params: Any, token: str) -> dict[str, Any]:
+    from core.gateway.registry import check_limit
     from wallet.exchange import card, exchange_publish
+    from wallet.rpc import EXCHANGE_PUBLISH_LIMIT
 
     to = _int(params, "toUserId")
     for name in ("from_coin_id", "to_coin_id"):
         if params.get(name) in (None, ""):
             raise Refusal(4, f"{name} is required")
+    check_limit("exchange.publish", EXCHANGE_PUBLISH_LIMIT, user.pk)  # counted with the native method's calls
     offer = exchange_publish(user=user, to_user_id=to, from_coin_id=_int(params, "from_coin_id", status=5),
                              from_amount=_amount(params, "from_coin_amount"),
                              to_coin_id=_int(params, "to_coin_id", status=5), to_amount=_amount(params,

@@ -141,7 +141,7 @@ async def test_any_member_adds_members_to_a_normal_group(
     added = await b.ok("chats.addMembers", {"chatId": chat_id, "uIds": [dave.pk]})
     again = await b.ok("chats.addMembers", {"chatId": chat_id, "uIds": [dave.pk, alice.pk]})
 
-    assert added == {"added": [dave.pk]} and again == {"added": []}
+    assert added == {"added": [dave.pk], "skipped": []} and again == {"added": [], "skipped": []}
     for client in (a, d):
         pushed = await message_in(client, chat_id, "join")
         assert pushed["content"] == {"op": "join", "uIds": [dave.pk]} and pushed["from"] == bob.pk
@@ -167,7 +167,7 @@ async def test_only_admins_add_members_to_a_super_group(
     added = await b.ok("chats.addMembers", {"chatId": chat_id, "uIds": [charlie.pk]})
 
     assert refused["code"] == 403
-    assert added == {"added": [charlie.pk]}
+    assert added == {"added": [charlie.pk], "skipped": []}
 
 
 async def test_join_a_super_group_by_id(connect: Connect, alice: User, bob: User) -> None:
