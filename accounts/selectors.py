@@ -50,9 +50,12 @@ def users_by_usernames(names: Iterable[str], *, active_only: bool = True) -> dic
     return {user.username.lower(): user for user in users}
 
 
-def users_after(after_id: int, limit: int) -> list[User]:
-    """A page of every user (deactivated ones too) in id order, after ``after_id``."""
-    return list(User.objects.filter(pk__gt=after_id).order_by("pk")[:limit])
+def users_after(after_id: int, limit: int, *, manager: str) -> list[User]:
+    """A page of the users the back office ``manager`` may act on (deactivated ones too), in id
+    order, after ``after_id``."""
+    from accounts.services import managed_users
+
+    return list(managed_users(User.objects.filter(pk__gt=after_id), manager).order_by("pk")[:limit])
 
 
 def friends_of(user_id: int) -> QuerySet[User]:

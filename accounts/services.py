@@ -51,6 +51,49 @@ CLOSE_KICKED = 4002
 CLOSE_LOGGED_OUT = 4003
 
 
+# --- who a bridge or the desk may act on --------------------------------------------------
+# The back offices that act on users with a shared secret, not as a user: the Easemob bridge
+# (/hx) manages native accounts; the customer-service desk (/im/vanke) manages the accounts it
+# created itself (named ``desk:<hash>``, a name no registration can take). Neither ever acts on
+# an operator's account (staff or superuser), nor on an account of the other kind.
+BRIDGE, DESK = "bridge", "desk"
+DESK_USERNAME_PREFIX = "desk:"
+
+
+def account_kind(user: User) -> str:
+    """Which back office manages ``user``: ``DESK`` for desk-created accounts, else ``BRIDGE``."""
+    return DESK if user.username.startswith(DESK_USERNAME_PREFIX) else BRIDGE
+
+
+def is_operator(user: User) -> bool:
+    """Staff and superusers: the accounts of the operator console, out of every back office's reach."""
+    return bool(user.is_staff or user.is_superuser)
+
+
+def manageable_by(user: User | None, manager: str) -> bool:
+    """Whether the back office ``manager`` may act on ``user``. The bridge also leaves internal
+    accounts alone (e.g. a native account an operator made a desk agent)."""
+    if user is None or is_operator(user) or account_kind(user) != manager:
+        return False
+    return not (manager == BRIDGE and user.is_internal)
+
+
+def managed_user(user: User | None, manager: str) -> User:
+    """``user`` if ``manager`` may act on it; otherwise ``not_found``, exactly as for a user who
+    does not exist, so a back office learns nothing about the accounts it may not touch."""
+    if user is None or not manageable_by(user, manager):
+        raise ApplicationError(NOT_FOUND, "no such user")
+    return user
+
+
+def managed_users(users: QuerySet[User], manager: str) -> QuerySet[User]:
+    """``users`` narrowed to those ``manager`` may act on (the same rule as ``manageable_by``)."""
+    users = users.filter(is_staff=False, is_superuser=False)
+    if manager == DESK:
+        return users.filter(username__startswith=DESK_USERNAME_PREFIX)
+    return users.filter(is_internal=False).exclude(username__startswith=DESK_USERNAME_PREFIX)
+
+
 # --- passwords ----------------------------------------------------------------------------
 def validate_new_password(raw: Any, rules: AccountRules = NATIVE_RULES) -> str:
     if not isinstance(raw, str) or not raw:
@@ -63,6 +106,14 @@ def validate_new_password(raw: Any, rules: AccountRules = NATIVE_RULES) -> str:
             f"password must be an MD5 hex digest or {rules.password_min}-{rules.password_max} characters",
         )
     return raw
+
+
+def _encode_password(raw: str) -> str:
+    """The stored form of a new password. PBKDF2 is slow on purpose: callers hash before they
+    open their write transaction, so no row lock (nor SQLite's write lock) waits on it."""
+    holder = User()
+    holder.set_password(raw)
+    return holder.password
 
 
 def normalize_phone(raw: str) -> str:
@@ -258,19 +309,21 @@ def user_change_password(
     _sessions_revoke(user_id=locked.pk, sessions=others, reason="password", close_code=CLOSE_LOGGED_OUT)
 
 
-@transaction.atomic
-def user_reset_password(*, user_id: int, new_password: str, rules: AccountRules = NATIVE_RULES) -> User:
-    """An operator's reset (the Easemob bridge's resetPassword): no old password. Every
-    session of the user ends, as whoever held the account may not be its owner any more."""
+def user_reset_password(
+    *, user_id: int, new_password: str, manager: str, rules: AccountRules = NATIVE_RULES,
+) -> User:
+    """A back office's reset (the Easemob bridge's resetPassword): no old password. Every
+    session of the user ends, as whoever held the account may not be its owner any more.
+    Only users ``manager`` may act on (``managed_user``); the others answer ``not_found``."""
     new_password = validate_new_password(new_password, rules)
-    # Locked as web.account.setPassword locks it: two changes at once apply one after the other.
-    user = User.objects.select_for_update().filter(pk=user_id).first()
-    if user is None:
-        raise ApplicationError(NOT_FOUND, "no such user")
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    _sessions_revoke(user_id=user.pk, sessions=AuthSession.objects.filter(user=user), reason="password",
-                     close_code=CLOSE_LOGGED_OUT)
+    encoded = _encode_password(new_password)  # hashed before the transaction: no lock held meanwhile
+    with transaction.atomic():
+        # Locked as web.account.setPassword locks it: two changes at once apply one after the other.
+        user = managed_user(User.objects.select_for_update().filter(pk=user_id).first(), manager)
+        user.password = encoded
+        user.save(update_fields=["password"])
+        _sessions_revoke(user_id=user.pk, sessions=AuthSession.objects.filter(user=user), reason="password",
+                         close_code=CLOSE_LOGGED_OUT)
     return user
 
 
@@ -303,14 +356,18 @@ def _other_user(user: User, other_id: int) -> User:
 
 
 @transaction.atomic
-def friend_add(*, user: User, friend_id: int) -> User:
+def friend_add(*, user: User, friend_id: int, manager: str | None = None) -> User:
     """Make two users friends (both directions). Refused if either has blacklisted the other,
     and, while the app's onlyWhiteAddFriend switch is on, unless ``friend_id`` is on the
-    admin's friend white list (internal accounts are exempt)."""
+    admin's friend white list (internal accounts are exempt). A back office (``manager``)
+    acts only on users it may manage, both of them."""
     from core.appconfig import app_config
     from core.models import FriendWhitelist
 
     other = _other_user(user, friend_id)
+    if manager is not None:
+        managed_user(user, manager)
+        managed_user(other, manager)
     if (app_config().only_white_add_friend and not user.is_internal
             and not FriendWhitelist.objects.filter(user=other).exists()):
         raise ApplicationError(codes.NOT_WHITELISTED, "only users on the white list can be added as friends")
@@ -330,8 +387,11 @@ def friend_add(*, user: User, friend_id: int) -> User:
 
 
 @transaction.atomic
-def friend_remove(*, user: User, friend_id: int) -> None:
+def friend_remove(*, user: User, friend_id: int, manager: str | None = None) -> None:
     other = _other_user(user, friend_id)
+    if manager is not None:
+        managed_user(user, manager)
+        managed_user(other, manager)
     deleted, _ = Friendship.objects.filter(user=user, friend=other).delete()
     Friendship.objects.filter(user=other, friend=user).delete()
     if not deleted:

@@ -26,6 +26,7 @@ from accounts import presence
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
+from accounts.services import BRIDGE
 from chats.selectors import chat_from_wire
 from core.exceptions import NOT_AUTHENTICATED, NOT_FOUND, ApplicationError
 from hxbridge import exceptions as codes
@@ -70,8 +71,10 @@ class Call:
 
 
 def _user(name: str, *, active_only: bool = True) -> User:
+    """The user named ``name`` if the bridge may act on it (account_services.managed_user):
+    an operator's or the desk's account answers exactly as a missing one."""
     user = account_selectors.users_by_usernames([name], active_only=active_only).get(name.lower())
-    if user is None:
+    if user is None or not account_services.manageable_by(user, BRIDGE):
         raise ApplicationError(NOT_FOUND, f"no such user: {name}")
     return user
 
@@ -252,13 +255,13 @@ def add_friends(call: Call) -> dict[str, Any]:
     action = call.text("type").lower()
     if action == "post":
         try:
-            account_services.friend_add(user=owner, friend_id=friend.pk)
+            account_services.friend_add(user=owner, friend_id=friend.pk, manager=BRIDGE)
         except ApplicationError as error:
             if error.code != accounts_codes.ALREADY_FRIENDS:
                 raise
     elif action == "delete":
         try:
-            account_services.friend_remove(user=owner, friend_id=friend.pk)
+            account_services.friend_remove(user=owner, friend_id=friend.pk, manager=BRIDGE)
         except ApplicationError as error:
             if error.code != NOT_FOUND:  # "not friends" (both users were found above)
                 raise
@@ -349,7 +352,7 @@ def send_messages(call: Call) -> dict[str, Any]:
         peers = account_selectors.users_by_usernames(keys)
         for key in keys:
             peer = peers.get(key.lower())
-            if peer is None:
+            if peer is None or not account_services.manageable_by(peer, BRIDGE):
                 results[key] = "no such user"
                 continue
             results[key] = _outcome(
@@ -370,7 +373,7 @@ def reset_password(call: Call) -> dict[str, Any]:
     user = call.user("username", active_only=False)
     password = call.body.get("newpassword")
     account_services.user_reset_password(user_id=user.pk, new_password=password if isinstance(password, str) else "",
-                                         rules=wire.EASEMOB_RULES)
+                                         manager=BRIDGE, rules=wire.EASEMOB_RULES)
     app = wire.app_fields()
     return {"path": f"/users/{user.username}/password", "application": app["application"],
             "data": {call.text("username"): SUCCESS}, "organization": app["organization"],
@@ -402,7 +405,7 @@ def get_user(call: Call) -> dict[str, Any]:
     if raw_cursor not in (None, ""):
         after = wire.cursor_decode(raw_cursor)
         params["cursor"] = [str(raw_cursor)]
-    page = account_selectors.users_after(after, limit + 1)
+    page = account_selectors.users_after(after, limit + 1, manager=BRIDGE)
     more, page = len(page) > limit, page[:limit]
     data: dict[str, Any] = {"cursor": wire.cursor_encode(page[-1].pk)} if more else {}
     return {**data, "path": "/users", "entities": [wire.entity(u) for u in page], "count": len(page),

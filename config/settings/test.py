@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from config.settings.base import *
 from config.env import env, env_int
+from config.settings.base import *
 from config.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_URL, VAR_DIR
 
 # Hashing strength is not under test; a fast hasher keeps the suite quick.
