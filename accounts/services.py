@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accounts import events
 from accounts import exceptions as codes
-from accounts.models import AuthSession, Block, Friendship, SmsCode, User
+from accounts.models import AuthSession, Block, Friendship, SmsCode, User, username_key
 from accounts.passwords import MD5_RE
-from accounts.selectors import blockers_among, hash_token
+from accounts.selectors import blockers_among, hash_token, user_by_login_name
 from accounts.sms import get_backend
 from core import throttle
 from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, RATE_LIMITED, ApplicationError
@@ -27,7 +27,9 @@ from core.realtime import end_sessions_on_commit, send_event, send_event_on_comm
 
 log = logging.getLogger(__name__)
 
-USERNAME_RE = re.compile(r"^[\w.\-]{3,32}$")
+# New usernames: ASCII only, so no name can pass for another in a look-alike script (Cyrillic
+# "а", full-width letters). "@" and "+" let e-mail addresses and phone numbers be names.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+\-]{3,64}$")
 PHONE_RE = re.compile(r"^\+?\d{5,20}$")
 PLAIN_PASSWORD_MIN, PLAIN_PASSWORD_MAX = 6, 128
 
@@ -44,7 +46,7 @@ class AccountRules:
     password_max: int
 
 
-NATIVE_RULES = AccountRules(USERNAME_RE, "3-32 letters, digits, '_', '.' or '-'",
+NATIVE_RULES = AccountRules(USERNAME_RE, "3-64 ASCII letters, digits, '_', '.', '-', '@' or '+'",
                             PLAIN_PASSWORD_MIN, PLAIN_PASSWORD_MAX)
 
 CLOSE_KICKED = 4002
@@ -124,27 +126,65 @@ def normalize_phone(raw: str) -> str:
 
 
 # --- registration and sessions ------------------------------------------------------------
-@transaction.atomic
-def user_register(
-    *, username: str, password: str, phone: str | None = None, first_name: str = "", last_name: str = "",
-    rules: AccountRules = NATIVE_RULES,
-) -> User:
-    if not rules.username_re.match(username or ""):
+@dataclass(frozen=True)
+class _NewAccount:
+    """A registration checked and its password hashed, before any transaction opens."""
+
+    username: str
+    phone: str | None
+    first_name: str
+    last_name: str
+    password: str  # the stored (hashed) form
+
+
+def _registration(
+    *, username: str, password: str, phone: str | None, first_name: str, last_name: str, rules: AccountRules,
+) -> _NewAccount:
+    if not isinstance(username, str) or not rules.username_re.match(username):
         raise ApplicationError(INVALID, f"username must be {rules.username_help}")
     password = validate_new_password(password, rules)
     phone = normalize_phone(phone) if phone else None
-    if User.objects.filter(username__iexact=username).exists():
+    if User.objects.filter(username_key=username_key(username)).exists():
         raise ApplicationError(codes.USERNAME_TAKEN, "that username is taken")
     if phone and User.objects.filter(phone=phone).exists():
         raise ApplicationError(codes.PHONE_TAKEN, "that phone number belongs to another account")
-    user = User(username=username, phone=phone, first_name=first_name[:150], last_name=last_name[:150])
-    user.set_password(password)
+    return _NewAccount(username, phone, first_name[:150], last_name[:150], _encode_password(password))
+
+
+def _account_create(new: _NewAccount) -> User:
+    user = User(username=new.username, phone=new.phone, first_name=new.first_name, last_name=new.last_name,
+                password=new.password)
     try:
         with transaction.atomic(savepoint=True):
             user.save()
     except IntegrityError as exc:  # lost a race with a concurrent registration
         raise ApplicationError(codes.USERNAME_TAKEN, "that username or phone is taken") from exc
     return user
+
+
+def user_register(
+    *, username: str, password: str, phone: str | None = None, first_name: str = "", last_name: str = "",
+    rules: AccountRules = NATIVE_RULES,
+) -> User:
+    """A new account. The checks and the (slow) password hash come first, outside any
+    transaction; only the insert holds the write lock."""
+    new = _registration(username=username, password=password, phone=phone, first_name=first_name,
+                        last_name=last_name, rules=rules)
+    with transaction.atomic():
+        return _account_create(new)
+
+
+def user_register_and_login(
+    *, username: str, password: str, phone: str | None = None, device: str = "", ip: str | None = None,
+    user_agent: str = "",
+) -> tuple[User, str]:
+    """Register and open the first session in one transaction (REST register); hashed before it."""
+    new = _registration(username=username, password=password, phone=phone, first_name="", last_name="",
+                        rules=NATIVE_RULES)
+    with transaction.atomic():
+        user = _account_create(new)
+        _, token = session_start(user=user, device=device, ip=ip, user_agent=user_agent)
+    return user, token
 
 
 @transaction.atomic
@@ -203,27 +243,22 @@ def _session_with_token(user: User, token: str, *, device: str, ip: str | None, 
 def auth_login(
     *, username: str, password: str, device: str = "", ip: str | None = None, user_agent: str = ""
 ) -> tuple[User, str]:
-    """Check the password and open a session. Failed attempts are limited per user and per IP."""
-    user_key, ip_key = f"login:user:{username.lower()}", f"login:ip:{ip}"
+    """Check the password and open a session. Checks are limited per (normalised) username and
+    per address (``core.throttle.password_attempt``); the hash runs outside any transaction."""
     window = settings.LOGIN_LOCK_SECONDS
-    if throttle.count(user_key) >= settings.LOGIN_MAX_FAILURES or (
-        ip and throttle.count(ip_key) >= settings.LOGIN_MAX_FAILURES * 10
-    ):
-        raise ApplicationError(
-            RATE_LIMITED, f"too many failed logins; try again in {max(1, window // 60)} minutes"
-        )
-    user = User.objects.filter(username__iexact=username).first()
+    attempt = throttle.password_attempt(
+        f"login:{username_key(username)}", limit=settings.LOGIN_MAX_FAILURES, window_seconds=window, ip=ip,
+        message=f"too many failed logins; try again in {max(1, window // 60)} minutes",
+    )
+    user = user_by_login_name(username)
     if user is None:
         User().set_password(password)  # same work as a real check: no timing hint
         ok = False
     else:
         ok = user.is_active and user.check_password(password)
     if not ok:
-        throttle.hit(user_key, window)
-        if ip:
-            throttle.hit(ip_key, window)
         raise ApplicationError(codes.INVALID_CREDENTIALS, "wrong username or password")
-    throttle.reset(user_key)
+    attempt.succeeded()
     assert user is not None
     _, token = session_start(user=user, device=device, ip=ip, user_agent=user_agent)
     return user, token
@@ -286,27 +321,42 @@ def user_set_privacy(*, user: User, phone_searchable: bool) -> None:
     user.phone_searchable = phone_searchable
 
 
-@transaction.atomic
 def user_change_password(
     *, user: User, old_password: str, new_password: str, keep_session_id: int | None = None
 ) -> None:
-    """Seed 002 web.account.setPassword: 400 invalid new password, 401 wrong old one.
+    """Seed 002 web.account.setPassword: 400 invalid new password, 401 wrong old one, 429 too
+    many wrong ones (per user and per address, ``LOGIN_MAX_FAILURES`` per ``LOGIN_LOCK_SECONDS``).
 
     A user without a usable password (e.g. created by an operator) may set one without
     the old one. Every other session of the user ends (``keep_session_id`` survives).
+    Both hashes run before the transaction: no row lock, no connection held while hashing.
     """
     new_password = validate_new_password(new_password)
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    if locked.has_usable_password() and not locked.check_password(old_password or ""):
+    window = settings.LOGIN_LOCK_SECONDS
+    attempt = throttle.password_attempt(
+        f"account:{user.pk}", limit=settings.LOGIN_MAX_FAILURES, window_seconds=window,
+        message=f"too many wrong passwords; try again in {max(1, window // 60)} minutes",
+    )
+    current = User.objects.filter(pk=user.pk).values_list("password", flat=True).first() or ""
+    checked = User(pk=user.pk, password=current)
+    if checked.has_usable_password() and not checked.check_password(old_password or ""):
         raise ApplicationError(codes.WRONG_PASSWORD, "the old password is wrong")
-    locked.set_password(new_password)
-    locked.save(update_fields=["password"])
-    user.password = locked.password
-    # Whoever knew the old password is logged out everywhere but here.
-    others = AuthSession.objects.filter(user=locked)
-    if keep_session_id is not None:
-        others = others.exclude(pk=keep_session_id)
-    _sessions_revoke(user_id=locked.pk, sessions=others, reason="password", close_code=CLOSE_LOGGED_OUT)
+    attempt.succeeded()
+    encoded = _encode_password(new_password)
+    with transaction.atomic():
+        # Locked as resetPassword locks it; applied only if the password checked is still the
+        # one stored (two changes at once: the second answers "wrong old password").
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.password != current:
+            raise ApplicationError(codes.WRONG_PASSWORD, "the old password is wrong")
+        locked.password = encoded
+        locked.save(update_fields=["password"])
+        user.password = locked.password
+        # Whoever knew the old password is logged out everywhere but here.
+        others = AuthSession.objects.filter(user=locked)
+        if keep_session_id is not None:
+            others = others.exclude(pk=keep_session_id)
+        _sessions_revoke(user_id=locked.pk, sessions=others, reason="password", close_code=CLOSE_LOGGED_OUT)
 
 
 def user_reset_password(

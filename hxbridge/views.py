@@ -25,7 +25,7 @@ from accounts import exceptions as accounts_codes
 from accounts import presence
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from accounts.models import User
+from accounts.models import User, username_key
 from accounts.services import BRIDGE
 from chats.selectors import chat_from_wire
 from core.exceptions import NOT_AUTHENTICATED, NOT_FOUND, ApplicationError
@@ -73,7 +73,7 @@ class Call:
 def _user(name: str, *, active_only: bool = True) -> User:
     """The user named ``name`` if the bridge may act on it (account_services.managed_user):
     an operator's or the desk's account answers exactly as a missing one."""
-    user = account_selectors.users_by_usernames([name], active_only=active_only).get(name.lower())
+    user = account_selectors.users_by_usernames([name], active_only=active_only).get(username_key(name))
     if user is None or not account_services.manageable_by(user, BRIDGE):
         raise ApplicationError(NOT_FOUND, f"no such user: {name}")
     return user
@@ -351,7 +351,7 @@ def send_messages(call: Call) -> dict[str, Any]:
     if target_type == "users":
         peers = account_selectors.users_by_usernames(keys)
         for key in keys:
-            peer = peers.get(key.lower())
+            peer = peers.get(username_key(key))
             if peer is None or not account_services.manageable_by(peer, BRIDGE):
                 results[key] = "no such user"
                 continue

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ClientAddressMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,10 +159,15 @@ EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", default=EMBEDDED)
 
 # --- Auth and passwords --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's backend with the password-attempt limits of every other login (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []  # policy lives in accounts.services
 AUTH_TOKEN_TTL_SECONDS = env_int("AUTH_TOKEN_TTL_SECONDS", 30 * 86400, minimum=60)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 900, minimum=1)
+# Wrong password checks of any kind (login, change password, payment password, the admin's
+# login form, the bridge's client credentials) from one client address within their window.
+PASSWORD_ATTEMPTS_PER_IP = env_int("PASSWORD_ATTEMPTS_PER_IP", 50, minimum=1)
 REGISTER_PER_IP_PER_HOUR = env_int("REGISTER_PER_IP_PER_HOUR", 30, minimum=1)
 
 # --- SMS ---------------------------------------------------------------------------------

@@ -56,8 +56,12 @@ class RpcMethod:
         return dict(serializer.validated_data)
 
     def invoke_sync(self, ctx: RpcContext, raw: Any) -> Any:
-        """Validate and call a sync handler; runs on a database thread."""
-        return self.handler(ctx, self.validate(raw))
+        """Validate and call a sync handler; runs on a database thread. The caller's address is
+        known to the services meanwhile (limits per address, ``core.throttle.client_address``)."""
+        from core import throttle
+
+        with throttle.serving(ctx.ip):
+            return self.handler(ctx, self.validate(raw))
 
     def call_blocking(self, ctx: RpcContext, raw: Any) -> Any:
         """Call from synchronous code (the REST bridge, other protocols' views)."""
