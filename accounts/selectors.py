@@ -33,6 +33,14 @@ def session_authenticate(token: str) -> AuthSession | None:
     return session
 
 
+def login_is_live(*, user_id: int, session_id: int | None) -> bool:
+    """Whether the account is active and, if given, that session is neither revoked nor expired."""
+    if session_id is None:
+        return User.objects.filter(pk=user_id, is_active=True).exists()
+    return AuthSession.objects.filter(pk=session_id, user_id=user_id, user__is_active=True, revoked_at__isnull=True,
+                                      expires_at__gt=timezone.now()).exists()
+
+
 def users_by_ids(ids: Iterable[int]) -> list[User]:
     return list(User.objects.filter(pk__in=set(ids), is_active=True).order_by("pk"))
 

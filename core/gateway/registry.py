@@ -10,7 +10,7 @@ from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
-from core.exceptions import INVALID, WS_DEFAULT_CODES, WS_FALLBACK_CODE, ApplicationError
+from core.exceptions import INVALID, NOT_AUTHENTICATED, WS_DEFAULT_CODES, WS_FALLBACK_CODE, ApplicationError
 
 
 @dataclass(slots=True)
@@ -36,6 +36,7 @@ class RpcMethod:
     auth: bool
     errors: Mapping[str, int] = field(default_factory=dict)
     is_async: bool = False
+    money: bool = False
 
     def wire_code(self, error: ApplicationError) -> int:
         code = self.errors.get(error.code)
@@ -61,6 +62,8 @@ class RpcMethod:
         from core import throttle
 
         with throttle.serving(ctx.ip):
+            if self.money and ctx.user is not None:
+                _login_still_valid(ctx)
             return self.handler(ctx, self.validate(raw))
 
     def call_blocking(self, ctx: RpcContext, raw: Any) -> Any:
@@ -68,6 +71,16 @@ class RpcMethod:
         if self.is_async:
             return async_to_sync(self.handler)(ctx, self.validate(raw))
         return self.invoke_sync(ctx, raw)
+
+
+def _login_still_valid(ctx: RpcContext) -> None:
+    """A money method re-checks, at call time, that the caller's login session is live and the
+    account active: a socket whose session ended in a way it was not told of yet (e.g. a script
+    that updated rows directly) moves no money. One indexed query."""
+    from accounts.selectors import login_is_live
+
+    if not login_is_live(user_id=ctx.user.pk, session_id=ctx.session_id):
+        raise ApplicationError(NOT_AUTHENTICATED, "this login has ended; log in again")
 
 
 _methods: dict[str, RpcMethod] = {}
@@ -79,8 +92,11 @@ def method(
     params: type[serializers.Serializer] | None = None,
     auth: bool = True,
     errors: Mapping[str, int] | None = None,
+    money: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a socket method. ``errors`` maps symbolic codes to this method's seed codes."""
+    """Register a socket method. ``errors`` maps symbolic codes to this method's seed codes.
+    ``money``: the method moves money (or guards it), so every call first re-checks that the
+    login session is still live (``_login_still_valid``)."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         if name.startswith("_") or not name:
@@ -94,7 +110,10 @@ def method(
             auth=auth,
             errors=dict(errors or {}),
             is_async=inspect.iscoroutinefunction(handler),
+            money=money,
         )
+        if money and _methods[name].is_async:
+            raise ImproperlyConfigured(f"money method {name!r} must be synchronous (it re-checks the login)")
         return handler
 
     return register
