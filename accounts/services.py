@@ -113,6 +113,7 @@ def validate_new_password(raw: Any, rules: AccountRules = NATIVE_RULES) -> str:
 def _encode_password(raw: str) -> str:
     """The stored form of a new password. PBKDF2 is slow on purpose: callers hash before they
     open their write transaction, so no row lock (nor SQLite's write lock) waits on it."""
+    throttle.release_connection()
     holder = User()
     holder.set_password(raw)
     return holder.password
@@ -251,6 +252,7 @@ def auth_login(
         message=f"too many failed logins; try again in {max(1, window // 60)} minutes",
     )
     user = user_by_login_name(username)
+    throttle.release_connection()  # no connection held while hashing
     if user is None:
         User().set_password(password)  # same work as a real check: no timing hint
         ok = False
@@ -339,6 +341,7 @@ def user_change_password(
     )
     current = User.objects.filter(pk=user.pk).values_list("password", flat=True).first() or ""
     checked = User(pk=user.pk, password=current)
+    throttle.release_connection()  # no connection held while hashing
     if checked.has_usable_password() and not checked.check_password(old_password or ""):
         raise ApplicationError(codes.WRONG_PASSWORD, "the old password is wrong")
     attempt.succeeded()

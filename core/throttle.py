@@ -11,6 +11,7 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 from core.exceptions import RATE_LIMITED, ApplicationError
 
@@ -106,6 +107,15 @@ def password_attempt(
                 _forgive(full)
             raise ApplicationError(code, message)
     return PasswordAttempt(taken[0], taken[1] if len(taken) > 1 else None)
+
+
+def release_connection() -> None:
+    """Give this thread's database connection back before a slow computation (a password hash):
+    on PostgreSQL it returns to the process's pool for other requests meanwhile, and the next
+    query takes one again. Inside a transaction the connection must stay; SQLite keeps its
+    per-thread connection (not pooled, nothing to give back)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        connection.close()
 
 
 def password_reset(subject: str) -> None:

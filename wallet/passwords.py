@@ -24,6 +24,7 @@ from wallet.models import Wallet
 
 
 def _hash(raw: str) -> str:
+    throttle.release_connection()  # no connection held while hashing
     return make_password(canonical_password(raw))
 
 
@@ -88,6 +89,7 @@ def payment_password_check(
         subject, limit=most, window_seconds=settings.PAYMENT_LOCK_SECONDS, code=codes.PAYMENT_LOCKED,
         message=f"too many wrong payment passwords: payments are locked for up to {minutes} minutes",
     )
+    throttle.release_connection()  # no connection held while hashing
     if not password or not check_password(canonical_password(password), wallet.password):
         left = most - throttle.password_failures(subject)
         if left <= 0:
