@@ -54,12 +54,13 @@ class User(AbstractUser):
     username_key = models.CharField(max_length=160, unique=True, editable=False)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        key = username_key(self.username)
-        if not self.username_key.startswith(key + "#"):
-            self.username_key = key
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "username" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "username_key"}
+        if update_fields is None or "username" in update_fields:
+            key = username_key(self.username)
+            if not self.username_key.startswith(key + "#"):
+                self.username_key = key
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "username_key"}
         super().save(*args, **kwargs)
 
     def set_password(self, raw_password: str | None) -> None:

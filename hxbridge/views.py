@@ -284,7 +284,7 @@ def get_friends(call: Call) -> dict[str, Any]:
         users = account_selectors.blacklist_of(owner.pk)
     else:
         raise invalid('type must be "contacts" (friends) or "blocks" (blacklist)')
-    names = [user.username for user in users]
+    names = [user.username for user in account_services.managed_users(users, BRIDGE)]  # as if missing
     return {"data": names, "entities": [], "count": len(names), "action": "get", "uri": call.uri()}
 
 

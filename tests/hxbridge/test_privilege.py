@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.models import User
+from accounts.models import Friendship, User
 from messaging.desk.services import profile_register
 from tests.accounts.factories import PASSWORD, make_user
 from tests.hxbridge.conftest import Hx
@@ -70,6 +70,10 @@ def test_every_bridge_method_treats_an_operator_as_missing(api: Hx) -> None:
     assert sent["data"] == {"admin": "no such user"}
     listed = api.ok("getUser", {"limit": 20})
     assert [e["username"] for e in listed["entities"]] == ["bob"]
+    admin = User.objects.get(username="admin")
+    bob = User.objects.get(username="bob")
+    Friendship.objects.bulk_create([Friendship(user=bob, friend=admin), Friendship(user=admin, friend=bob)])
+    assert api.ok("getFriends", {"owner_username": "bob"})["data"] == []
 
 
 def test_the_desks_accounts_are_not_the_bridges(api: Hx) -> None:
