@@ -10,12 +10,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+USERNAME_KEY_MAX = 200
+
 
 def username_key(name: str) -> str:
     """The one form of a username used to find, compare and rate-limit it: NFKC with case
     folding, so "Alice", "ALICE" and "alice" in full-width letters are one name, and "sec" spelt
     with a long s (U+017F) is "sec"."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    # Compatibility forms can expand ("\ufdfa" is 18 letters): capped, to fit the indexed column.
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())[:USERNAME_KEY_MAX]
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -51,7 +54,7 @@ class User(AbstractUser):
     # username_key(username), kept by save(); unique, so no two names differ only in case,
     # width or compatibility form. An account that predates the rule and collided keeps a key
     # with "#<id>" appended (no name can contain "#"): it logs in by its exact name.
-    username_key = models.CharField(max_length=160, unique=True, editable=False)
+    username_key = models.CharField(max_length=USERNAME_KEY_MAX + 24, unique=True, editable=False)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")

@@ -10,8 +10,8 @@ from typing import Any
 from django.db import migrations, models
 
 
-def _key(name: str) -> str:
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+def _key(name: str) -> str:  # accounts.models.username_key as of this migration
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())[:200]
 
 
 def backfill(apps: Any, schema_editor: Any) -> None:
@@ -31,11 +31,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="user", name="username_key",
-            field=models.CharField(editable=False, max_length=160, null=True),
+            field=models.CharField(editable=False, max_length=224, null=True),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="user", name="username_key",
-            field=models.CharField(editable=False, max_length=160, unique=True),
+            field=models.CharField(editable=False, max_length=224, unique=True),
         ),
     ]
