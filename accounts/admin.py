@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.backends import AdminLoginForm
 from accounts.models import AuthSession, Block, FriendRequest, Friendship, Moment, MomentComment, SmsCode, User
 from accounts.moments import moment_comment_remove, moment_remove
 from accounts.services import user_deactivate, user_sessions_end
@@ -121,3 +122,6 @@ class MomentCommentAdmin(_ReadOnlyDeletable):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MomentComment]) -> None:
         for comment_id in list(queryset.values_list("pk", flat=True)):
             moment_comment_remove(comment_id=comment_id)
+
+# The console's login form shows the password-attempt limit's refusal (accounts/backends.py).
+admin.site.login_form = AdminLoginForm

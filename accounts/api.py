@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import cast
 
 from django.conf import settings
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -33,11 +32,10 @@ class RegisterApi(APIView):
         throttle.check(f"register:{ip}", settings.REGISTER_PER_IP_PER_HOUR, 3600,
                        "too many registrations from this address; try again later")
         fields = data.validated_data
-        with transaction.atomic():
-            user = services.user_register(
-                username=fields["username"], password=fields["password"], phone=fields.get("phone") or None
-            )
-            _, token = services.session_start(user=user, device=fields["device"], ip=ip, user_agent=agent)
+        user, token = services.user_register_and_login(
+            username=fields["username"], password=fields["password"], phone=fields.get("phone") or None,
+            device=fields["device"], ip=ip, user_agent=agent,
+        )
         return Response({"userId": user.pk, "token": token}, status=status.HTTP_201_CREATED)
 
 

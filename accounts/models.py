@@ -1,6 +1,7 @@
 """Users, login sessions, friends, blacklists and SMS codes."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
@@ -9,8 +10,23 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+USERNAME_KEY_MAX = 200
+
+
+def username_key(name: str) -> str:
+    """The one form of a username used to find, compare and rate-limit it: NFKC with case
+    folding, so "Alice", "ALICE" and "alice" in full-width letters are one name, and "sec" spelt
+    with a long s (U+017F) is "sec"."""
+    # Compatibility forms can expand ("\ufdfa" is 18 letters): capped, to fit the indexed column.
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())[:USERNAME_KEY_MAX]
+
 
 class UserManager(DjangoUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # The admin's login form (and every Django auth backend) finds users by the normalised
+        # name, as the API's logins do.
+        return self.get(username_key=username_key(username or ""))
+
     def _create_user_object(
         self, username: str, email: str | None, password: str | None, **extra: Any
     ) -> User:
@@ -45,6 +61,20 @@ class User(AbstractUser):
         choices=FriendPolicy.choices, default=FriendPolicy.APPROVAL,
         help_text="Who may add this user as a friend: at once, by a request this user accepts, or nobody.")
     last_seen_at = models.DateTimeField(null=True, blank=True, help_text="When the last socket closed.")
+    # username_key(username), kept by save(); unique, so no two names differ only in case,
+    # width or compatibility form. An account that predates the rule and collided keeps a key
+    # with "#<id>" appended (no name can contain "#"): it logs in by its exact name.
+    username_key = models.CharField(max_length=USERNAME_KEY_MAX + 24, unique=True, editable=False)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "username" in update_fields:
+            key = username_key(self.username)
+            if not self.username_key.startswith(key + "#"):
+                self.username_key = key
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(*args, **kwargs)
 
     def set_password(self, raw_password: str | None) -> None:
         """Hash the canonical (MD5 hex) form, so MD5-sending and plain clients share accounts."""

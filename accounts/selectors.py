@@ -6,10 +6,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.models import AuthSession, Block, FriendRequest, Friendship, User
+from accounts.models import AuthSession, Block, FriendRequest, Friendship, User, username_key
 
 # A session's last_used_at is refreshed at most this often, so a busy client costs no writes.
 TOUCH_INTERVAL = timedelta(minutes=5)
@@ -34,25 +33,42 @@ def session_authenticate(token: str) -> AuthSession | None:
     return session
 
 
+def login_is_live(*, user_id: int, session_id: int | None) -> bool:
+    """Whether the account is active and, if given, that session is neither revoked nor expired."""
+    if session_id is None:
+        return User.objects.filter(pk=user_id, is_active=True).exists()
+    return AuthSession.objects.filter(pk=session_id, user_id=user_id, user__is_active=True, revoked_at__isnull=True,
+                                      expires_at__gt=timezone.now()).exists()
+
+
 def users_by_ids(ids: Iterable[int]) -> list[User]:
     return list(User.objects.filter(pk__in=set(ids), is_active=True).order_by("pk"))
 
 
+def user_by_login_name(name: str) -> User | None:
+    """The user a login names: by the normalised name (``username_key``), or by the exact name
+    for an account whose name predates that rule and collides with another's."""
+    users = list(User.objects.filter(Q(username_key=username_key(name)) | Q(username=name))[:2])
+    exact = [user for user in users if user.username == name]
+    chosen = exact or users
+    return chosen[0] if chosen else None
+
+
 def users_by_usernames(names: Iterable[str], *, active_only: bool = True) -> dict[str, User]:
-    """Users by name in any case (names are unique regardless of case), keyed by the lower-cased
-    name; names nobody has are missing. One query (both forms of the name are indexed)."""
-    given = set(names)
-    # The names as given too: SQLite's LOWER() folds ASCII only, so "Ärger" would miss "ärger".
-    users = User.objects.annotate(name_lower=Lower("username")).filter(
-        Q(name_lower__in={name.lower() for name in given}) | Q(username__in=given))
+    """Users by name in any case, width or compatibility form (``username_key``), keyed by that
+    normalised name; names nobody has are missing. One query."""
+    users = User.objects.filter(username_key__in={username_key(name) for name in names})
     if active_only:
         users = users.filter(is_active=True)
-    return {user.username.lower(): user for user in users}
+    return {user.username_key: user for user in users}
 
 
-def users_after(after_id: int, limit: int) -> list[User]:
-    """A page of every user (deactivated ones too) in id order, after ``after_id``."""
-    return list(User.objects.filter(pk__gt=after_id).order_by("pk")[:limit])
+def users_after(after_id: int, limit: int, *, manager: str) -> list[User]:
+    """A page of the users the back office ``manager`` may act on (deactivated ones too), in id
+    order, after ``after_id``."""
+    from accounts.services import managed_users
+
+    return list(managed_users(User.objects.filter(pk__gt=after_id), manager).order_by("pk")[:limit])
 
 
 def friends_of(user_id: int) -> QuerySet[User]:

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accounts import events
 from accounts import exceptions as codes
-from accounts.models import AuthSession, Block, FriendRequest, Friendship, SmsCode, User
+from accounts.models import AuthSession, Block, FriendRequest, Friendship, SmsCode, User, username_key
 from accounts.passwords import MD5_RE
-from accounts.selectors import blockers_among, hash_token
+from accounts.selectors import blockers_among, hash_token, user_by_login_name
 from accounts.sms import get_backend
 from core import throttle
 from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, RATE_LIMITED, ApplicationError
@@ -27,7 +27,9 @@ from core.realtime import end_sessions_on_commit, send_event, send_event_on_comm
 
 log = logging.getLogger(__name__)
 
-USERNAME_RE = re.compile(r"^[\w.\-]{3,32}$")
+# New usernames: ASCII only, so no name can pass for another in a look-alike script (Cyrillic
+# "а", full-width letters). "@" and "+" let e-mail addresses and phone numbers be names.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+\-]{3,64}$")
 PHONE_RE = re.compile(r"^\+?\d{5,20}$")
 PLAIN_PASSWORD_MIN, PLAIN_PASSWORD_MAX = 6, 128
 
@@ -44,11 +46,54 @@ class AccountRules:
     password_max: int
 
 
-NATIVE_RULES = AccountRules(USERNAME_RE, "3-32 letters, digits, '_', '.' or '-'",
+NATIVE_RULES = AccountRules(USERNAME_RE, "3-64 ASCII letters, digits, '_', '.', '-', '@' or '+'",
                             PLAIN_PASSWORD_MIN, PLAIN_PASSWORD_MAX)
 
 CLOSE_KICKED = 4002
 CLOSE_LOGGED_OUT = 4003
+
+
+# --- who a bridge or the desk may act on --------------------------------------------------
+# The back offices that act on users with a shared secret, not as a user: the Easemob bridge
+# (/hx) manages native accounts; the customer-service desk (/im/vanke) manages the accounts it
+# created itself (named ``desk:<hash>``, a name no registration can take). Neither ever acts on
+# an operator's account (staff or superuser), nor on an account of the other kind.
+BRIDGE, DESK = "bridge", "desk"
+DESK_USERNAME_PREFIX = "desk:"
+
+
+def account_kind(user: User) -> str:
+    """Which back office manages ``user``: ``DESK`` for desk-created accounts, else ``BRIDGE``."""
+    return DESK if user.username.startswith(DESK_USERNAME_PREFIX) else BRIDGE
+
+
+def is_operator(user: User) -> bool:
+    """Staff and superusers: the accounts of the operator console, out of every back office's reach."""
+    return bool(user.is_staff or user.is_superuser)
+
+
+def manageable_by(user: User | None, manager: str) -> bool:
+    """Whether the back office ``manager`` may act on ``user``. The bridge also leaves internal
+    accounts alone (e.g. a native account an operator made a desk agent)."""
+    if user is None or is_operator(user) or account_kind(user) != manager:
+        return False
+    return not (manager == BRIDGE and user.is_internal)
+
+
+def managed_user(user: User | None, manager: str) -> User:
+    """``user`` if ``manager`` may act on it; otherwise ``not_found``, exactly as for a user who
+    does not exist, so a back office learns nothing about the accounts it may not touch."""
+    if user is None or not manageable_by(user, manager):
+        raise ApplicationError(NOT_FOUND, "no such user")
+    return user
+
+
+def managed_users(users: QuerySet[User], manager: str) -> QuerySet[User]:
+    """``users`` narrowed to those ``manager`` may act on (the same rule as ``manageable_by``)."""
+    users = users.filter(is_staff=False, is_superuser=False)
+    if manager == DESK:
+        return users.filter(username__startswith=DESK_USERNAME_PREFIX)
+    return users.filter(is_internal=False).exclude(username__startswith=DESK_USERNAME_PREFIX)
 
 
 # --- passwords ----------------------------------------------------------------------------
@@ -65,6 +110,15 @@ def validate_new_password(raw: Any, rules: AccountRules = NATIVE_RULES) -> str:
     return raw
 
 
+def _encode_password(raw: str) -> str:
+    """The stored form of a new password. PBKDF2 is slow on purpose: callers hash before they
+    open their write transaction, so no row lock (nor SQLite's write lock) waits on it."""
+    throttle.release_connection()
+    holder = User()
+    holder.set_password(raw)
+    return holder.password
+
+
 def normalize_phone(raw: str) -> str:
     phone = re.sub(r"[\s\-()]", "", raw or "")
     if not PHONE_RE.match(phone):
@@ -73,27 +127,65 @@ def normalize_phone(raw: str) -> str:
 
 
 # --- registration and sessions ------------------------------------------------------------
-@transaction.atomic
-def user_register(
-    *, username: str, password: str, phone: str | None = None, first_name: str = "", last_name: str = "",
-    rules: AccountRules = NATIVE_RULES,
-) -> User:
-    if not rules.username_re.match(username or ""):
+@dataclass(frozen=True)
+class _NewAccount:
+    """A registration checked and its password hashed, before any transaction opens."""
+
+    username: str
+    phone: str | None
+    first_name: str
+    last_name: str
+    password: str  # the stored (hashed) form
+
+
+def _registration(
+    *, username: str, password: str, phone: str | None, first_name: str, last_name: str, rules: AccountRules,
+) -> _NewAccount:
+    if not isinstance(username, str) or not rules.username_re.match(username):
         raise ApplicationError(INVALID, f"username must be {rules.username_help}")
     password = validate_new_password(password, rules)
     phone = normalize_phone(phone) if phone else None
-    if User.objects.filter(username__iexact=username).exists():
+    if User.objects.filter(username_key=username_key(username)).exists():
         raise ApplicationError(codes.USERNAME_TAKEN, "that username is taken")
     if phone and User.objects.filter(phone=phone).exists():
         raise ApplicationError(codes.PHONE_TAKEN, "that phone number belongs to another account")
-    user = User(username=username, phone=phone, first_name=first_name[:150], last_name=last_name[:150])
-    user.set_password(password)
+    return _NewAccount(username, phone, first_name[:150], last_name[:150], _encode_password(password))
+
+
+def _account_create(new: _NewAccount) -> User:
+    user = User(username=new.username, phone=new.phone, first_name=new.first_name, last_name=new.last_name,
+                password=new.password)
     try:
         with transaction.atomic(savepoint=True):
             user.save()
     except IntegrityError as exc:  # lost a race with a concurrent registration
         raise ApplicationError(codes.USERNAME_TAKEN, "that username or phone is taken") from exc
     return user
+
+
+def user_register(
+    *, username: str, password: str, phone: str | None = None, first_name: str = "", last_name: str = "",
+    rules: AccountRules = NATIVE_RULES,
+) -> User:
+    """A new account. The checks and the (slow) password hash come first, outside any
+    transaction; only the insert holds the write lock."""
+    new = _registration(username=username, password=password, phone=phone, first_name=first_name,
+                        last_name=last_name, rules=rules)
+    with transaction.atomic():
+        return _account_create(new)
+
+
+def user_register_and_login(
+    *, username: str, password: str, phone: str | None = None, device: str = "", ip: str | None = None,
+    user_agent: str = "",
+) -> tuple[User, str]:
+    """Register and open the first session in one transaction (REST register); hashed before it."""
+    new = _registration(username=username, password=password, phone=phone, first_name="", last_name="",
+                        rules=NATIVE_RULES)
+    with transaction.atomic():
+        user = _account_create(new)
+        _, token = session_start(user=user, device=device, ip=ip, user_agent=user_agent)
+    return user, token
 
 
 @transaction.atomic
@@ -152,27 +244,23 @@ def _session_with_token(user: User, token: str, *, device: str, ip: str | None, 
 def auth_login(
     *, username: str, password: str, device: str = "", ip: str | None = None, user_agent: str = ""
 ) -> tuple[User, str]:
-    """Check the password and open a session. Failed attempts are limited per user and per IP."""
-    user_key, ip_key = f"login:user:{username.lower()}", f"login:ip:{ip}"
+    """Check the password and open a session. Checks are limited per (normalised) username and
+    per address (``core.throttle.password_attempt``); the hash runs outside any transaction."""
     window = settings.LOGIN_LOCK_SECONDS
-    if throttle.count(user_key) >= settings.LOGIN_MAX_FAILURES or (
-        ip and throttle.count(ip_key) >= settings.LOGIN_MAX_FAILURES * 10
-    ):
-        raise ApplicationError(
-            RATE_LIMITED, f"too many failed logins; try again in {max(1, window // 60)} minutes"
-        )
-    user = User.objects.filter(username__iexact=username).first()
+    attempt = throttle.password_attempt(
+        f"login:{username_key(username)}", limit=settings.LOGIN_MAX_FAILURES, window_seconds=window, ip=ip,
+        message=f"too many failed logins; try again in {max(1, window // 60)} minutes",
+    )
+    user = user_by_login_name(username)
+    throttle.release_connection()  # no connection held while hashing
     if user is None:
         User().set_password(password)  # same work as a real check: no timing hint
         ok = False
     else:
         ok = user.is_active and user.check_password(password)
     if not ok:
-        throttle.hit(user_key, window)
-        if ip:
-            throttle.hit(ip_key, window)
         raise ApplicationError(codes.INVALID_CREDENTIALS, "wrong username or password")
-    throttle.reset(user_key)
+    attempt.succeeded()
     assert user is not None
     _, token = session_start(user=user, device=device, ip=ip, user_agent=user_agent)
     return user, token
@@ -244,42 +332,60 @@ def user_set_privacy(*, user: User, phone_searchable: bool | None = None, friend
             setattr(user, key, value)
 
 
-@transaction.atomic
 def user_change_password(
     *, user: User, old_password: str, new_password: str, keep_session_id: int | None = None
 ) -> None:
-    """Seed 002 web.account.setPassword: 400 invalid new password, 401 wrong old one.
+    """Seed 002 web.account.setPassword: 400 invalid new password, 401 wrong old one, 429 too
+    many wrong ones (per user and per address, ``LOGIN_MAX_FAILURES`` per ``LOGIN_LOCK_SECONDS``).
 
     A user without a usable password (e.g. created by an operator) may set one without
     the old one. Every other session of the user ends (``keep_session_id`` survives).
+    Both hashes run before the transaction: no row lock, no connection held while hashing.
     """
     new_password = validate_new_password(new_password)
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    if locked.has_usable_password() and not locked.check_password(old_password or ""):
+    window = settings.LOGIN_LOCK_SECONDS
+    attempt = throttle.password_attempt(
+        f"account:{user.pk}", limit=settings.LOGIN_MAX_FAILURES, window_seconds=window,
+        message=f"too many wrong passwords; try again in {max(1, window // 60)} minutes",
+    )
+    current = User.objects.filter(pk=user.pk).values_list("password", flat=True).first() or ""
+    checked = User(pk=user.pk, password=current)
+    throttle.release_connection()  # no connection held while hashing
+    if checked.has_usable_password() and not checked.check_password(old_password or ""):
         raise ApplicationError(codes.WRONG_PASSWORD, "the old password is wrong")
-    locked.set_password(new_password)
-    locked.save(update_fields=["password"])
-    user.password = locked.password
-    # Whoever knew the old password is logged out everywhere but here.
-    others = AuthSession.objects.filter(user=locked)
-    if keep_session_id is not None:
-        others = others.exclude(pk=keep_session_id)
-    _sessions_revoke(user_id=locked.pk, sessions=others, reason="password", close_code=CLOSE_LOGGED_OUT)
+    attempt.succeeded()
+    encoded = _encode_password(new_password)
+    with transaction.atomic():
+        # Locked as resetPassword locks it; applied only if the password checked is still the
+        # one stored (two changes at once: the second answers "wrong old password").
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.password != current:
+            raise ApplicationError(codes.WRONG_PASSWORD, "the old password is wrong")
+        locked.password = encoded
+        locked.save(update_fields=["password"])
+        user.password = locked.password
+        # Whoever knew the old password is logged out everywhere but here.
+        others = AuthSession.objects.filter(user=locked)
+        if keep_session_id is not None:
+            others = others.exclude(pk=keep_session_id)
+        _sessions_revoke(user_id=locked.pk, sessions=others, reason="password", close_code=CLOSE_LOGGED_OUT)
 
 
-@transaction.atomic
-def user_reset_password(*, user_id: int, new_password: str, rules: AccountRules = NATIVE_RULES) -> User:
-    """An operator's reset (the Easemob bridge's resetPassword): no old password. Every
-    session of the user ends, as whoever held the account may not be its owner any more."""
+def user_reset_password(
+    *, user_id: int, new_password: str, manager: str, rules: AccountRules = NATIVE_RULES,
+) -> User:
+    """A back office's reset (the Easemob bridge's resetPassword): no old password. Every
+    session of the user ends, as whoever held the account may not be its owner any more.
+    Only users ``manager`` may act on (``managed_user``); the others answer ``not_found``."""
     new_password = validate_new_password(new_password, rules)
-    # Locked as web.account.setPassword locks it: two changes at once apply one after the other.
-    user = User.objects.select_for_update().filter(pk=user_id).first()
-    if user is None:
-        raise ApplicationError(NOT_FOUND, "no such user")
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    _sessions_revoke(user_id=user.pk, sessions=AuthSession.objects.filter(user=user), reason="password",
-                     close_code=CLOSE_LOGGED_OUT)
+    encoded = _encode_password(new_password)  # hashed before the transaction: no lock held meanwhile
+    with transaction.atomic():
+        # Locked as web.account.setPassword locks it: two changes at once apply one after the other.
+        user = managed_user(User.objects.select_for_update().filter(pk=user_id).first(), manager)
+        user.password = encoded
+        user.save(update_fields=["password"])
+        _sessions_revoke(user_id=user.pk, sessions=AuthSession.objects.filter(user=user), reason="password",
+                         close_code=CLOSE_LOGGED_OUT)
     return user
 
 
@@ -399,11 +505,15 @@ def friend_add(*, user: User, friend_id: int, message: str = "") -> FriendAdded:
 
 
 @transaction.atomic
-def friend_add_direct(*, user: User, friend_id: int) -> User:
+def friend_add_direct(*, user: User, friend_id: int, manager: str | None = None) -> User:
     """Make two users friends at once without asking ``friend_id``: an operator's act (the
     Easemob bridge, the demo seed, tests), never a user's. The blacklist, already-friends and
-    white-list refusals still apply; ``friend_policy`` does not."""
+    white-list refusals still apply; ``friend_policy`` does not. A back office (``manager``)
+    acts only on users it may manage, both of them."""
     other = _other_user(user, friend_id)
+    if manager is not None:
+        managed_user(user, manager)
+        managed_user(other, manager)
     user, other = _lock_pair(user, other)
     _friend_checks(user, other)
     _befriend(user, other)
@@ -459,8 +569,11 @@ def friend_request_cancel(*, user: User, to_id: int) -> None:
 
 
 @transaction.atomic
-def friend_remove(*, user: User, friend_id: int) -> None:
+def friend_remove(*, user: User, friend_id: int, manager: str | None = None) -> None:
     other = _other_user(user, friend_id)
+    if manager is not None:
+        managed_user(user, manager)
+        managed_user(other, manager)
     deleted, _ = Friendship.objects.filter(user=user, friend=other).delete()
     Friendship.objects.filter(user=other, friend=user).delete()
     if not deleted:

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import connection
 
 from core.exceptions import RATE_LIMITED, ApplicationError
 
@@ -83,3 +88,88 @@ def spend(key: str, amount: int, limit: int, window_seconds: int, message: str) 
         with contextlib.suppress(ValueError):  # expired meanwhile
             cache.decr(full, amount)  # a refused call spends nothing
         raise ApplicationError(RATE_LIMITED, message)
+def _forgive(full_key: str) -> None:
+    with suppress(ValueError):  # expired meanwhile: nothing left to take back
+        cache.decr(full_key)
+
+
+# --- password checks ------------------------------------------------------------------------
+# The address of the client being served, for limits per address deep inside a service (e.g. a
+# payment password checked by a money flow). Set by the socket gateway's dispatch and by the
+# HTTP middleware ``ClientAddressMiddleware``; None outside a request.
+client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
+
+
+@contextmanager
+def serving(address: str | None) -> Iterator[None]:
+    """Run the block with ``client_address`` set to ``address``."""
+    reset_token = client_address.set(address)
+    try:
+        yield
+    finally:
+        client_address.reset(reset_token)
+
+
+class PasswordAttempt:
+    """One password check, already counted (``password_attempt``). Call ``succeeded`` after a
+    right password: the subject's failures are cleared and this attempt is taken back from the
+    address's count. A wrong password needs nothing: the attempt stays counted."""
+
+    def __init__(self, subject_key: str, address_key: str | None) -> None:
+        self.subject_key, self.address_key = subject_key, address_key
+
+    def succeeded(self) -> None:
+        cache.delete(self.subject_key)
+        if self.address_key:
+            _forgive(self.address_key)
+
+
+def password_attempt(
+    subject: str, *, limit: int, window_seconds: int, ip: str | None = None,
+    code: str = RATE_LIMITED, message: str = "too many password attempts; try again later",
+) -> PasswordAttempt:
+    """Count one password check of ``subject`` (e.g. ``login:alice``, ``account:42``) and of the
+    client's address, BEFORE the (slow, deliberately) hash is computed; refuse with ``code`` past
+    ``limit`` wrong ones per subject, or PASSWORD_ATTEMPTS_PER_IP per address, in the window.
+
+    Every password check of every protocol goes through here. Counting first means parallel
+    guesses are limited too: only ``limit`` of them are ever hashed at once, so one user cannot
+    keep the workers (and their database connections) busy hashing. ``ip`` defaults to the
+    address of the client being served (``client_address``)."""
+    address = ip if ip is not None else client_address.get()
+    keys = [(f"throttle:password:{subject}", limit)]
+    if address:
+        keys.append((f"throttle:password-ip:{address}", settings.PASSWORD_ATTEMPTS_PER_IP))
+    taken: list[str] = []
+    for key, most in keys:
+        cache.add(key, 0, timeout=window_seconds)
+        try:
+            value = int(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window_seconds)
+            value = 1
+        taken.append(key)
+        if value > most:
+            for full in taken:  # a refused attempt is not an attempt: it checked nothing
+                _forgive(full)
+            raise ApplicationError(code, message)
+    return PasswordAttempt(taken[0], taken[1] if len(taken) > 1 else None)
+
+
+def release_connection() -> None:
+    """Give this thread's database connection back before a slow computation (a password hash):
+    on PostgreSQL it returns to the process's pool for other requests meanwhile, and the next
+    query takes one again. Inside a transaction the connection must stay; SQLite keeps its
+    per-thread connection (not pooled, nothing to give back)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        connection.close()
+
+
+def password_reset(subject: str) -> None:
+    """Clear ``subject``'s wrong checks (e.g. after a reset by SMS code)."""
+    cache.delete(f"throttle:password:{subject}")
+
+
+def password_failures(subject: str) -> int:
+    """Wrong (or running) checks of ``subject`` counted in the current window."""
+    return int(cache.get(f"throttle:password:{subject}", 0))

@@ -39,11 +39,18 @@ def token_issue(*, client_id: str, client_secret: str, ip: str | None) -> tuple[
                    "too many token requests from this address; try again later")
     if not client_id or not client_secret:
         raise ApplicationError(INVALID_CREDENTIALS, "client_id and client_secret are required")
+    # Wrong secrets are limited like every password: per client_id and per address.
+    attempt = throttle.password_attempt(
+        f"hx-client:{client_id[:128]}", limit=settings.LOGIN_MAX_FAILURES,
+        window_seconds=settings.LOGIN_LOCK_SECONDS, ip=ip,
+        message="too many wrong client credentials; try again later",
+    )
     # Both compared, always: no hint which of the two was wrong.
     id_ok = _same(client_id, settings.HX_CLIENT_ID)
     secret_ok = _same(client_secret, settings.HX_CLIENT_SECRET)
     if not (id_ok and secret_ok):
         raise ApplicationError(INVALID_CREDENTIALS, "wrong client_id or client_secret")
+    attempt.succeeded()
     now = timezone.now()
     ttl = settings.HX_TOKEN_EXPIRE_SECONDS
     token = secrets.token_urlsafe(32)

@@ -24,7 +24,8 @@ from accounts import exceptions as accounts_codes
 from accounts import presence
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from accounts.models import User
+from accounts.models import User, username_key
+from accounts.services import BRIDGE
 from chats.selectors import chat_from_wire
 from core import jsonwire
 from core.exceptions import NOT_AUTHENTICATED, NOT_FOUND, ApplicationError
@@ -71,8 +72,10 @@ class Call:
 
 
 def _user(name: str, *, active_only: bool = True) -> User:
-    user = account_selectors.users_by_usernames([name], active_only=active_only).get(name.lower())
-    if user is None:
+    """The user named ``name`` if the bridge may act on it (account_services.managed_user):
+    an operator's or the desk's account answers exactly as a missing one."""
+    user = account_selectors.users_by_usernames([name], active_only=active_only).get(username_key(name))
+    if user is None or not account_services.manageable_by(user, BRIDGE):
         raise ApplicationError(NOT_FOUND, f"no such user: {name}")
     return user
 
@@ -267,13 +270,13 @@ def add_friends(call: Call) -> dict[str, Any]:
     action = call.text("type").lower()
     if action == "post":
         try:
-            account_services.friend_add_direct(user=owner, friend_id=friend.pk)
+            account_services.friend_add_direct(user=owner, friend_id=friend.pk, manager=BRIDGE)
         except ApplicationError as error:
             if error.code != accounts_codes.ALREADY_FRIENDS:
                 raise
     elif action == "delete":
         try:
-            account_services.friend_remove(user=owner, friend_id=friend.pk)
+            account_services.friend_remove(user=owner, friend_id=friend.pk, manager=BRIDGE)
         except ApplicationError as error:
             if error.code != NOT_FOUND:  # "not friends" (both users were found above)
                 raise
@@ -296,7 +299,7 @@ def get_friends(call: Call) -> dict[str, Any]:
         users = account_selectors.blacklist_of(owner.pk)
     else:
         raise invalid('type must be "contacts" (friends) or "blocks" (blacklist)')
-    names = [user.username for user in users]
+    names = [user.username for user in account_services.managed_users(users, BRIDGE)]  # as if missing
     return {"data": names, "entities": [], "count": len(names), "action": "get", "uri": call.uri()}
 
 
@@ -363,8 +366,8 @@ def send_messages(call: Call) -> dict[str, Any]:
     if target_type == "users":
         peers = account_selectors.users_by_usernames(keys)
         for key in keys:
-            peer = peers.get(key.lower())
-            if peer is None:
+            peer = peers.get(username_key(key))
+            if peer is None or not account_services.manageable_by(peer, BRIDGE):
                 results[key] = "no such user"
                 continue
             results[key] = _outcome(
@@ -385,7 +388,7 @@ def reset_password(call: Call) -> dict[str, Any]:
     user = call.user("username", active_only=False)
     password = call.body.get("newpassword")
     account_services.user_reset_password(user_id=user.pk, new_password=password if isinstance(password, str) else "",
-                                         rules=wire.EASEMOB_RULES)
+                                         manager=BRIDGE, rules=wire.EASEMOB_RULES)
     app = wire.app_fields()
     return {"path": f"/users/{user.username}/password", "application": app["application"],
             "data": {call.text("username"): SUCCESS}, "organization": app["organization"],
@@ -417,7 +420,7 @@ def get_user(call: Call) -> dict[str, Any]:
     if raw_cursor not in (None, ""):
         after = wire.cursor_decode(raw_cursor)
         params["cursor"] = [str(raw_cursor)]
-    page = account_selectors.users_after(after, limit + 1)
+    page = account_selectors.users_after(after, limit + 1, manager=BRIDGE)
     more, page = len(page) > limit, page[:limit]
     data: dict[str, Any] = {"cursor": wire.cursor_encode(page[-1].pk)} if more else {}
     return {**data, "path": "/users", "entities": [wire.entity(u) for u in page], "count": len(page),

@@ -55,7 +55,7 @@ CREATE_ERRORS = {
 }
 
 
-@registry.method("redpacket.create", params=CreateParams, errors=CREATE_ERRORS)
+@registry.method("redpacket.create", money=True, params=CreateParams, errors=CREATE_ERRORS)
 def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002: ``->{}`` and onMessage(2,100) to the chat; we also answer the packet's id."""
     packet = services.redpacket_create(user=ctx.user, chat_wire_id=p["chatId"], type_=p["type"], title=p["title"],
@@ -64,7 +64,7 @@ def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"redPacketId": packet.pk}
 
 
-@registry.method("redpacket.get", params=PacketParams,
+@registry.method("redpacket.get", money=True, params=PacketParams,
                  errors={codes.OWN_PACKET: 400, codes.NOT_ALLOWED: 401, codes.ALL_TAKEN: 402, codes.EXPIRED: 410})
 def grab(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Take one share (once per user); the reply lists who got what."""

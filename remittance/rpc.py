@@ -72,7 +72,7 @@ class RecordsParams(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 
-@registry.method("remittance.remit", params=RemitParams, errors=REMIT_ERRORS)
+@registry.method("remittance.remit", money=True, params=RemitParams, errors=REMIT_ERRORS)
 def remit(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Send money to ``payee`` in a chat; it waits in escrow (onMessage 5/100 to the chat).
     400 insufficient, 401 below 0.01, 402 above the maximum, 403 wrong payment password."""
@@ -82,13 +82,13 @@ def remit(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return record(remittance)
 
 
-@registry.method("remittance.receive", params=RemittanceIdParams, errors=SETTLE_ERRORS)
+@registry.method("remittance.receive", money=True, params=RemittanceIdParams, errors=SETTLE_ERRORS)
 def receive(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The payee takes the money (onMessage 5/200). 400 not the payee, 409 settled, 410 expired."""
     return record(services.receive(user=ctx.user, remittance_id=p["remittanceId"]))
 
 
-@registry.method("remittance.refund", params=RemittanceIdParams, errors=SETTLE_ERRORS)
+@registry.method("remittance.refund", money=True, params=RemittanceIdParams, errors=SETTLE_ERRORS)
 def refund(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The payee sends the money back (onMessage 5/300). 400 not the payee, 409 settled, 410 expired."""
     return record(services.refund(user=ctx.user, remittance_id=p["remittanceId"]))

@@ -41,16 +41,16 @@ def recharge_credit(*, operator: User, user: User, coin: Coin, amount: Decimal, 
     return recharge
 
 
-@transaction.atomic
 def withdrawal_request(*, user: User, amount: Any, password: str) -> Withdrawal:
     """Hold ``amount`` of the default coin in escrow as a pending withdrawal."""
     coin = default_coin()
-    payment_password_check(user=user, password=password)
     value = parse_amount(amount, coin)
-    withdrawal = Withdrawal.objects.create(user=user, coin=coin, amount=value)
-    ledger_transfer(kind=K.WITHDRAW, source=user_account(user=user, coin=coin),
-                    target=system_account(kind=Account.Kind.ESCROW, coin=coin), amount=value,
-                    idempotency_key=f"withdraw:{withdrawal.pk}:hold", memo="withdrawal requested")
+    payment_password_check(user=user, password=password)  # hashing is slow: before the transaction
+    with transaction.atomic():
+        withdrawal = Withdrawal.objects.create(user=user, coin=coin, amount=value)
+        ledger_transfer(kind=K.WITHDRAW, source=user_account(user=user, coin=coin),
+                        target=system_account(kind=Account.Kind.ESCROW, coin=coin), amount=value,
+                        idempotency_key=f"withdraw:{withdrawal.pk}:hold", memo="withdrawal requested")
     return withdrawal
 
 

@@ -11,6 +11,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts import exceptions as account_codes
 from accounts.models import SmsCode, User
@@ -23,6 +24,7 @@ from wallet.models import Wallet
 
 
 def _hash(raw: str) -> str:
+    throttle.release_connection()  # no connection held while hashing
     return make_password(canonical_password(raw))
 
 
@@ -30,61 +32,69 @@ def _new_address() -> str:
     return "W" + secrets.token_hex(20)
 
 
-@transaction.atomic
 def wallet_set_password(*, user: User, sms_code: str, password: str) -> Wallet:
-    """seed 002 wallet.setPassword: create the wallet, or reset its password, with an SMS code."""
+    """seed 002 wallet.setPassword: create the wallet, or reset its password, with an SMS code.
+    The hash is computed before the transaction (no lock held meanwhile)."""
     password = validate_new_password(password)
-    sms_code_verify(user=user, purpose=SmsCode.Purpose.WALLET_PASSWORD, code=sms_code)
     hashed = _hash(password)  # PBKDF2 is deliberately slow: once per call
-    wallet = Wallet.objects.select_for_update().filter(user=user).first()
-    if wallet is None:
-        try:
-            with transaction.atomic():
-                wallet = Wallet.objects.create(user=user, address=_new_address(), password=hashed)
-        except IntegrityError:  # a concurrent first set; take it and set the password below
-            wallet = Wallet.objects.select_for_update().get(user=user)
-    if wallet.password != hashed:
-        wallet.password = hashed
-        wallet.save(update_fields=["password", "updated_at"])
-    throttle.reset(_failures_key(user.pk))
+    with transaction.atomic():
+        sms_code_verify(user=user, purpose=SmsCode.Purpose.WALLET_PASSWORD, code=sms_code)
+        wallet = Wallet.objects.select_for_update().filter(user=user).first()
+        if wallet is None:
+            try:
+                with transaction.atomic():
+                    wallet = Wallet.objects.create(user=user, address=_new_address(), password=hashed)
+            except IntegrityError:  # a concurrent first set; take it and set the password below
+                wallet = Wallet.objects.select_for_update().get(user=user)
+        if wallet.password != hashed:
+            wallet.password = hashed
+            wallet.save(update_fields=["password", "updated_at"])
+    throttle.password_reset(_subject(user.pk))
     return wallet
 
 
-@transaction.atomic
 def wallet_change_password(*, user: User, old_password: str, new_password: str) -> None:
-    """seed 002 web.account.setWalletPassword: 400 invalid new password, 401 wrong old one."""
+    """seed 002 web.account.setWalletPassword: 400 invalid new password, 401 wrong old one.
+    Both hashes run before the transaction; the change applies only if the payment password
+    checked is still the stored one."""
     new_password = validate_new_password(new_password)
-    wallet = Wallet.objects.select_for_update().filter(user=user).first()
+    wallet = Wallet.objects.filter(user=user).first()
     if wallet is None:
         raise ApplicationError(account_codes.WRONG_PASSWORD,
                                "no payment password yet: set one with wallet.setPassword")
     payment_password_check(user=user, password=old_password, wallet=wallet, wrong_code=account_codes.WRONG_PASSWORD)
-    wallet.password = _hash(new_password)
-    wallet.save(update_fields=["password", "updated_at"])
+    hashed = _hash(new_password)
+    with transaction.atomic():
+        changed = Wallet.objects.filter(pk=wallet.pk, password=wallet.password).update(password=hashed,
+                                                                                      updated_at=timezone.now())
+    if not changed:  # changed meanwhile by another call: the old password checked is no longer it
+        raise ApplicationError(account_codes.WRONG_PASSWORD, "the old payment password is wrong")
 
 
-def _failures_key(user_id: int) -> str:
-    return f"payment-password:{user_id}"
+def _subject(user_id: int) -> str:
+    return f"payment:{user_id}"
 
 
 def payment_password_check(
     *, user: User, password: str, wallet: Wallet | None = None, wrong_code: str = codes.WRONG_PAYMENT_PASSWORD
 ) -> Wallet:
-    """Check the payment password before money moves; raise on a wrong one or while locked."""
-    key = _failures_key(user.pk)
-    minutes = max(1, settings.PAYMENT_LOCK_SECONDS // 60)
-    if throttle.count(key) >= settings.PAYMENT_PASSWORD_MAX_FAILURES:
-        raise ApplicationError(codes.PAYMENT_LOCKED,
-                               f"too many wrong payment passwords: payments are locked for up to {minutes} minutes")
+    """Check the payment password before money moves; raise on a wrong one or while locked.
+    Counted per user and per address before hashing (``core.throttle.password_attempt``)."""
     wallet = wallet or Wallet.objects.filter(user=user).first()
     if wallet is None:
         raise ApplicationError(codes.NO_WALLET, "no wallet yet: set a payment password first")
+    subject, most = _subject(user.pk), settings.PAYMENT_PASSWORD_MAX_FAILURES
+    minutes = max(1, settings.PAYMENT_LOCK_SECONDS // 60)
+    attempt = throttle.password_attempt(
+        subject, limit=most, window_seconds=settings.PAYMENT_LOCK_SECONDS, code=codes.PAYMENT_LOCKED,
+        message=f"too many wrong payment passwords: payments are locked for up to {minutes} minutes",
+    )
+    throttle.release_connection()  # no connection held while hashing
     if not password or not check_password(canonical_password(password), wallet.password):
-        failures = throttle.hit(key, settings.PAYMENT_LOCK_SECONDS)
-        left = settings.PAYMENT_PASSWORD_MAX_FAILURES - failures
+        left = most - throttle.password_failures(subject)
         if left <= 0:
             raise ApplicationError(codes.PAYMENT_LOCKED,
                                    f"wrong payment password; payments are now locked for {minutes} minutes")
         raise ApplicationError(wrong_code, f"wrong payment password ({left} tries left)")
-    throttle.reset(key)
+    attempt.succeeded()
     return wallet

@@ -36,14 +36,14 @@ class CheckPasswordParams(serializers.Serializer):
     password = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
 
 
-@registry.method("wallet.setPassword", params=SetPasswordParams,
+@registry.method("wallet.setPassword", money=True, params=SetPasswordParams,
                  errors={account_codes.INVALID_SMS_CODE: 400, account_codes.INVALID_PASSWORD: 422})
 def set_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     wallet = passwords.wallet_set_password(user=ctx.user, sms_code=p["smsCode"], password=p["password"])
     return {"address": wallet.address}
 
 
-@registry.method("web.account.setWalletPassword", params=ChangePasswordParams,
+@registry.method("web.account.setWalletPassword", money=True, params=ChangePasswordParams,
                  errors={account_codes.INVALID_PASSWORD: 400, account_codes.WRONG_PASSWORD: 401,
                          codes.PAYMENT_LOCKED: 429})
 def set_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return recharge_desk()
 
 
-@registry.method("web.withdraw", params=WithdrawParams,
+@registry.method("web.withdraw", money=True, params=WithdrawParams,
                  errors={codes.INSUFFICIENT_BALANCE: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 402,
                          codes.BAD_AMOUNT: 422, codes.PAYMENT_LOCKED: 429})
 def web_withdraw(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def _exchange_errors() -> dict[str, int]:
     return {**SEND_ERRORS, **MONEY_ERRORS}
 
 
-@registry.method("exchange.publish", params=ExchangePublishParams, errors=_exchange_errors(),
+@registry.method("exchange.publish", money=True, params=ExchangePublishParams, errors=_exchange_errors(),
                  limit=EXCHANGE_PUBLISH_LIMIT)
 def exchange_publish(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Offer fromAmount of one coin for toAmount of another to user ``to``; the offer is held in
@@ -176,7 +176,7 @@ def exchange_publish(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {**card(offer), "chatId": offer.chat.wire_id if offer.chat else None}
 
 
-@registry.method("exchange.accept", params=ExchangeAcceptParams,
+@registry.method("exchange.accept", money=True, params=ExchangeAcceptParams,
                  errors={**MONEY_ERRORS, codes.EXCHANGE_EXPIRED: 410})
 def exchange_accept(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The named user swaps: 400 short of the asked coin, 401/402/429 payment password, 403 not

@@ -22,11 +22,20 @@ VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
 DEBUG = env_bool("DEBUG", default=True)
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = DEV_SECRET_KEY
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 20 or SECRET_KEY == DEV_SECRET_KEY
+                  or SECRET_KEY.startswith("django-insecure-")):
+    # The same bar as Django's own deploy check (security.W009), with more distinct characters
+    # required: a weak key lets anyone forge the admin's sessions.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for DEBUG=false: it must be at least 50 random characters with at "
+        "least 20 different ones, and not the development key; generate one with "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -56,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ClientAddressMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,10 +168,15 @@ EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", default=EMBEDDED)
 
 # --- Auth and passwords --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's backend with the password-attempt limits of every other login (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []  # policy lives in accounts.services
 AUTH_TOKEN_TTL_SECONDS = env_int("AUTH_TOKEN_TTL_SECONDS", 30 * 86400, minimum=60)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 900, minimum=1)
+# Wrong password checks of any kind (login, change password, payment password, the admin's
+# login form, the bridge's client credentials) from one client address within their window.
+PASSWORD_ATTEMPTS_PER_IP = env_int("PASSWORD_ATTEMPTS_PER_IP", 50, minimum=1)
 REGISTER_PER_IP_PER_HOUR = env_int("REGISTER_PER_IP_PER_HOUR", 30, minimum=1)
 
 # --- SMS ---------------------------------------------------------------------------------
@@ -318,6 +333,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema's own warnings are not deployment risks; `check --deploy` is kept to those
+    # (the schema is exercised by the tests instead).
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # --- i18n, time, static ----------------------------------------------------------------------
@@ -349,9 +367,19 @@ MEDIA_MAX_BYTES = {
 }
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (run daphne with --proxy-headers).
-if env_bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# Plain-HTTP requests are redirected to HTTPS (default: on behind a TLS proxy); /healthz stays
+# reachable over plain HTTP for the load balancer's checks.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Strict-Transport-Security max-age in seconds (0: not sent). Production: 31536000, once HTTPS works.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+# Whether HSTS covers every subdomain and asks to be preloaded by browsers (the domain's call).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 
 LOGGING = {
     "version": 1,

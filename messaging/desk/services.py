@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import session_start
+from accounts.services import DESK, manageable_by, session_start
 from chats.selectors import private_chat_between
 from chats.services import private_chat_get_or_create
 from core.exceptions import CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
@@ -63,6 +63,10 @@ def profile_register(
                                                      avatar=avatar, terminal=terminal)
         except IntegrityError:  # registered at the same moment by another call
             profile = DeskProfile.objects.select_for_update().select_related("user").get(external_id=external_id)
+    if not manageable_by(profile.user, DESK):
+        # A native account an operator linked (an agent who uses the app, maybe an operator):
+        # the desk neither renames it nor registers tokens that would log in as it.
+        raise ApplicationError(CONFLICT, f"{external_id} is not an account the desk manages")
     if profile.kind != kind:
         raise ApplicationError(CONFLICT, f"{external_id} is registered as a {profile.get_kind_display()}")
     changed = {name: value for name, value in (("nick", nick), ("avatar", avatar), ("terminal", terminal))

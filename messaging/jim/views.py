@@ -19,6 +19,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.services import is_operator
 from core.exceptions import CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
 from messaging.desk import selectors, services
 from messaging.desk.models import DeskProfile
@@ -131,7 +132,7 @@ def chat_info(params: dict[str, Any]) -> Response:
     """The chat-list numbers of ``to`` (and the unread from ``from``); op 2 reads that chat first."""
     to, from_ = _text(params, "to"), _text(params, "from")
     owner, other = selectors.user_by_jim_id(to) if to else None, selectors.user_by_jim_id(from_) if from_ else None
-    if owner is None or other is None:
+    if owner is None or other is None or is_operator(owner) or is_operator(other):  # operators: as if missing
         raise ApplicationError(NOT_FOUND, "to and from must be registered user ids")
     services.chat_list_mark(owner=owner, other=other, op=number(params.get("op"), "op"),
                             is_concurrent=number(params.get("isConcurrent"), "isConcurrent", 0) == 1)

@@ -27,3 +27,49 @@ def test_bad_values_refuse_to_start(name: str, value: str, message: str) -> None
     done = subprocess.run([sys.executable, "-c", LOAD], env=env, cwd=settings.BASE_DIR, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode != 0 and message in done.stderr
+
+
+STRONG_KEY = "k3J9-xQ2_vLp8ZrT6wYb1NcHs4MdGf7UaEo0iKj5RtyWq2XzVn8B"  # 52 characters, 40+ distinct
+
+
+@pytest.mark.parametrize("key", [
+    "",  # missing
+    "short-but-random-7f3k",  # under 50 characters
+    "a" * 60,  # long, one character
+    "abcde" * 12,  # long, five characters
+    "dev-only-insecure-key-do-not-use-in-production",  # the development key
+    "django-insecure-" + STRONG_KEY,  # Django's generated development key
+])
+def test_a_weak_secret_key_refuses_to_start_without_debug(key: str) -> None:
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": key, "ALLOWED_HOSTS": "im.example.com"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([sys.executable, "-c", LOAD], env=env, cwd=settings.BASE_DIR, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0 and "ImproperlyConfigured" in done.stderr
+    assert ("SECRET_KEY must be set" if not key else "SECRET_KEY is too weak for DEBUG=false") in done.stderr
+
+
+# The production settings docs/deploy.md documents (besides the services' URLs).
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "im.example.com",
+              "BEHIND_TLS_PROXY": "true", "SECURE_HSTS_SECONDS": "31536000",
+              "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true"}
+
+
+def test_the_documented_production_settings_pass_check_deploy() -> None:
+    env = {**os.environ, **PRODUCTION, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
+    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env,
+                          cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "System check identified no issues" in done.stdout
+
+
+def test_plain_http_is_redirected_behind_a_tls_proxy_but_not_healthz() -> None:
+    code = (LOAD + "; from django.test import Client; c = Client(); "
+            "print(c.get('/api/v1/me').status_code, c.get('/healthz').status_code, "
+            "c.get('/api/v1/me', headers={'X-Forwarded-Proto': 'https'}).status_code)")
+    env = {**os.environ, **PRODUCTION, "ALLOWED_HOSTS": "testserver"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True,
+                          text=True, timeout=60)
+    redirected, health, secure = done.stdout.split()
+    assert redirected == "301" and health != "301" and secure == "401", done.stdout + done.stderr

@@ -157,17 +157,20 @@ async def test_without_from_the_sender_is_admin(connect: Connect, bob: User) -> 
     body = {"target_type": "users", "target": ["bob"], "msg": {"type": "txt", "msg": "notice"}}
     missing = await api("sendMessages", body)
     assert missing["code"] == 404 and missing["message"] == "no such user: admin"
-    admin = await make_admin()
+    operator = await make_admin(is_staff=True, is_superuser=True)
+    refused = await api("sendMessages", body)  # an operator's account is never the sender: as if missing
+    assert (refused["code"], refused["message"], refused["data"]["error"]) == (
+        404, "no such user: admin", missing["data"]["error"])
+    await sync_to_async(User.objects.filter(pk=operator.pk).delete)()
+    admin = await make_admin()  # an ordinary account named admin: the bridge's system sender
     bob_socket = await connect(await atoken_for(bob))
     assert (await api.ok("sendMessages", body))["data"] == {"bob": "success"}
     assert (await bob_socket.push("onMessage"))["from"] == admin.pk
     assert (await api.ok("sendMessages", {**body, "from": None}))["data"] == {"bob": "success"}
 
 
-async def make_admin() -> User:
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(make_user)(username="admin", is_staff=True, is_superuser=True)
+async def make_admin(**fields: bool) -> User:
+    return await sync_to_async(make_user)(username="admin", **fields)
 
 
 @pytest.mark.parametrize(("change", "code", "message"), [

@@ -174,3 +174,11 @@ def test_an_unexpected_error_answers_500_without_details(token: str, monkeypatch
     assert reply["code"] == 500 and reply["message"] == "internal error"
     assert "secret detail" not in str(reply)
 
+
+
+def test_wrong_client_secrets_are_limited_per_client_id_from_any_address() -> None:
+    """The client secret is a password: LOGIN_MAX_FAILURES wrong ones lock that client_id for the
+    window, from every address, even with the right secret (the per-hour limit is far higher)."""
+    wrong = {**CREDENTIALS, "client_secret": "wrong-secret-value"}
+    assert [hx(Client(), "getToken", wrong, REMOTE_ADDR=f"10.6.0.{n}")["code"] for n in range(5)] == [401] * 5
+    refused(hx(Client(), "getToken", CREDENTIALS, REMOTE_ADDR="10.6.1.1"), 429, "too_many_requests")
