@@ -6,13 +6,16 @@ Covers redpacket.create, remittance.remit, exchange.publish and web.withdraw ove
 socket and their REST twins, and the im/* facade's derived keys."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.apps import apps
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -200,6 +203,50 @@ def test_im_facade_retry_within_the_window_moves_money_once(alice: User, bob: Us
     settings.IM_MONEY_RETRY_SECONDS = 0  # turned off: every call moves money
     assert im(client, "msg_redpack_publish", key, **packet)["data"] != first["data"]
     assert books(alice, cny)["packets"] == 4 and ledger_verify() == []
+
+
+
+# --- keys kept from before the upgrade, and the operator's view -----------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_a_remittance_or_offer_keyed_before_the_upgrade_still_answers_its_retry(alice: User, bob: User) -> None:
+    cny, usdt, chat = prepare(alice, bob)
+    api = rest_client(token_for(alice))
+    # Rows as the previous version stored them: the key on the row, no key row.
+    now = timezone.now()
+    old_remit = Remittance.objects.create(payer=alice, payee=bob, coin=cny, amount=Decimal("20"), type=1, chat=chat,
+                                          request_id="old-1", remitted_at=now, expires_at=now)
+    old_offer = ExchangeOffer.objects.create(from_user=alice, from_coin=cny, from_amount=Decimal("10"), to_user=bob,
+                                             to_coin=usdt, to_amount=Decimal("1"), request_id="old-2", chat=chat,
+                                             expires_at=now)
+    IdempotencyKey.objects.all().delete()
+    importlib.import_module("remittance.migrations.0004_request_keys").keys_of_earlier_remittances(apps, None)
+    importlib.import_module("wallet.migrations.0008_idempotency_key").keys_of_earlier_offers(apps, None)
+
+    retried = api.post("/api/v1/remittances", {"payee": bob.pk, "type": 1, "amount": "20", "password": "pay123",
+                                               "clientMsgId": "old-1"}, format="json")
+    assert retried.status_code == 200 and retried.json()["remittanceId"] == old_remit.pk, retried.content
+    offered = api.post("/api/v1/wallet/exchanges", {"to": bob.pk, "fromCoinId": cny.pk, "fromAmount": "10",
+                                                    "toCoinId": usdt.pk, "toAmount": "1", "password": "pay123",
+                                                    "clientMsgId": "old-2"}, format="json")
+    assert offered.status_code == 200 and offered.json()["exchangeId"] == old_offer.pk, offered.content
+    assert Remittance.objects.count() == 1 and ExchangeOffer.objects.count() == 1
+    assert user_account(user=alice, coin=cny).balance == Decimal("100")  # nothing moved again
+
+
+@pytest.mark.django_db
+def test_operators_find_a_payments_key_in_the_admin(alice: User, bob: User) -> None:
+    _, _, chat = prepare(alice, bob)
+    made = rest_client(token_for(alice)).post("/api/v1/redpackets", {
+        "chatId": chat.wire_id, "type": 1, "price": "9", "password": "pay123", "clientMsgId": "find-me"},
+        format="json")
+    assert made.status_code == 200
+    User.objects.create_superuser("root", password="rootpass1")
+    client = Client()
+    assert client.login(username="root", password="rootpass1")
+    page = client.get("/admin/wallet/idempotencykey/?q=find-me")
+    assert page.status_code == 200 and b"find-me" in page.content and b"redpacket.create" in page.content
+    assert client.get("/admin/wallet/idempotencykey/add/").status_code == 403  # read-only
 
 
 # --- parallel duplicates (PostgreSQL: real concurrent transactions) -------------------------
