@@ -233,8 +233,8 @@ def _request_key(name: str, params: Any, fields: tuple[str, ...]) -> str | None:
     are then taken for a retry of a call whose reply was lost."""
     given = params.get("clientMsgId")
     if given not in (None, ""):
-        if not isinstance(given, str) or len(given) > 64:
-            raise Refusal(MISSING, "clientMsgId must be text of at most 64 characters")
+        if not isinstance(given, str) or len(given) > 64 or not given.isprintable():
+            raise Refusal(MISSING, "clientMsgId must be printable text of at most 64 characters")
         return given
     from wallet.idempotency import amount_text, derived_key
 

@@ -192,6 +192,8 @@ def test_im_facade_retry_within_the_window_moves_money_once(alice: User, bob: Us
     mine = im(client, "msg_redpack_publish", key, **packet, clientMsgId="app-1")
     assert mine["status"] == 0 and mine["data"]["transfer_id"] != first["data"]["transfer_id"]
     assert im(client, "msg_redpack_publish", key, **{**packet, "amount": "7"}, clientMsgId="app-1")["status"] == 10
+    for bad in ("x" * 65, "nul\x00"):  # bounded like the socket's clientMsgId; never a 500
+        assert im(client, "msg_redpack_publish", key, **packet, clientMsgId=bad)["status"] == 1
     assert books(alice, cny)["packets"] == 3
 
     # A retry just after a window boundary still finds the first call (the previous window).
