@@ -305,3 +305,32 @@ def test_parallel_im_facade_retries_make_one_packet(alice: User, bob: User) -> N
     assert len({r["data"]["transfer_id"] for r in results}) == 1
     assert books(alice, cny) == {"balance": Decimal("91"), "escrow": Decimal("9"), "packets": 1, "remittances": 0,
                                  "offers": 0, "withdrawals": 0, "messages": 1, "ledger": []}
+
+
+@pytest.mark.postgres
+async def test_two_devices_sending_one_payment_at_once_move_money_once(connect: Connect, alice: User,
+                                                                       bob: User) -> None:
+    cny, usdt, chat = await sync_to_async(prepare)(alice, bob)
+    phone, tablet = [await connect(await atoken_for(alice, device)) for device in ("phone", "tablet")]
+    for round_ in range(3):
+        calls = {
+            "redpacket.create": {"chatId": chat.wire_id, "type": 1, "price": 9, "password": "pay123"},
+            "remittance.remit": {"payee": bob.pk, "type": 1, "amount": 20, "password": "pay123"},
+            "exchange.publish": {"to": bob.pk, "fromCoinId": cny.pk, "fromAmount": 1, "toCoinId": usdt.pk,
+                                 "toAmount": 1, "password": "pay123"},
+        }
+        for method, params in calls.items():
+            frame = jsonwire.dumps({"id": 1, "method": method, "params": {**params, "clientMsgId": f"k{round_}"}})
+            await phone.send_raw(frame)  # both in flight before either answers: the gateway's threads race
+            await tablet.send_raw(frame)
+            answers = []
+            for side in (phone, tablet):
+                while True:
+                    reply = await side.frame(10)
+                    if reply.get("id") == 1:
+                        answers.append(reply)
+                        break
+            assert answers[0]["code"] == 200 and answers[0] == answers[1], answers
+    state = await sync_to_async(books)(alice, cny)
+    assert state == {"balance": Decimal("100") - 3 * (9 + 20 + 1), "escrow": Decimal(3 * 30), "packets": 3,
+                     "remittances": 3, "offers": 3, "withdrawals": 0, "messages": 9, "ledger": []}, state
