@@ -35,11 +35,12 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
-from core.exceptions import ApplicationError
+from core.exceptions import INVALID, ApplicationError
 from wallet import exceptions as codes
 from wallet.models import IdempotencyKey
 
 T = TypeVar("T")
+KEY_MAX_LENGTH = 64  # IdempotencyKey.key, and every method's clientMsgId parameter
 
 # A key a facade derived from the request itself: ``~<digest>@<window number>`` (derived_key).
 _DERIVED = re.compile(r"~([0-9a-f]{32})@(\d{1,12})")
@@ -79,6 +80,8 @@ def keyed(*, user_id: int, method: str, key: str | None, params: dict[str, Any])
     ``params`` are what makes two calls the same request, without the payment password."""
     if not key:
         return None
+    if len(key) > KEY_MAX_LENGTH:
+        raise ApplicationError(INVALID, f"clientMsgId has at most {KEY_MAX_LENGTH} characters")
     digest = _digest({"method": method, **params})
     derived = _DERIVED.fullmatch(key)
     if derived is None:
