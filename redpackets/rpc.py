@@ -25,6 +25,8 @@ class CreateParams(serializers.Serializer):
     total_price = amount_field(required=False)
     count = serializers.IntegerField(min_value=1, default=1)
     password = serializers.CharField(max_length=256, allow_blank=True)
+    # A retry with the same id returns the first packet and moves nothing (docs/redpackets.md).
+    clientMsgId = serializers.CharField(max_length=64, required=False, allow_null=True)
 
 
 class PacketParams(serializers.Serializer):
@@ -52,6 +54,7 @@ CREATE_ERRORS = {
     wallet_codes.INSUFFICIENT_BALANCE: 400, codes.TOO_MANY: 401, codes.SHARE_TOO_SMALL: 402,
     codes.SHARE_TOO_LARGE: 403, wallet_codes.WRONG_PAYMENT_PASSWORD: 404, wallet_codes.NO_WALLET: 404,
     chat_codes.NOT_A_MEMBER: 405, NOT_FOUND: 405, wallet_codes.BAD_AMOUNT: 422, wallet_codes.PAYMENT_LOCKED: 429,
+    wallet_codes.IDEMPOTENCY_CONFLICT: 409,
 }
 
 
@@ -60,7 +63,7 @@ def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002: ``->{}`` and onMessage(2,100) to the chat; we also answer the packet's id."""
     packet = services.redpacket_create(user=ctx.user, chat_wire_id=p["chatId"], type_=p["type"], title=p["title"],
                                        price=p.get("price"), total_price=p.get("total_price"), count=p["count"],
-                                       password=p["password"])
+                                       password=p["password"], client_msg_id=p.get("clientMsgId"))
     return {"redPacketId": packet.pk}
 
 

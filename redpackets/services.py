@@ -28,6 +28,7 @@ from messaging.models import Message
 from redpackets import exceptions as codes
 from redpackets.models import RedPacket, RedPacketShare
 from redpackets.split import lucky_split
+from wallet import idempotency
 from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
@@ -98,11 +99,28 @@ def _plan(*, chat: Chat, type_: int, price: Any, total_price: Any, count: int, c
 
 def redpacket_create(
     *, user: User, chat_wire_id: int, type_: int, title: str, price: Any, total_price: Any, count: int, password: str,
-    coin_id: int | None = None,
+    coin_id: int | None = None, client_msg_id: str | None = None,
 ) -> RedPacket:
     """Hold the total in escrow, split it into shares and post the packet (message 2/100).
     The coin is the default one unless ``coin_id`` names another active coin (seed 000's
-    ``im/msg_redpack_publish`` lets the client choose)."""
+    ``im/msg_redpack_publish`` lets the client choose).
+
+    A repeated ``client_msg_id`` returns the first packet and moves nothing (wallet.idempotency);
+    the same key with other parameters is refused with ``idempotency_conflict``."""
+    request = idempotency.keyed(user_id=user.pk, method="redpacket.create", key=client_msg_id, params={
+        "chatId": chat_wire_id, "type": type_, "title": title, "price": idempotency.amount_text(price),
+        "total_price": idempotency.amount_text(total_price), "count": count, "coinId": coin_id})
+    return idempotency.run_once(
+        request, replay=lambda pk: RedPacket.objects.get(pk=pk),
+        perform=lambda: _create(user=user, chat_wire_id=chat_wire_id, type_=type_, title=title, price=price,
+                                total_price=total_price, count=count, password=password, coin_id=coin_id,
+                                request=request))
+
+
+def _create(
+    *, user: User, chat_wire_id: int, type_: int, title: str, price: Any, total_price: Any, count: int, password: str,
+    coin_id: int | None, request: idempotency.KeyedRequest | None,
+) -> RedPacket:
     coin = default_coin() if coin_id is None else Coin.objects.filter(pk=coin_id, is_active=True).first()
     if coin is None:
         raise ApplicationError(NOT_FOUND, f"no active coin {coin_id}")
@@ -118,6 +136,8 @@ def redpacket_create(
             sender=user, chat=chat, coin=coin, type=type_, title=title, price=one, total_price=total, count=count,
             remaining_count=count,
             expires_at=timezone.now() + timedelta(seconds=settings.REDPACKET_EXPIRE_SECONDS))
+        # Before the ledger: a concurrent call with the same key waits here, then fails.
+        idempotency.remember(request, packet.pk)
         RedPacketShare.objects.bulk_create(
             RedPacketShare(packet=packet, index=i, amount=units * coin.quantum, is_best=i == best)
             for i, units in enumerate(shares))

@@ -23,7 +23,7 @@ REMIT_ERRORS = {
     **CHAT_POST_ERRORS,
     wallet_codes.INSUFFICIENT_BALANCE: 400, codes.AMOUNT_TOO_SMALL: 401, codes.AMOUNT_TOO_LARGE: 402,
     wallet_codes.WRONG_PAYMENT_PASSWORD: 403, wallet_codes.NO_WALLET: 405, codes.PAYEE_NOT_IN_CHAT: 407,
-    wallet_codes.BAD_AMOUNT: 422, wallet_codes.PAYMENT_LOCKED: 429,
+    wallet_codes.BAD_AMOUNT: 422, wallet_codes.PAYMENT_LOCKED: 429, wallet_codes.IDEMPOTENCY_CONFLICT: 409,
 }
 SETTLE_ERRORS = {codes.NOT_PAYEE: 400, codes.REMITTANCE_EXPIRED: 410}
 REMIND_ERRORS = {**CHAT_POST_ERRORS, codes.REMITTANCE_EXPIRED: 410}
@@ -59,7 +59,8 @@ class RemitParams(serializers.Serializer):
     password = serializers.CharField(max_length=256, allow_blank=True)
     type = serializers.ChoiceField(choices=Remittance.Type.values)
     payee = serializers.IntegerField(min_value=1)
-    clientMsgId = serializers.CharField(max_length=64, required=False)
+    # A retry with the same id returns the first remittance and moves nothing (docs/remittance.md).
+    clientMsgId = serializers.CharField(max_length=64, required=False, allow_null=True)
 
 
 class RemittanceIdParams(serializers.Serializer):

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -39,6 +39,7 @@ from messaging.services import service_message_post, service_message_send
 from remittance import events
 from remittance import exceptions as codes
 from remittance.models import Remittance
+from wallet import idempotency
 from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
@@ -95,13 +96,24 @@ def remit(
 ) -> Remittance:
     """Send ``amount`` of the default coin to ``payee_id`` in a chat; it waits in escrow.
 
-    A repeated ``request_id`` (a client retrying) returns the first remittance and moves
-    nothing. Nothing is stored and nothing moves on any refusal.
+    A repeated ``request_id`` (the client's clientMsgId, a client retrying) returns the first
+    remittance and moves nothing; the same id with other parameters is refused with
+    ``idempotency_conflict`` (wallet.idempotency). Nothing is stored and nothing moves on any
+    refusal.
     """
-    if request_id:
-        first = _by_request(payer, request_id)
-        if first is not None:
-            return first
+    request = idempotency.keyed(user_id=payer.pk, method="remittance.remit", key=request_id, params={
+        "payee": payee_id, "amount": idempotency.amount_text(amount), "type": type_, "chatId": chat_wire_id or None,
+        "description": description[:225]})
+    return idempotency.run_once(
+        request, replay=lambda pk: Remittance.objects.select_related("coin", "chat").get(pk=pk),
+        perform=lambda: _remit(payer=payer, payee_id=payee_id, amount=amount, password=password, type_=type_,
+                               chat_wire_id=chat_wire_id, description=description, request=request))
+
+
+def _remit(
+    *, payer: User, payee_id: int, amount: Any, password: str, type_: int, chat_wire_id: int | None,
+    description: str, request: idempotency.KeyedRequest | None,
+) -> Remittance:
     if payee_id == payer.pk:
         raise ApplicationError(INVALID, "you cannot remit to yourself")
     coin = default_coin()
@@ -112,31 +124,23 @@ def remit(
     chat = _chat(payer, payee, type_, chat_wire_id)
     payment_password_check(user=payer, password=password)  # hashing is slow: no locks held yet
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            if chat is None:
-                chat = private_chat_get_or_create(user_id=payer.pk, peer_id=payee.pk)
-            remittance = Remittance.objects.create(
-                payer=payer, payee=payee, coin=coin, amount=value, description=description[:225], type=type_,
-                chat=chat, request_id=request_id or None, remitted_at=now,
-                expires_at=now + timedelta(seconds=settings.REMITTANCE_EXPIRE_SECONDS))
-            ledger_transfer(kind=Entry.Kind.TRANSFER, source=user_account(user=payer, coin=coin),
-                            target=system_account(kind=Account.Kind.ESCROW, coin=coin), amount=value,
-                            idempotency_key=f"remit:{remittance.pk}:hold", memo=description or "remittance")
-            # Last: the chat's row lock is held until commit. Membership, mute, blacklist and
-            # friends-only are checked again under it, as for a client message.
-            service_message_send(sender=payer, type_=Message.Type.REMITTANCE, sub_type=events.REMITTED,
-                                 content=events.card(remittance), chat_wire_id=chat.wire_id)
-    except IntegrityError:
-        first = _by_request(payer, request_id) if request_id else None
-        if first is None:
-            raise
-        return first  # a concurrent retry with the same request id committed first
+    with transaction.atomic():
+        if chat is None:
+            chat = private_chat_get_or_create(user_id=payer.pk, peer_id=payee.pk)
+        remittance = Remittance.objects.create(
+            payer=payer, payee=payee, coin=coin, amount=value, description=description[:225], type=type_,
+            chat=chat, request_id=request.key if request else None, remitted_at=now,
+            expires_at=now + timedelta(seconds=settings.REMITTANCE_EXPIRE_SECONDS))
+        # Before the ledger: a concurrent call with the same key waits here, then fails.
+        idempotency.remember(request, remittance.pk)
+        ledger_transfer(kind=Entry.Kind.TRANSFER, source=user_account(user=payer, coin=coin),
+                        target=system_account(kind=Account.Kind.ESCROW, coin=coin), amount=value,
+                        idempotency_key=f"remit:{remittance.pk}:hold", memo=description or "remittance")
+        # Last: the chat's row lock is held until commit. Membership, mute, blacklist and
+        # friends-only are checked again under it, as for a client message.
+        service_message_send(sender=payer, type_=Message.Type.REMITTANCE, sub_type=events.REMITTED,
+                             content=events.card(remittance), chat_wire_id=chat.wire_id)
     return remittance
-
-
-def _by_request(payer: User, request_id: str) -> Remittance | None:
-    return Remittance.objects.select_related("coin", "chat").filter(payer=payer, request_id=request_id).first()
 
 
 def get_record(*, user: User, remittance_id: int, lock: bool = False) -> Remittance:

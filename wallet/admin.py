@@ -15,7 +15,18 @@ from django.urls import URLPattern, path
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from wallet.cashier import recharge_credit, withdrawal_review
-from wallet.models import Account, Coin, ExchangeOffer, JournalEntry, PaymentDesk, Posting, Recharge, Wallet, Withdrawal
+from wallet.models import (
+    Account,
+    Coin,
+    ExchangeOffer,
+    IdempotencyKey,
+    JournalEntry,
+    PaymentDesk,
+    Posting,
+    Recharge,
+    Wallet,
+    Withdrawal,
+)
 from wallet.selectors import ledger_verify
 
 
@@ -59,6 +70,16 @@ class JournalEntryAdmin(ReadOnlyAdmin):
                    "problems": problems, "entries": JournalEntry.objects.count(),
                    "accounts": Account.objects.count(), "opts": self.model._meta}
         return TemplateResponse(request, "admin/wallet/ledger_verify.html", context)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    """The clientMsgId of each money request: why a retry answered an earlier payment."""
+
+    list_display = ("id", "user", "method", "key", "object_id", "created_at")
+    list_filter = ("method",)
+    search_fields = ("user__username", "key")
+    raw_id_fields = ("user",)
 
 
 @admin.register(PaymentDesk)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.exceptions import CONFLICT, ApplicationError
+from wallet import idempotency
 from wallet.models import Account, Coin, JournalEntry, PaymentDesk, Recharge, Withdrawal
 from wallet.passwords import payment_password_check
 from wallet.services import default_coin, ledger_transfer, parse_amount, system_account, user_account
@@ -41,13 +42,27 @@ def recharge_credit(*, operator: User, user: User, coin: Coin, amount: Decimal, 
     return recharge
 
 
-def withdrawal_request(*, user: User, amount: Any, password: str) -> Withdrawal:
-    """Hold ``amount`` of the default coin in escrow as a pending withdrawal."""
+def withdrawal_request(*, user: User, amount: Any, password: str, client_msg_id: str | None = None) -> Withdrawal:
+    """Hold ``amount`` of the default coin in escrow as a pending withdrawal.
+
+    A repeated ``client_msg_id`` returns the first withdrawal and holds nothing more; the same
+    key with another amount is refused with ``idempotency_conflict`` (wallet.idempotency)."""
+    request = idempotency.keyed(user_id=user.pk, method="web.withdraw", key=client_msg_id,
+                                params={"amount": idempotency.amount_text(amount)})
+    return idempotency.run_once(request, replay=lambda pk: Withdrawal.objects.get(pk=pk),
+                                perform=lambda: _withdrawal_hold(user=user, amount=amount, password=password,
+                                                                 request=request))
+
+
+def _withdrawal_hold(*, user: User, amount: Any, password: str,
+                     request: idempotency.KeyedRequest | None) -> Withdrawal:
     coin = default_coin()
     value = parse_amount(amount, coin)
     payment_password_check(user=user, password=password)  # hashing is slow: before the transaction
     with transaction.atomic():
         withdrawal = Withdrawal.objects.create(user=user, coin=coin, amount=value)
+        # Before the ledger: a concurrent call with the same key waits here, then fails.
+        idempotency.remember(request, withdrawal.pk)
         ledger_transfer(kind=K.WITHDRAW, source=user_account(user=user, coin=coin),
                         target=system_account(kind=Account.Kind.ESCROW, coin=coin), amount=value,
                         idempotency_key=f"withdraw:{withdrawal.pk}:hold", memo="withdrawal requested")

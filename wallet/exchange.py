@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -28,6 +28,7 @@ from core.exceptions import CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, App
 from core.sweep import sweep
 from messaging.models import Message
 from wallet import exceptions as codes
+from wallet import idempotency
 from wallet.models import Account, Coin, ExchangeOffer
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
@@ -81,12 +82,24 @@ def exchange_publish(
 ) -> ExchangeOffer:
     """Offer ``from_amount`` of one coin for ``to_amount`` of another to ``to_user_id``.
 
-    A repeated ``request_id`` (a client retrying) returns the first offer and moves nothing.
+    A repeated ``request_id`` (the client's clientMsgId, a client retrying) returns the first
+    offer and moves nothing; the same id with other parameters is refused with
+    ``idempotency_conflict`` (wallet.idempotency).
     """
-    if request_id:
-        first = _by_request(user, request_id)
-        if first is not None:
-            return first
+    request = idempotency.keyed(user_id=user.pk, method="exchange.publish", key=request_id, params={
+        "to": to_user_id, "fromCoinId": from_coin_id, "fromAmount": idempotency.amount_text(from_amount),
+        "toCoinId": to_coin_id, "toAmount": idempotency.amount_text(to_amount), "memo": memo[:125]})
+    return idempotency.run_once(
+        request, replay=lambda pk: ExchangeOffer.objects.select_related("from_coin", "to_coin", "chat").get(pk=pk),
+        perform=lambda: _publish(user=user, to_user_id=to_user_id, from_coin_id=from_coin_id, from_amount=from_amount,
+                                 to_coin_id=to_coin_id, to_amount=to_amount, password=password, memo=memo,
+                                 request=request))
+
+
+def _publish(
+    *, user: User, to_user_id: int, from_coin_id: int, from_amount: Any, to_coin_id: int, to_amount: Any,
+    password: str, memo: str, request: idempotency.KeyedRequest | None,
+) -> ExchangeOffer:
     if to_user_id == user.pk:
         raise ApplicationError(INVALID, "you cannot offer an exchange to yourself")
     to_user = User.objects.filter(pk=to_user_id, is_active=True).first()
@@ -100,31 +113,22 @@ def exchange_publish(
     from messaging.services import service_message_send
 
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            offer = ExchangeOffer.objects.create(
-                from_user=user, from_coin=from_coin, from_amount=give, to_user=to_user, to_coin=to_coin,
-                to_amount=take, memo=memo[:125], request_id=request_id or None, created_at=now,
-                expires_at=now + timedelta(seconds=settings.EXCHANGE_EXPIRE_SECONDS))
-            ledger_transfer(kind=Entry.Kind.EXCHANGE_OFFER, source=user_account(user=user, coin=from_coin),
-                            target=system_account(kind=Account.Kind.ESCROW, coin=from_coin), amount=give,
-                            idempotency_key=f"exchange:{offer.pk}:hold", memo=memo or "exchange offered")
-            # Last: the chat's row lock is held until commit. Blacklist and friends-only apply.
-            _, chat = service_message_send(sender=user, to=to_user.pk, type_=Message.Type.EXCHANGE,
-                                           sub_type=OFFERED, content=card(offer))
-            ExchangeOffer.objects.filter(pk=offer.pk).update(chat=chat)
-            offer.chat = chat
-    except IntegrityError:
-        first = _by_request(user, request_id) if request_id else None
-        if first is None:
-            raise
-        return first  # a concurrent retry with the same request id committed first
+    with transaction.atomic():
+        offer = ExchangeOffer.objects.create(
+            from_user=user, from_coin=from_coin, from_amount=give, to_user=to_user, to_coin=to_coin,
+            to_amount=take, memo=memo[:125], request_id=request.key if request else None, created_at=now,
+            expires_at=now + timedelta(seconds=settings.EXCHANGE_EXPIRE_SECONDS))
+        # Before the ledger: a concurrent call with the same key waits here, then fails.
+        idempotency.remember(request, offer.pk)
+        ledger_transfer(kind=Entry.Kind.EXCHANGE_OFFER, source=user_account(user=user, coin=from_coin),
+                        target=system_account(kind=Account.Kind.ESCROW, coin=from_coin), amount=give,
+                        idempotency_key=f"exchange:{offer.pk}:hold", memo=memo or "exchange offered")
+        # Last: the chat's row lock is held until commit. Blacklist and friends-only apply.
+        _, chat = service_message_send(sender=user, to=to_user.pk, type_=Message.Type.EXCHANGE,
+                                       sub_type=OFFERED, content=card(offer))
+        ExchangeOffer.objects.filter(pk=offer.pk).update(chat=chat)
+        offer.chat = chat
     return offer
-
-
-def _by_request(user: User, request_id: str) -> ExchangeOffer | None:
-    return (ExchangeOffer.objects.select_related("from_coin", "to_coin")
-            .filter(from_user=user, request_id=request_id).first())
 
 
 def exchange_get(*, user: User, exchange_id: int) -> ExchangeOffer:

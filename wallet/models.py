@@ -255,3 +255,29 @@ class ExchangeOffer(models.Model):
     def __str__(self) -> str:
         return (f"exchange {self.pk}: {self.from_amount} {self.from_coin} for {self.to_amount} {self.to_coin} "
                 f"({self.get_status_display()})")
+
+
+class IdempotencyKey(models.Model):
+    """A money-moving request a client named with its ``clientMsgId`` (wallet.idempotency).
+
+    One row per user, method and key, inserted in the transaction that moves the money: a
+    retry finds it and answers with ``object_id`` (the packet, remittance, offer or
+    withdrawal the first call made), and a retry racing the first call fails the unique
+    constraint and does the same. ``digest`` fingerprints the first call's parameters, so
+    the same key with other parameters is refused rather than answered with the wrong result.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                             db_index=False)  # the unique index below starts with user
+    method = models.CharField(max_length=32, help_text="the native method, e.g. redpacket.create")
+    key = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, blank=True, default="",
+                              help_text="SHA-256 of the first call's parameters; empty: unknown (older rows)")
+    object_id = models.PositiveBigIntegerField(help_text="what the first call made")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "method", "key"], name="idempotency_one_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.key!r} of user {self.user_id}: {self.object_id}"

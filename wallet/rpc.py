@@ -109,6 +109,8 @@ def amount_field(*, required: bool = True) -> serializers.DecimalField:
 class WithdrawParams(serializers.Serializer):
     amount = amount_field()
     password = serializers.CharField(max_length=256, allow_blank=True)
+    # A retry with the same id holds nothing more (docs/wallet.md#idempotency).
+    clientMsgId = serializers.CharField(max_length=64, required=False, allow_null=True)
 
 
 @registry.method("web.recharge")
@@ -121,13 +123,13 @@ def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 
 @registry.method("web.withdraw", money=True, params=WithdrawParams,
                  errors={codes.INSUFFICIENT_BALANCE: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 402,
-                         codes.BAD_AMOUNT: 422, codes.PAYMENT_LOCKED: 429})
+                         codes.BAD_AMOUNT: 422, codes.PAYMENT_LOCKED: 429, codes.IDEMPOTENCY_CONFLICT: 409})
 def web_withdraw(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002: hold the amount in escrow for an operator's review; 400 insufficient, 401 wrong
     password, 402 no password; then answer the customer-service uid and checkout page."""
     from wallet.cashier import withdraw_desk, withdrawal_request
 
-    withdrawal_request(user=ctx.user, amount=p["amount"], password=p["password"])
+    withdrawal_request(user=ctx.user, amount=p["amount"], password=p["password"], client_msg_id=p.get("clientMsgId"))
     return withdraw_desk()
 
 
@@ -142,7 +144,8 @@ class ExchangePublishParams(serializers.Serializer):
     toAmount = amount_field()
     password = serializers.CharField(max_length=256, allow_blank=True)
     memo = serializers.CharField(max_length=125, required=False, allow_blank=True, default="")
-    clientMsgId = serializers.CharField(max_length=64, required=False)
+    # A retry with the same id returns the first offer and moves nothing (docs/wallet.md#idempotency).
+    clientMsgId = serializers.CharField(max_length=64, required=False, allow_null=True)
 
 
 class ExchangeIdParams(serializers.Serializer):
@@ -160,7 +163,7 @@ MONEY_ERRORS = {codes.INSUFFICIENT_BALANCE: 400, codes.WRONG_PAYMENT_PASSWORD: 4
 def _exchange_errors() -> dict[str, int]:
     from messaging.rpc import SEND_ERRORS
 
-    return {**SEND_ERRORS, **MONEY_ERRORS}
+    return {**SEND_ERRORS, **MONEY_ERRORS, codes.IDEMPOTENCY_CONFLICT: 409}
 
 
 @registry.method("exchange.publish", money=True, params=ExchangePublishParams, errors=_exchange_errors(),

@@ -235,6 +235,12 @@ PAYMENT_PASSWORD_MAX_FAILURES = env_int("PAYMENT_PASSWORD_MAX_FAILURES", 5, mini
 PAYMENT_LOCK_SECONDS = env_int("PAYMENT_LOCK_SECONDS", 900, minimum=1)
 # An exchange offer not accepted within this many seconds expires and is refunded (seed 000: 24 h).
 EXCHANGE_EXPIRE_SECONDS = env_int("EXCHANGE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
+# The im/* facade's money methods carry no request id: an identical request (same user, same
+# parameters) within this many seconds is taken for a retry and answered with the first
+# result (docs/im.md). 0 turns this off: every such request then moves money.
+IM_MONEY_RETRY_SECONDS = env_int("IM_MONEY_RETRY_SECONDS", 60, minimum=0)
+if IM_MONEY_RETRY_SECONDS > 3600:
+    raise ImproperlyConfigured("IM_MONEY_RETRY_SECONDS must be at most 3600 (an hour)")
 # Calls (seed 002 call.*): Agora project credentials for call.token.create (empty: the method
 # answers 503), token lifetime, how long invitees ring, and the most invitees per call.
 AGORA_APP_ID = env.str("AGORA_APP_ID", default="")

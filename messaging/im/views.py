@@ -221,7 +221,8 @@ def group_join(user: User, params: Any, token: str) -> dict[str, Any]:
 
 MONEY = {NOT_FOUND: 5, wallet_codes.BAD_AMOUNT: 6, packet_codes.SHARE_TOO_SMALL: 6, packet_codes.SHARE_TOO_LARGE: 6,
          remit_codes.AMOUNT_TOO_SMALL: 6, remit_codes.AMOUNT_TOO_LARGE: 6, wallet_codes.INSUFFICIENT_BALANCE: 7,
-         wallet_codes.WRONG_PAYMENT_PASSWORD: 8, wallet_codes.NO_WALLET: 8, wallet_codes.PAYMENT_LOCKED: 9}
+         wallet_codes.WRONG_PAYMENT_PASSWORD: 8, wallet_codes.NO_WALLET: 8, wallet_codes.PAYMENT_LOCKED: 9,
+         wallet_codes.IDEMPOTENCY_CONFLICT: 10}
 
 
 def transfer_id(pk: int, wrap: int) -> str:
@@ -242,6 +243,22 @@ def _amount(params: Any, name: str) -> Any:
     return raw if not isinstance(raw, float) else str(raw)  # form bodies and plain JSON both work
 
 
+def _request_key(name: str, params: Any, fields: tuple[str, ...]) -> str | None:
+    """The idempotency key of a money method (wallet.idempotency): the client's optional
+    ``clientMsgId``, else one derived from the request itself, since seed 000's clients send no
+    request id. The same parameters (the payment password aside) within IM_MONEY_RETRY_SECONDS
+    are then taken for a retry of a call whose reply was lost."""
+    given = params.get("clientMsgId")
+    if given not in (None, ""):
+        if not isinstance(given, str) or len(given) > 64 or not given.isprintable():
+            raise Refusal(MISSING, "clientMsgId must be printable text of at most 64 characters")
+        return given
+    from wallet.idempotency import amount_text, derived_key
+
+    return derived_key(params={"im": name, **{field: amount_text(params.get(field)) if "amount" in field
+                                              else str(params.get(field) or "") for field in fields}})
+
+
 @method("msg_redpack_publish", MONEY)
 def msg_redpack_publish(user: User, params: Any, token: str) -> dict[str, Any]:
     """wrap 1 (default): a single red packet to toUserId; wrap 2: a transfer (remittance)."""
@@ -259,17 +276,20 @@ def msg_redpack_publish(user: User, params: Any, token: str) -> dict[str, Any]:
     password = str(params.get("wallet_pwd") or "")
     if not User.objects.filter(pk=to, is_active=True).exclude(pk=user.pk).exists():
         raise Refusal(MISSING, "toUserId is not another user")
+    key = _request_key("msg_redpack_publish", params, ("toUserId", "coin_id", "amount", "wrap", "content"))
     if wrap == WRAP_REDPACKET:  # an unknown or inactive coin: not_found -> 5
         chat = private_chat_get_or_create(user_id=user.pk, peer_id=to)
         packet = redpacket_create(user=user, chat_wire_id=chat.wire_id, type_=1, title=memo, price=amount,
-                                  total_price=None, count=1, password=password, coin_id=coin_id)
+                                  total_price=None, count=1, password=password, coin_id=coin_id,
+                                  client_msg_id=key)
         return {"transfer_id": transfer_id(packet.pk, WRAP_REDPACKET), "wrap": WRAP_REDPACKET}
     if wrap == WRAP_TRANSFER:
         from wallet.services import default_coin
 
         if default_coin().pk != coin_id:
             raise Refusal(5, "transfers are in the wallet's default coin")
-        sent = remit(payer=user, payee_id=to, amount=amount, password=password, type_=1, description=memo)
+        sent = remit(payer=user, payee_id=to, amount=amount, password=password, type_=1, description=memo,
+                     request_id=key)
         return {"transfer_id": transfer_id(sent.pk, WRAP_TRANSFER), "wrap": WRAP_TRANSFER}
     raise Refusal(MISSING, "wrap must be 1 (red packet) or 2 (transfer)")
 
@@ -341,7 +361,9 @@ def msg_exchange_publish(user: User, params: Any, token: str) -> dict[str, Any]:
                              from_amount=_amount(params, "from_coin_amount"),
                              to_coin_id=_int(params, "to_coin_id", status=5), to_amount=_amount(params,
                              "to_coin_amount"), password=str(params.get("wallet_pwd") or ""),
-                             memo=str(params.get("content") or ""))
+                             memo=str(params.get("content") or ""), request_id=_request_key(
+                                 "msg_exchange_publish", params, ("toUserId", "from_coin_id", "from_coin_amount",
+                                                                  "to_coin_id", "to_coin_amount", "content")))
     return {"exchange_id": str(offer.pk), **objects.stringify({k: v for k, v in card(offer).items()
                                                                 if k in ("fromAmount", "toAmount", "status")})}
 
