@@ -88,8 +88,10 @@ def test_the_migration_converts_stored_amounts_exactly() -> None:
     from django.db.migrations.executor import MigrationExecutor
 
     before, after = ("wallet", "0006_alter_exchangeoffer_created_at"), ("wallet", "0007_exact_amounts")
+    # The accounts app goes back too: a later accounts migration's columns (NOT NULL without a
+    # database default) would refuse rows made from the old historical models.
     executor = MigrationExecutor(connection)
-    executor.migrate([before])
+    executor.migrate([before, ("accounts", "0002_moments")])
     try:
         old = executor.loader.project_state([before]).apps
         coin = old.get_model("wallet", "Coin").objects.create(name="old", decimals=6, price=Decimal("6.5"))
