@@ -96,10 +96,7 @@ def im_method(request: Request, name: str) -> Response:
     spec = METHODS.get(name)
     if spec is None:
         return _reply(MISSING, f"no method im/{name}")
-    token = token_from_request(request)
-    session = session_authenticate(token) if token else None
-    if session is None:
-        return _reply(NOT_LOGGED_IN, "not logged in: session_key is missing, invalid or expired")
+    # The body first: a malformed one is a bad request, not a missing session_key.
     try:
         params: dict[str, Any] = {key: request.query_params.get(key) for key in request.query_params}
         if request.method == "POST" and hasattr(request.data, "items"):
@@ -108,6 +105,10 @@ def im_method(request: Request, name: str) -> Response:
         return Response({"status": MISSING, "msg": str(error.detail), "data": {}}, status=413)
     except (APIException, SuspiciousOperation) as error:  # malformed JSON or form, too many fields
         return _reply(MISSING, f"bad request: {getattr(error, 'detail', error)}")
+    token = token_from_request(request)
+    session = session_authenticate(token) if token else None
+    if session is None:
+        return _reply(NOT_LOGGED_IN, "not logged in: session_key is missing, invalid or expired")
     try:
         data = spec.handler(session.user, params, token)
     except Refusal as refusal:

@@ -3,70 +3,23 @@ WebSocket upgrade whose request never completes (HTTP_HEADERS_TIMEOUT, core/gate
 """
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 
-from tests.e2e.test_live_server import ROOT, _database_url, _free_port
+from tests.e2e.server import daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HEADERS_TIMEOUT = 2
 
 
-def _port() -> int:
-    """A free port; within ``TEST_LIVE_PORTS`` ("18300-18399") when that is set."""
-    span = os.environ.get("TEST_LIVE_PORTS", "")
-    if not span:
-        return _free_port()
-    low, high = (int(part) for part in span.split("-"))
-    for port in range(low, high + 1):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {span}")
-
-
 @pytest.fixture
 def server() -> Iterator[tuple[str, int]]:
-    port = _port()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
-           "EMBEDDED_BEAT": "false", "CHANNEL_LAYER_PREFIX": f"e2e{port}",
-           "HTTP_HEADERS_TIMEOUT": str(HEADERS_TIMEOUT)}
-    if settings.REDIS_URL:
-        env["CACHE_REDIS_URL"] = settings.CACHE_REDIS_URL
-    else:
-        env.pop("REDIS_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    output = proc.stdout.read().decode() if proc.stdout else ""
-                    raise RuntimeError(f"server did not start:\n{output}") from None
-                time.sleep(0.2)
+    with daphne(env={"HTTP_HEADERS_TIMEOUT": str(HEADERS_TIMEOUT)}) as port:
         yield "127.0.0.1", port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _dropped_after(address: tuple[str, int], data: bytes, limit: float = HEADERS_TIMEOUT + 6) -> tuple[float, bytes]:
