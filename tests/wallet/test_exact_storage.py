@@ -117,3 +117,23 @@ def test_the_migration_converts_stored_amounts_exactly() -> None:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+async def test_a_balance_of_38_digits_is_shown_exactly(connect: Connect, alice: User) -> None:
+    """Decimal's default 28 digits cannot quantize such a balance to 18 places (it raised, and
+    wallet.info answered 500): every thread of the server computes with room for 38 digits."""
+    big = Decimal("98765432109876543210.123456789012345678")
+
+    def fund() -> None:
+        coin = make_coin(name="eth", decimals=18)
+        Wallet.objects.create(user=alice, address="Walice", password="!")
+        ledger_transfer(kind=JournalEntry.Kind.RECHARGE,
+                        source=system_account(kind=Account.Kind.EXTERNAL, coin=coin),
+                        target=user_account(user=alice, coin=coin), amount=big, idempotency_key="r-big", memo="in")
+
+    await sync_to_async(fund)()
+    client = await connect(await atoken_for(alice))
+    raw = await client.raw("wallet.info")
+    assert f'"balance":{big}' in raw, raw
+    raw = await client.raw("wallet.records", {"count": 10, "page": 1})
+    assert jsonwire.loads(raw)["data"][0]["amount"] == big
