@@ -72,8 +72,13 @@ def test_rest_refuses_large_and_non_ascii_amounts_with_the_bad_amount_code(alice
                                                       "toCoinId": cny.pk, "toAmount": "1", "password": "pay123"},
                         format="json")
 
-    big = offer("99999999999999999999")  # 20 digits: fits the columns, not an 18-decimal quantize
-    assert big.status_code == 400 and big.json()["error"] == "bad_amount", big.content
+    big = offer("999999999999999999999")  # 21 digits before the point: beyond NUMERIC(38, 18)
+    assert big.status_code == 400 and big.json()["error"] == "invalid", big.content
+    assert "20 digits before the decimal point" in big.json()["msg"]
+    # 20 digits with all 18 decimals fit the columns and the arithmetic: a valid amount, which
+    # alice cannot cover.
+    largest = offer("99999999999999999999.999999999999999999")
+    assert largest.status_code == 409 and largest.json()["error"] == "insufficient_balance", largest.content
     for text in ("١", "１", "1_0", "1e0"):
         refused = offer(text, cny)
         assert refused.status_code == 400 and refused.json()["error"] == "invalid", (text, refused.content)
