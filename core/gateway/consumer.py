@@ -130,22 +130,26 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.rejoin = asyncio.get_running_loop().create_task(self._rejoin(wait))
 
     async def _try_join(self) -> bool:
+        """True when joined (or nothing is left to join: the login ended meanwhile)."""
+        user = self.user
+        if user is None:
+            return True
         self.joined_at = self.seen_at = time.monotonic()
         if degrade.skipping():
             return False
         try:
-            await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+            await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         except REDIS_ERRORS as exc:
             degrade.degraded("socket groups", exc)
             return False
-        return bool(await run_sync(presence.socket_connected)(user_id=self.user.pk, socket=self.channel_name))
+        return bool(await run_sync(presence.socket_connected)(user_id=user.pk, socket=self.channel_name))
 
     async def _rejoin(self, wait: bool) -> None:
         for _ in range(100_000):  # bounded; ends with the socket or its login
             if wait:
                 await asyncio.sleep(settings.REDIS_RETRY_SECONDS)
             wait = True
-            if self.user is None or await self._try_join():
+            if await self._try_join():
                 return
 
     async def disconnect(self, code: int) -> None:
@@ -291,6 +295,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self._end_session(message["close_code"])
 
     async def _end_session(self, close_code: int) -> None:
+        if self.rejoin is not None:
+            self.rejoin.cancel()
         user = self.user
         self.user, self.session_id = None, None
         if user is not None:
