@@ -205,7 +205,7 @@ async def _send(client: Client, to: int, text: str) -> tuple[dict[str, Any], flo
 
 
 def _fault_scenario(host: str, redis: ThrowawayRedis, fault: str) -> dict[str, float]:
-    alice, bob = _user(host, "alice"), _user(host, "bob")
+    alice, bob, carol = _user(host, "alice"), _user(host, "bob"), _user(host, "carol")
     measured: dict[str, float] = {}
 
     async def scenario() -> None:
@@ -233,10 +233,13 @@ def _fault_scenario(host: str, redis: ThrowawayRedis, fault: str) -> dict[str, f
                 assert await asyncio.to_thread(_stored, text)
                 measured["send"] = max(measured.get("send", 0.0), took)
 
-            started = time.monotonic()  # a new socket connects and is served
-            async with websockets.connect(f"ws://{host}/ws/?token={bob['token']}", open_timeout=BOUND) as c:
-                reply, _ = await Client(c).call("system.heartbeat")
-                assert reply["code"] == 200, reply
+            # A new socket connects and is served: carol's first, so her user has no
+            # subscription yet that could carry her pushes once Redis is back.
+            started = time.monotonic()
+            c = await websockets.connect(f"ws://{host}/ws/?token={carol['token']}", open_timeout=BOUND)
+            newcomer = Client(c)
+            reply, _ = await newcomer.call("system.heartbeat")
+            assert reply["code"] == 200, reply
             measured["new socket"] = time.monotonic() - started
 
             status, body, took = await asyncio.to_thread(
@@ -260,7 +263,19 @@ def _fault_scenario(host: str, redis: ThrowawayRedis, fault: str) -> dict[str, f
                 raise AssertionError("pushes did not resume")
             measured["recovery"] = time.monotonic() - back_at
             assert measured["recovery"] < RECOVERY
-            assert not a.close_code and not b.close_code
+            # The socket opened during the fault joins its group by itself once Redis answers.
+            for n in range(int(RECOVERY) * 2):
+                text = f"to the newcomer {n}"
+                reply, _ = await _send(sender, carol["userId"], text)
+                assert reply["code"] == 200, reply
+                if await newcomer.push_with(text, 0.5):
+                    break
+                assert time.monotonic() - back_at < RECOVERY, "the newcomer's pushes did not resume"
+            else:
+                raise AssertionError("the newcomer's pushes did not resume")
+            measured["newcomer recovery"] = time.monotonic() - back_at
+            assert not a.close_code and not b.close_code and not c.close_code
+            await c.close()
 
             status, report, _ = await asyncio.to_thread(_http, "GET", f"http://{host}/healthz")
             for _ in range(int(RECOVERY) * 4):
