@@ -9,6 +9,10 @@ dictionary in the embedded default (one process).
 Transitions push ``presence.onUpdate {uId, online, lastSeen}`` to the user's friends; going
 offline also records ``User.last_seen_at``. Clients keep a socket counted by sending
 ``system.heartbeat`` (or anything) more often than the TTL.
+
+While Redis is away presence degrades (``core.degrade``): a socket is not registered (the
+gateway registers it again once Redis answers), a disconnect is not recorded (the entry ages
+out after the TTL) and everyone reads as offline; nothing of this fails a request.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import Friendship, User
+from core import degrade
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +79,7 @@ class RedisStore:
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, **settings.REDIS_CLIENT_OPTIONS)
 
     @staticmethod
     def _key(user_id: int) -> str:
@@ -144,20 +149,25 @@ def _push(user_id: int, online: bool, last_seen: int | None) -> None:
     send_event("presence.onUpdate", {"uId": user_id, "online": online, "lastSeen": last_seen}, _friend_ids(user_id))
 
 
-def socket_connected(*, user_id: int, socket: str) -> None:
-    if store().add(user_id, socket, time.time()):
+def socket_connected(*, user_id: int, socket: str) -> bool:
+    """Register a live socket; False when Redis is away (register it again later)."""
+    first = degrade.call("presence", store().add, user_id, socket, time.time(), fallback=None)
+    if first is None:
+        return False
+    if first:
         _push(user_id, True, None)
         for receiver, result in came_online.send_robust(sender=None, user_id=user_id):
             if isinstance(result, Exception):  # a listener's failure must not fail the connect
                 log.error("came_online listener %r failed", receiver, exc_info=result)
+    return True
 
 
 def socket_seen(*, user_id: int, socket: str) -> None:
-    store().touch(user_id, socket, time.time())
+    degrade.call("presence", store().touch, user_id, socket, time.time(), fallback=None)
 
 
 def socket_disconnected(*, user_id: int, socket: str) -> None:
-    if store().remove(user_id, socket, time.time()):
+    if degrade.call("presence", store().remove, user_id, socket, time.time(), fallback=False):
         now = timezone.now()
         User.objects.filter(pk=user_id).update(last_seen_at=now)
         _push(user_id, False, int(now.timestamp()))
@@ -166,7 +176,7 @@ def socket_disconnected(*, user_id: int, socket: str) -> None:
 def online_among(user_ids: list[int]) -> set[int]:
     """Those of ``user_ids`` online now (a live socket on any process). Undisclosed: for
     trusted callers such as the Easemob bridge's admin; users ask through ``presence_of``."""
-    return store().online(user_ids, time.time())
+    return degrade.call("presence", store().online, user_ids, time.time(), fallback=set())
 
 
 def presence_of(*, viewer_id: int, user_ids: list[int]) -> list[dict[str, Any]]:

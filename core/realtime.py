@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core import jsonwire
+from core.degrade import REDIS_ERRORS, degraded
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ async def _send_in_order(group: str, messages: list[dict[str, Any]]) -> None:
     for message in messages:
         try:
             await layer.group_send(group, message)
-        except Exception:  # one failed publish must not stop the publisher
+        except REDIS_ERRORS as exc:  # one failed publish must not stop the publisher
+            degraded("pushes", exc)
+        except Exception:
             log.exception("publishing an event to %s failed", group)
 
 
@@ -73,7 +76,10 @@ class _PubSubBatch:
 
         self.layer = layer
         hosts = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
-        self.clients = [aioredis.Redis.from_url(h if isinstance(h, str) else h["address"]) for h in hosts]
+        options: dict[str, Any] = dict(settings.REDIS_CLIENT_OPTIONS)
+        self.clients = [aioredis.Redis.from_url(h, **options) if isinstance(h, str)
+                        else aioredis.Redis.from_url(h["address"], **{k: v for k, v in h.items() if k != "address"})
+                        for h in hosts]
 
     async def publish(self, pairs: list[tuple[str, dict[str, Any]]]) -> None:
         from channels_redis.utils import _consistent_hash
@@ -125,7 +131,9 @@ async def _drain_with(queue: asyncio.Queue[Envelope], batcher: _PubSubBatch | No
         if batcher is not None:
             try:
                 await batcher.publish(pairs)
-            except Exception:  # pushes are best effort: messages are durable and synced
+            except REDIS_ERRORS as exc:  # pushes are best effort: messages are durable and synced
+                degraded("pushes", exc)
+            except Exception:
                 log.exception("publishing %d events failed", len(pairs))
             continue
         by_group: dict[str, list[dict[str, Any]]] = {}

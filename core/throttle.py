@@ -1,29 +1,49 @@
 """Attempt counters in the shared cache (Redis in production), for rate limits across processes.
 
 They live outside the database on purpose: a failed attempt must count even when the
-transaction that checked it rolls back.
+transaction that checked it rolls back. While the cache's Redis is down or hung the limits
+fail open (counted and logged by ``core.degrade``): a request that only needs the database
+still gets its answer, unthrottled, rather than a 500.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
+from core import degrade
 from core.exceptions import RATE_LIMITED, ApplicationError
 
+_T = TypeVar("_T")
 
+
+def _fail_open(fallback: Callable[..., Any]) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
+    """On a Redis failure (or while a recent one holds Redis off), answer ``fallback(...)``."""
+    def wrap(func: Callable[..., _T]) -> Callable[..., _T]:
+        @functools.wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> _T:
+            missing = object()
+            result = degrade.call("rate limits", func, *args, fallback=missing, **kwargs)
+            return cast(_T, fallback(*args, **kwargs) if result is missing else result)
+        return guarded
+    return wrap
+
+
+@_fail_open(lambda *a, **k: 0)
 def count(key: str) -> int:
     return int(cache.get(f"throttle:{key}", 0))
 
 
+@_fail_open(lambda *a, **k: 1)
 def hit(key: str, window_seconds: int) -> int:
     """Add one to ``key``'s counter (the window starts at the first hit); return the new count."""
     full = f"throttle:{key}"
@@ -35,6 +55,7 @@ def hit(key: str, window_seconds: int) -> int:
         return 1
 
 
+@_fail_open(lambda *a, **k: None)
 def reset(key: str) -> None:
     cache.delete(f"throttle:{key}")
 
@@ -61,6 +82,7 @@ def _redis_client(full: str) -> tuple[Any, str] | None:
     return client, backend.make_key(full)
 
 
+@_fail_open(lambda *a, **k: None)
 def spend(key: str, amount: int, limit: int, window_seconds: int, message: str) -> None:
     """Count ``amount`` uses of ``key`` (e.g. the recipients of one call); refuse with
     ``rate_limited``, counting nothing, when that would pass ``limit`` in the window (which
@@ -88,6 +110,7 @@ def spend(key: str, amount: int, limit: int, window_seconds: int, message: str) 
         with contextlib.suppress(ValueError):  # expired meanwhile
             cache.decr(full, amount)  # a refused call spends nothing
         raise ApplicationError(RATE_LIMITED, message)
+@_fail_open(lambda *a, **k: None)
 def _forgive(full_key: str) -> None:
     with suppress(ValueError):  # expired meanwhile: nothing left to take back
         cache.decr(full_key)
@@ -119,11 +142,18 @@ class PasswordAttempt:
         self.subject_key, self.address_key = subject_key, address_key
 
     def succeeded(self) -> None:
-        cache.delete(self.subject_key)
+        if self.subject_key:
+            _delete(self.subject_key)
         if self.address_key:
             _forgive(self.address_key)
 
 
+@_fail_open(lambda *a, **k: None)
+def _delete(full_key: str) -> None:
+    cache.delete(full_key)
+
+
+@_fail_open(lambda *a, **k: PasswordAttempt("", None))
 def password_attempt(
     subject: str, *, limit: int, window_seconds: int, ip: str | None = None,
     code: str = RATE_LIMITED, message: str = "too many password attempts; try again later",
@@ -167,9 +197,10 @@ def release_connection() -> None:
 
 def password_reset(subject: str) -> None:
     """Clear ``subject``'s wrong checks (e.g. after a reset by SMS code)."""
-    cache.delete(f"throttle:password:{subject}")
+    _delete(f"throttle:password:{subject}")
 
 
+@_fail_open(lambda *a, **k: 0)
 def password_failures(subject: str) -> int:
     """Wrong (or running) checks of ``subject`` counted in the current window."""
     return int(cache.get(f"throttle:password:{subject}", 0))

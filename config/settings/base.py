@@ -133,6 +133,20 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_REDIS_URL = env.str("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)
 CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=REDIS_URL)
 EMBEDDED = not REDIS_URL
+# Every Redis client (channel layer, cache and throttles, presence, socket counters, Celery's
+# broker) gives up on a connect after REDIS_CONNECT_TIMEOUT and on a reply after
+# REDIS_SOCKET_TIMEOUT seconds, so a hung Redis costs a request seconds, never a stalled thread.
+REDIS_CONNECT_TIMEOUT = env_int("REDIS_CONNECT_TIMEOUT", 1, minimum=1)
+REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 2, minimum=1)
+REDIS_CLIENT_OPTIONS: dict[str, Any] = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                        "socket_timeout": REDIS_SOCKET_TIMEOUT}
+# While Redis is away each degraded area logs at most once per this many seconds.
+REDIS_DEGRADED_LOG_SECONDS = env_int("REDIS_DEGRADED_LOG_SECONDS", 60, minimum=1)
+# After a Redis failure, presence, rate limits and socket counters skip Redis (answering as if
+# it were empty) for this many seconds before trying again; sockets re-join their groups then.
+REDIS_RETRY_SECONDS = env_int("REDIS_RETRY_SECONDS", 3, minimum=1)
+# /healthz gives each check this long (seconds) and answers 503 for one that takes longer.
+HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_SECONDS", 2, minimum=1)
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
@@ -142,15 +156,16 @@ if REDIS_URL:
     # are durable in the database and clients catch up with messages.sync.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "core.channel_layer.PubSubChannelLayer",
             "CONFIG": {
-                "hosts": [CHANNEL_LAYER_REDIS_URL],
+                "hosts": [{"address": CHANNEL_LAYER_REDIS_URL, **REDIS_CLIENT_OPTIONS}],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="im"),
             },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "im"}}
+                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "im",
+                          "OPTIONS": dict(REDIS_CLIENT_OPTIONS)}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
                                   "CONFIG": {"capacity": 1000, "expiry": 60}}}
@@ -158,6 +173,11 @@ else:
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                                   "socket_timeout": REDIS_SOCKET_TIMEOUT}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

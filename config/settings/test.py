@@ -9,7 +9,7 @@ import re
 
 from config.env import env, env_int
 from config.settings.base import *
-from config.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_URL, VAR_DIR
+from config.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_CLIENT_OPTIONS, REDIS_URL, VAR_DIR
 
 # Hashing strength is not under test; a fast hasher keeps the suite quick.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -27,7 +27,8 @@ if REDIS_URL:
     _cache_db = env_int("TEST_CACHE_REDIS_DB", 15, minimum=0)
     CACHE_REDIS_URL = re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + f"/{_cache_db}"  # also presence
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": _prefix}}
+                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": _prefix,
+                          "OPTIONS": dict(REDIS_CLIENT_OPTIONS)}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so end-to-end tests can start a real server process on it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

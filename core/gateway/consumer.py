@@ -22,7 +22,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts import presence
-from core import jsonwire, realtime
+from core import degrade, jsonwire, realtime
+from core.degrade import REDIS_ERRORS
 from core.exceptions import ApplicationError
 from core.gateway import limits, registry
 from core.gateway.ratelimit import TokenBucket
@@ -72,6 +73,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     seen_at: float = 0.0
     counted: bool = False  # holds a place under the socket caps (given back on disconnect)
     user_bucket: TokenBucket | None = None
+    rejoin: asyncio.Task[None] | None = None  # retries the join while Redis is away
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first awaits aclose_old_connections(), a hop to ONE shared
@@ -117,12 +119,42 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def _join(self) -> None:
-        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-        self.joined_at = time.monotonic()
-        await run_sync(presence.socket_connected)(user_id=self.user.pk, socket=self.channel_name)
-        self.seen_at = time.monotonic()
+        """Join the user's group and register presence. While Redis is away the socket stays
+        open (requests that only need the database keep working) and a background retry
+        joins as soon as Redis answers again."""
+        if not await self._try_join():
+            self._start_rejoin(wait=True)
+
+    def _start_rejoin(self, *, wait: bool) -> None:
+        if self.rejoin is None or self.rejoin.done():
+            self.rejoin = asyncio.get_running_loop().create_task(self._rejoin(wait))
+
+    async def _try_join(self) -> bool:
+        """True when joined (or nothing is left to join: the login ended meanwhile)."""
+        user = self.user
+        if user is None:
+            return True
+        self.joined_at = self.seen_at = time.monotonic()
+        if degrade.skipping():
+            return False
+        try:
+            await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        except REDIS_ERRORS as exc:
+            degrade.degraded("socket groups", exc)
+            return False
+        return bool(await run_sync(presence.socket_connected)(user_id=user.pk, socket=self.channel_name))
+
+    async def _rejoin(self, wait: bool) -> None:
+        for _ in range(100_000):  # bounded; ends with the socket or its login
+            if wait:
+                await asyncio.sleep(settings.REDIS_RETRY_SECONDS)
+            wait = True
+            if await self._try_join():
+                return
 
     async def disconnect(self, code: int) -> None:
+        if self.rejoin is not None:
+            self.rejoin.cancel()
         if self.user is not None:
             await self._leave(self.user.pk)
         if self.counted:
@@ -134,7 +166,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 limits.socket_close(channel=self.channel_name, anonymous=anonymous)
 
     async def _leave(self, user_id: int) -> None:
-        await self.channel_layer.group_discard(user_group(user_id), self.channel_name)
+        try:
+            await self.channel_layer.group_discard(user_group(user_id), self.channel_name)
+        except REDIS_ERRORS as exc:  # the subscription goes with the process's connection
+            degrade.degraded("socket groups", exc)
         await run_sync(presence.socket_disconnected)(user_id=user_id, socket=self.channel_name)
 
     # --- inbound frames --------------------------------------------------------------
@@ -201,7 +236,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         now = time.monotonic()
         if now - self.joined_at > settings.WS_GROUP_REFRESH_SECONDS:
-            await self._join()  # keep the group membership from expiring on a long-lived socket
+            # Keep the group membership from expiring on a long-lived socket, off the request's
+            # path (a hung Redis must not delay the reply).
+            self.joined_at = now
+            self._start_rejoin(wait=False)
         elif now - self.seen_at > settings.PRESENCE_TOUCH_SECONDS:
             self.seen_at = now
             await run_sync(presence.socket_seen)(user_id=self.user.pk, socket=self.channel_name)
@@ -257,6 +295,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self._end_session(message["close_code"])
 
     async def _end_session(self, close_code: int) -> None:
+        if self.rejoin is not None:
+            self.rejoin.cancel()
         user = self.user
         self.user, self.session_id = None, None
         if user is not None:

@@ -30,6 +30,8 @@ from typing import Protocol
 
 from django.conf import settings
 
+from core import degrade
+from core.degrade import REDIS_ERRORS, degraded
 from core.gateway.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -88,19 +90,32 @@ class RedisSlots:
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, **settings.REDIS_CLIENT_OPTIONS)
         self._lock = threading.Lock()
         self._held: dict[str, list[str]] = {}
+        # Sockets admitted while Redis was away: the next refresh that reaches Redis counts them.
+        self._unconfirmed: set[str] = set()
 
     def acquire(self, member: str, caps: list[tuple[str, int]], now: float) -> str | None:
         keys = [self.PREFIX + key for key, _ in caps]
-        with self._redis.pipeline(transaction=True) as pipe:
-            for key in keys:
-                pipe.zremrangebyscore(key, "-inf", now - TTL_SECONDS)
-                pipe.zadd(key, {member: now})
-                pipe.zcard(key)
-                pipe.expire(key, TTL_SECONDS * 2)
-            results = pipe.execute()
+        try:
+            if degrade.skipping():
+                raise ConnectionError("Redis failed a moment ago")
+            with self._redis.pipeline(transaction=True) as pipe:
+                for key in keys:
+                    pipe.zremrangebyscore(key, "-inf", now - TTL_SECONDS)
+                    pipe.zadd(key, {member: now})
+                    pipe.zcard(key)
+                    pipe.expire(key, TTL_SECONDS * 2)
+                results = pipe.execute()
+        except REDIS_ERRORS as exc:
+            # Redis away: admit (uncounted for now) rather than refuse every new socket.
+            degraded("socket counts", exc)
+            with self._lock:
+                self._held[member] = keys
+                self._unconfirmed.add(member)
+            _start_refresher()
+            return None
         for index, (key, limit) in enumerate(caps):
             if limit and int(results[index * 4 + 2]) > limit:
                 self._remove(member, keys)
@@ -111,35 +126,47 @@ class RedisSlots:
         return None
 
     def _remove(self, member: str, keys: list[str]) -> None:
-        with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.zrem(key, member)
-            pipe.execute()
+        try:
+            if degrade.skipping():
+                raise ConnectionError("Redis failed a moment ago")
+            with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zrem(key, member)
+                pipe.execute()
+        except REDIS_ERRORS as exc:  # the entry ages out after TTL_SECONDS on its own
+            degraded("socket counts", exc)
 
     def release(self, member: str) -> None:
         with self._lock:
             keys = self._held.pop(member, None)
+            self._unconfirmed.discard(member)
         if keys:
             self._remove(member, keys)
 
     def clear(self) -> None:
         with self._lock:
             self._held.clear()
+            self._unconfirmed.clear()
 
     def refresh(self) -> None:
         """Re-confirm every socket this process holds (one round trip)."""
         with self._lock:
             held = list(self._held.items())
+            unconfirmed = set(self._unconfirmed)
         if not held:
             return
         now = time.time()
         with self._redis.pipeline(transaction=False) as pipe:
             for member, keys in held:
                 for key in keys:
-                    pipe.zadd(key, {member: now}, xx=True)  # never re-adds a socket released meanwhile
+                    # xx: never re-adds a socket released meanwhile; one admitted while Redis
+                    # was away is added now.
+                    pipe.zadd(key, {member: now}, xx=member not in unconfirmed)
             for key in {key for _, keys in held for key in keys}:
                 pipe.expire(key, TTL_SECONDS * 2)
             pipe.execute()
+        with self._lock:
+            self._unconfirmed -= unconfirmed
 
 
 _store: SlotStore | None = None
@@ -158,7 +185,9 @@ def _refresh_forever() -> None:
         if isinstance(current, RedisSlots):
             try:
                 current.refresh()
-            except Exception:  # Redis away for a moment: the next round catches up
+            except REDIS_ERRORS as exc:  # Redis away for a moment: the next round catches up
+                degraded("socket counts", exc)
+            except Exception:
                 log.warning("could not refresh this process's socket counts", exc_info=True)
 
 

@@ -51,13 +51,14 @@ def daphne(*args: str, env: dict[str, str] | None = None, output: int | None = s
     (any HTTP status: a health check may fail while the server serves); yield its port."""
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
-                   "EMBEDDED_BEAT": "false", "CHANNEL_LAYER_PREFIX": f"e2e{port}", **(env or {})}
+                   "EMBEDDED_BEAT": "false", "CHANNEL_LAYER_PREFIX": f"e2e{port}"}
     if settings.REDIS_URL:
         # The test cache database, flushed before every test: throttle counters (e.g. the
         # per-address registration limit) must not pile up across runs.
         environment["CACHE_REDIS_URL"] = settings.CACHE_REDIS_URL
     else:
         environment.pop("REDIS_URL", None)
+    environment.update(env or {})  # the caller's word is last (e.g. a Redis of its own)
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, "config.asgi:application"],
         cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
