@@ -57,8 +57,8 @@ async def _send_in_order(group: str, messages: list[dict[str, Any]]) -> None:
     for message in messages:
         try:
             await layer.group_send(group, message)
-        except Exception:  # one failed publish must not stop the publisher
-            log.exception("publishing an event to %s failed", group)
+        except Exception as exc:  # one failed publish must not stop the publisher
+            log.error("publishing an event to %s failed: %s: %s", group, type(exc).__name__, exc)
 
 
 class _PubSubBatch:
@@ -125,8 +125,10 @@ async def _drain_with(queue: asyncio.Queue[Envelope], batcher: _PubSubBatch | No
         if batcher is not None:
             try:
                 await batcher.publish(pairs)
-            except Exception:  # pushes are best effort: messages are durable and synced
-                log.exception("publishing %d events failed", len(pairs))
+            except Exception as exc:  # pushes are best effort: messages are durable and synced
+                # One line per failed batch, not a traceback: during a Redis outage every
+                # batch fails the same way.
+                log.error("publishing %d events failed: %s: %s", len(pairs), type(exc).__name__, exc)
             continue
         by_group: dict[str, list[dict[str, Any]]] = {}
         for group, message in pairs:
