@@ -163,6 +163,8 @@ def test_postgres_outage_answers_503_quickly_and_recovers_within_seconds(cluster
                 assert im_status == 503 and im_body == {"status": 3, "msg": "service unavailable, retry", "data": {}}
                 assert hx_body["code"] == 503 and hx_body["message"] == "service unavailable, retry", hx_body
                 assert im_took < 3.5 and hx_took < 3.5, (im_took, hx_took)
+                health, _, took = await asyncio.to_thread(_http, "GET", f"{base}/healthz")
+                assert health == 503 and took < 3.5, (health, took)
                 started = time.monotonic()
                 async with websockets.connect(f"ws://127.0.0.1:{port}/ws/?token={token}") as late:
                     with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -183,6 +185,7 @@ def test_postgres_outage_answers_503_quickly_and_recovers_within_seconds(cluster
                         break
                     await asyncio.sleep(0.2)
                 recovered = time.monotonic() - back
+                print(f"recovered {recovered:.2f} s after PostgreSQL accepted connections again")
                 assert results[-1] == 200 and recovered < 4, (results, recovered)
                 # Once back, every call succeeds: no dead pooled connection is handed out.
                 for rid in range(100, 110):
