@@ -141,6 +141,16 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_REDIS_URL = env.str("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)
 CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=REDIS_URL)
 EMBEDDED = not REDIS_URL
+# Redis pub/sub ignores the db number, so deployments sharing one Redis are kept apart by a
+# prefix on every channel, group, cache and presence key: DEPLOYMENT_NAME, or by default one
+# derived from the database name and REDIS_URL's db number (two deployments that differ in
+# either never see each other's traffic).
+DEPLOYMENT_NAME = env.str("DEPLOYMENT_NAME", default="")
+if DEPLOYMENT_NAME and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,40}", DEPLOYMENT_NAME):
+    raise ImproperlyConfigured("DEPLOYMENT_NAME must be 1-40 letters, digits, '_', '.' or '-'")
+_db_label = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(_db["NAME"]).rsplit("/", 1)[-1])[:40]
+_redis_db = re.search(r"/(\d+)/?$", REDIS_URL)
+DEPLOYMENT_PREFIX = DEPLOYMENT_NAME or f"im-{_db_label}-{_redis_db.group(1) if _redis_db else '0'}"
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
@@ -153,12 +163,12 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [CHANNEL_LAYER_REDIS_URL],
-                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="im"),
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="") or DEPLOYMENT_PREFIX,
             },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "im"}}
+                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": DEPLOYMENT_PREFIX}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
                                   "CONFIG": {"capacity": 1000, "expiry": 60}}}
