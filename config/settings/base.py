@@ -118,7 +118,8 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # (Persistent per-thread connections would leak under ASGI, which runs every HTTP
     # request on a new thread, and health checks would cost a round trip per call.)
     # While PostgreSQL is away a call waits at most DB_POOL_TIMEOUT for a connection, then
-    # answers 503 "retry"; every checkout tests its connection (a restart leaves the pooled
+    # answers 503 "retry" (the same wait covers a pool busy under load, hence not shorter);
+    # every checkout tests its connection (a restart leaves the pooled
     # ones dead), and a failed reconnection gives up after DB_RECONNECT_SECONDS so the next
     # call tries afresh: the server serves again within a second or two of the database's return.
     _db["CONN_MAX_AGE"] = 0
@@ -127,7 +128,7 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db_options["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
         "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
-        "timeout": env_int("DB_POOL_TIMEOUT", 2, minimum=1),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
         "reconnect_timeout": env_int("DB_RECONNECT_SECONDS", 1, minimum=1),
     }
     _db["CONN_HEALTH_CHECKS"] = True  # Django then gives the pool ConnectionPool.check_connection
