@@ -83,7 +83,7 @@ class RedisStore:
 
     @staticmethod
     def _key(user_id: int) -> str:
-        return f"im:presence:{user_id}"
+        return f"{settings.DEPLOYMENT_PREFIX}:presence:{user_id}"
 
     def add(self, user_id: int, socket: str, now: float) -> bool:
         key, ttl = self._key(user_id), settings.PRESENCE_TTL_SECONDS

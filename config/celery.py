@@ -7,6 +7,7 @@ same schedule inside the server process.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 
@@ -20,8 +21,9 @@ app.autodiscover_tasks()
 
 # How often the expiry jobs look for due offers, packets and transfers (seconds).
 EXPIRY_SWEEP = float(env_int("EXPIRY_SWEEP_SECONDS", 60, minimum=5))
+CALL_RING_SWEEP = float(env_int("CALL_RING_SWEEP_SECONDS", 10, minimum=1))
 
-app.conf.beat_schedule = {
+_schedule: dict[str, dict[str, Any]] = {
     # every 10 minutes: delete expired and long-revoked login sessions and SMS codes
     "accounts-purge-expired": {
         "task": "accounts.tasks.purge_expired",
@@ -41,7 +43,7 @@ app.conf.beat_schedule = {
     # CALL_MAX_SECONDS close; safe to overlap
     "calls-end-ringing": {
         "task": "calls.tasks.end_ringing",
-        "schedule": float(env_int("CALL_RING_SWEEP_SECONDS", 10, minimum=1)),
+        "schedule": CALL_RING_SWEEP,
     },
     # close desk conversations without a message for DESK_IDLE_CLOSE_SECONDS, freeing their
     # agents for waiting visitors; safe to overlap (each close re-checks under the routing lock)
@@ -56,3 +58,10 @@ app.conf.beat_schedule = {
         "schedule": EXPIRY_SWEEP,
     },
 }
+
+# Every run expires after its own interval: while no worker consumes the queue (a worker down
+# or restarting), beat's runs do not pile up to be replayed all at once; the next run due
+# does the same work.
+for _entry in _schedule.values():
+    _entry.setdefault("options", {})["expires"] = _entry["schedule"]
+app.conf.beat_schedule = _schedule

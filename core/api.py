@@ -21,7 +21,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import HTTP_FALLBACK_STATUS, HTTP_STATUS, ApplicationError
+from core.exceptions import (
+    HTTP_FALLBACK_STATUS,
+    HTTP_STATUS,
+    UNAVAILABLE,
+    UNAVAILABLE_MSG,
+    ApplicationError,
+    database_unavailable,
+)
 from core.gateway import registry
 from core.renderers import too_large
 
@@ -37,6 +44,11 @@ def error_response(error: ApplicationError, wire_code: int | None = None) -> Res
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return error_response(exc)
+    if database_unavailable(exc):
+        # The database is down or restarting: one line, no traceback; the client retries.
+        log.warning("database unavailable in %s: %s", context.get("view"), exc)
+        return Response({"code": 503, "error": UNAVAILABLE, "msg": UNAVAILABLE_MSG}, status=503,
+                        headers={"Retry-After": "1"})
     if isinstance(exc, RequestDataTooBig):
         exc = too_large()
     elif isinstance(exc, SuspiciousOperation):  # e.g. too many query or form fields

@@ -19,6 +19,28 @@ CONFLICT = "conflict"
 INVALID_CREDENTIALS = "invalid_credentials"
 
 
+UNAVAILABLE = "unavailable"
+UNAVAILABLE_MSG = "service unavailable, retry"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot serve right now (down, restarting, no pooled
+    connection within the pool timeout): every protocol answers 503 "retry" for it, quickly,
+    instead of a 500 with a traceback. Django wraps the driver's error (its ``__cause__``)."""
+    try:
+        import psycopg
+    except ImportError:  # SQLite only
+        return False
+    current: BaseException | None = exc
+    for _ in range(4):  # bounded: the driver's error is at most a couple of causes down
+        if current is None:
+            return False
+        if isinstance(current, psycopg.OperationalError):  # includes psycopg_pool.PoolTimeout
+            return True
+        current = current.__cause__
+    return False
+
+
 class ApplicationError(Exception):
     """A refusal a user can see: never a bug, never a traceback on the wire."""
 
@@ -42,6 +64,7 @@ WS_DEFAULT_CODES: dict[str, int] = {
     RATE_LIMITED: 429,
     BLACKLISTED: 501,
     CONFLICT: 409,
+    UNAVAILABLE: 503,
 }
 WS_FALLBACK_CODE = 400
 
@@ -55,6 +78,7 @@ HTTP_STATUS: dict[str, int] = {
     INVALID: 400,
     CONFLICT: 409,
     RATE_LIMITED: 429,
+    UNAVAILABLE: 503,
 }
 HTTP_FALLBACK_STATUS = 400
 

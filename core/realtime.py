@@ -60,8 +60,8 @@ async def _send_in_order(group: str, messages: list[dict[str, Any]]) -> None:
             await layer.group_send(group, message)
         except REDIS_ERRORS as exc:  # one failed publish must not stop the publisher
             degraded("pushes", exc)
-        except Exception:
-            log.exception("publishing an event to %s failed", group)
+        except Exception as exc:
+            log.error("publishing an event to %s failed: %s: %s", group, type(exc).__name__, exc)
 
 
 class _PubSubBatch:
@@ -132,9 +132,10 @@ async def _drain_with(queue: asyncio.Queue[Envelope], batcher: _PubSubBatch | No
             try:
                 await batcher.publish(pairs)
             except REDIS_ERRORS as exc:  # pushes are best effort: messages are durable and synced
-                degraded("pushes", exc)
-            except Exception:
-                log.exception("publishing %d events failed", len(pairs))
+                degraded("pushes", exc)  # one line per interval while Redis is away, with a count
+            except Exception as exc:
+                # One line per failed batch, not a traceback: every batch fails the same way.
+                log.error("publishing %d events failed: %s: %s", len(pairs), type(exc).__name__, exc)
             continue
         by_group: dict[str, list[dict[str, Any]]] = {}
         for group, message in pairs:

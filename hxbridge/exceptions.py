@@ -15,6 +15,7 @@ from core.exceptions import (
     NOT_FOUND,
     PERMISSION_DENIED,
     RATE_LIMITED,
+    UNAVAILABLE,
     register_http_statuses,
 )
 
@@ -40,6 +41,7 @@ HX_CODES: dict[str, int] = {
     TOO_LARGE: 413,
     RATE_LIMITED: 429,
     NOT_CONFIGURED: 503,
+    UNAVAILABLE: 503,
     INTERNAL: 500,
 }
 HX_FALLBACK_CODE = 400

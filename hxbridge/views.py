@@ -28,7 +28,14 @@ from accounts.models import User, username_key
 from accounts.services import BRIDGE
 from chats.selectors import chat_from_wire
 from core import jsonwire
-from core.exceptions import NOT_AUTHENTICATED, NOT_FOUND, ApplicationError
+from core.exceptions import (
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    UNAVAILABLE,
+    UNAVAILABLE_MSG,
+    ApplicationError,
+    database_unavailable,
+)
 from core.params import ascii_whole
 from hxbridge import exceptions as codes
 from hxbridge import selectors, services, wire
@@ -180,7 +187,11 @@ def endpoint(*, admin: bool = True, stamped: bool = True, msg_key: bool = False)
                 data = handler(Call(request, body))
             except ApplicationError as error:
                 return _failure(error, elapsed(), msg_key=msg_key)
-            except Exception:  # a bug: logged with its traceback, never sent
+            except Exception as exc:
+                if database_unavailable(exc):  # down or restarting: the client retries
+                    log.warning("hx %s: database unavailable: %s", request.path, exc)
+                    return _failure(ApplicationError(UNAVAILABLE, UNAVAILABLE_MSG), elapsed(), msg_key=msg_key)
+                # a bug: logged with its traceback, never sent
                 log.exception("hx %s failed", request.path)
                 return _failure(ApplicationError(codes.INTERNAL, "internal error"), elapsed(), msg_key=msg_key)
             if stamped:

@@ -117,12 +117,21 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # threads: a thread returns its connection after each call instead of closing it.
     # (Persistent per-thread connections would leak under ASGI, which runs every HTTP
     # request on a new thread, and health checks would cost a round trip per call.)
+    # While PostgreSQL is away a call waits at most DB_POOL_TIMEOUT for a connection, then
+    # answers 503 "retry" (the same wait covers a pool busy under load, hence not shorter);
+    # every checkout tests its connection (a restart leaves the pooled
+    # ones dead), and a failed reconnection gives up after DB_RECONNECT_SECONDS so the next
+    # call tries afresh: the server serves again within a second or two of the database's return.
     _db["CONN_MAX_AGE"] = 0
-    _db.setdefault("OPTIONS", {})["pool"] = {
+    _db_options = _db.setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))
+    _db_options["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
         "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
         "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+        "reconnect_timeout": env_int("DB_RECONNECT_SECONDS", 1, minimum=1),
     }
+    _db["CONN_HEALTH_CHECKS"] = True  # Django then gives the pool ConnectionPool.check_connection
 else:
     raise ImproperlyConfigured(f"DATABASE_URL must be PostgreSQL or SQLite, got {_db['ENGINE']}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -147,6 +156,16 @@ REDIS_DEGRADED_LOG_SECONDS = env_int("REDIS_DEGRADED_LOG_SECONDS", 60, minimum=1
 REDIS_RETRY_SECONDS = env_int("REDIS_RETRY_SECONDS", 3, minimum=1)
 # /healthz gives each check this long (seconds) and answers 503 for one that takes longer.
 HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_SECONDS", 2, minimum=1)
+# Redis pub/sub ignores the db number, so deployments sharing one Redis are kept apart by a
+# prefix on every channel, group, cache and presence key: DEPLOYMENT_NAME, or by default one
+# derived from the database name and REDIS_URL's db number (two deployments that differ in
+# either never see each other's traffic).
+DEPLOYMENT_NAME = env.str("DEPLOYMENT_NAME", default="")
+if DEPLOYMENT_NAME and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,40}", DEPLOYMENT_NAME):
+    raise ImproperlyConfigured("DEPLOYMENT_NAME must be 1-40 letters, digits, '_', '.' or '-'")
+_db_label = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(_db["NAME"]).rsplit("/", 1)[-1])[:40]
+_redis_db = re.search(r"/(\d+)/?$", REDIS_URL)
+DEPLOYMENT_PREFIX = DEPLOYMENT_NAME or f"im-{_db_label}-{_redis_db.group(1) if _redis_db else '0'}"
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
@@ -159,12 +178,12 @@ if REDIS_URL:
             "BACKEND": "core.channel_layer.PubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": CHANNEL_LAYER_REDIS_URL, **REDIS_CLIENT_OPTIONS}],
-                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="im"),
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="") or DEPLOYMENT_PREFIX,
             },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "im",
+                          "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": DEPLOYMENT_PREFIX,
                           "OPTIONS": dict(REDIS_CLIENT_OPTIONS)}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
@@ -178,6 +197,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_CONNECT_TIMEO
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_TASK_DEFAULT_QUEUE = DEPLOYMENT_PREFIX  # deployments sharing a broker never run each other's tasks
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -24,7 +24,7 @@ from django.conf import settings
 from accounts import presence
 from core import degrade, jsonwire, realtime
 from core.degrade import REDIS_ERRORS
-from core.exceptions import ApplicationError
+from core.exceptions import UNAVAILABLE_MSG, ApplicationError, database_unavailable
 from core.gateway import limits, registry
 from core.gateway.ratelimit import TokenBucket
 from core.gateway.threads import run_sync
@@ -36,6 +36,7 @@ CLOSE_BAD_TOKEN = 4001
 CLOSE_KICKED = 4002
 CLOSE_LOGGED_OUT = 4003
 CLOSE_TOO_MANY_SOCKETS = 4029
+CLOSE_UNAVAILABLE = 4503  # the database is away: reconnect with a back-off
 
 
 dumps = jsonwire.dumps
@@ -92,7 +93,15 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
         address = _client_ip(self.scope)
         if token or not self.anonymous_allowed:
-            session, refused = await run_sync(_open)(token, self.channel_name, address)
+            try:
+                session, refused = await run_sync(_open)(token, self.channel_name, address)
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                log.warning("socket refused: database unavailable: %s", exc)
+                await self.accept()
+                await self.close(code=CLOSE_UNAVAILABLE)
+                return
             if session is None:
                 # Accept first: a close code can only be sent on an open socket.
                 await self.accept()
@@ -263,7 +272,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         except ApplicationError as error:
             await self._reply_error(rid, method.wire_code(error), error.message)
             return
-        except Exception:
+        except Exception as exc:
+            if database_unavailable(exc):  # down or restarting: answer at once, the client retries
+                log.warning("socket method %s: database unavailable: %s", method.name, exc)
+                await self._reply_error(rid, 503, UNAVAILABLE_MSG)
+                return
             log.exception("socket method %s failed", method.name)
             await self._reply_error(rid, 500, "internal error")
             return

@@ -26,7 +26,16 @@ from accounts.authentication import token_from_request
 from accounts.models import User
 from accounts.selectors import session_authenticate
 from chats import exceptions as chat_codes
-from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from core.exceptions import (
+    BLACKLISTED,
+    CONFLICT,
+    INVALID,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    UNAVAILABLE_MSG,
+    ApplicationError,
+    database_unavailable,
+)
 from core.renderers import RequestTooLarge
 from messaging.im import objects
 from redpackets import exceptions as packet_codes
@@ -88,6 +97,12 @@ def _reply(status: int, msg: str, data: Any = None) -> Response:
     return Response({"status": status, "msg": msg, "data": data if data is not None else {}})
 
 
+def _unavailable(name: str, exc: Exception) -> Response:
+    """The database is down or restarting: HTTP 503, status 3, and the client retries."""
+    log.warning("im/%s: database unavailable: %s", name, exc)
+    return Response({"status": REFUSED, "msg": UNAVAILABLE_MSG, "data": {}}, status=503)
+
+
 @api_view(["GET", "POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -106,7 +121,12 @@ def im_method(request: Request, name: str) -> Response:
     except (APIException, SuspiciousOperation) as error:  # malformed JSON or form, too many fields
         return _reply(MISSING, f"bad request: {getattr(error, 'detail', error)}")
     token = token_from_request(request)
-    session = session_authenticate(token) if token else None
+    try:
+        session = session_authenticate(token) if token else None
+    except Exception as exc:
+        if database_unavailable(exc):
+            return _unavailable(name, exc)
+        raise
     if session is None:
         return _reply(NOT_LOGGED_IN, "not logged in: session_key is missing, invalid or expired")
     try:
@@ -115,7 +135,10 @@ def im_method(request: Request, name: str) -> Response:
         return _reply(refusal.status, refusal.msg)
     except ApplicationError as error:
         return _reply(spec.statuses.get(error.code, REFUSED), error.message)
-    except Exception:  # a bug: logged with its traceback, answered in the facade's shape
+    except Exception as exc:
+        if database_unavailable(exc):
+            return _unavailable(name, exc)
+        # a bug: logged with its traceback, answered in the facade's shape
         log.exception("im/%s failed", name)
         return Response({"status": REFUSED, "msg": "internal error", "data": {}}, status=500)
     return _reply(OK, "成功", data)
