@@ -21,7 +21,7 @@ from accounts import presence
 from accounts.models import User
 from accounts.services import session_start
 from accounts.sms import LocmemBackend
-from core import appconfig, realtime
+from core import appconfig, degrade, realtime
 from core.gateway import limits
 from messaging import services as message_services
 from tests.accounts.factories import UserFactory
@@ -57,6 +57,7 @@ def set_app_config(**switches: bool) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_state(request: pytest.FixtureRequest) -> None:
     cache.clear()  # throttle counters; with Redis also the presence sets (same database)
+    degrade.reset()  # a Redis failure in an earlier test (a push at teardown) must not leave the breaker open
     presence._store = None
     limits.reset()  # open-socket counts and frame budgets of this process
     message_services._pair_shells.clear()
