@@ -19,6 +19,18 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def free_port_in(ports: range) -> int:
+    """The first port of ``ports`` free on the loopback address."""
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
+
+
 def free_port() -> int:
     """A free port; within ``TEST_LIVE_PORTS`` (e.g. "18300-18399") when that is set, so suites
     running side by side do not race for the same one."""
@@ -28,14 +40,7 @@ def free_port() -> int:
             s.bind(("127.0.0.1", 0))
             return int(s.getsockname()[1])
     low, high = (int(part) for part in span.split("-"))
-    for port in range(low, high + 1):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {span}")
+    return free_port_in(range(low, high + 1))
 
 
 def database_url() -> str:

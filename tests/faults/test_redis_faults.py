@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import websockets
 
-from tests.e2e.server import daphne
+from tests.e2e.server import daphne, free_port_in
 
 pytestmark = [
     pytest.mark.faults,
@@ -44,20 +44,9 @@ class ThrowawayRedis:
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
-        self.port = self._free_port()
+        self.port = free_port_in(REDIS_PORTS)
         self.proc: subprocess.Popen[bytes] | None = None
         self.stopped = False
-
-    @staticmethod
-    def _free_port() -> int:
-        for port in REDIS_PORTS:
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-        raise RuntimeError(f"no free port in {REDIS_PORTS}")
 
     @property
     def url(self) -> str:
