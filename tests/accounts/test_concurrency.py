@@ -16,7 +16,7 @@ from core.exceptions import ApplicationError
 pytestmark = pytest.mark.postgres
 
 
-def run_parallel(count: int, fn: Callable[[int], Any]) -> list[Any]:
+def run_parallel(count: int, fn: Callable[[int], Any], *, join_seconds: float = 30) -> list[Any]:
     """Start ``count`` threads at the same instant; each gets its own database connection."""
     barrier = threading.Barrier(count)
     results: list[Any] = [None] * count
@@ -34,7 +34,7 @@ def run_parallel(count: int, fn: Callable[[int], Any]) -> list[Any]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(join_seconds)
     return results
 
 

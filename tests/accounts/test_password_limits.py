@@ -3,9 +3,8 @@ and no password is hashed while a transaction is open: changing the login passwo
 REST), logging in, payment passwords, the bridge's client credentials, registration."""
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.accounts.factories import PASSWORD, make_user
+from tests.accounts.test_concurrency import run_parallel
 from tests.conftest import Connect, atoken_for, token_for
 
 MAX = 5  # LOGIN_MAX_FAILURES and PAYMENT_PASSWORD_MAX_FAILURES (defaults)
@@ -129,7 +129,7 @@ def test_eight_simultaneous_registrations_all_succeed(settings: Any) -> None:
     if connection.vendor == "sqlite":
         options["timeout"] = 1
     try:
-        results = run_parallel(8, lambda n: APIClient(REMOTE_ADDR=f"10.1.0.{n}").post(
+        results = run_parallel(8, join_seconds=60, fn=lambda n: APIClient(REMOTE_ADDR=f"10.1.0.{n}").post(
             "/api/v1/auth/register", {"username": f"reg{n}", "password": "secret99"}, format="json").status_code)
     finally:
         if saved is None:
@@ -138,27 +138,6 @@ def test_eight_simultaneous_registrations_all_succeed(settings: Any) -> None:
             options["timeout"] = saved
     assert results == [201] * 8
     assert User.objects.filter(username__startswith="reg").count() == 8
-
-
-def run_parallel(count: int, fn: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = fn(index)
-        except Exception as exc:  # asserted on by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 @pytest.mark.postgres
@@ -175,7 +154,7 @@ def test_forty_parallel_wrong_guesses_hash_at_most_the_limit(settings: Any) -> N
         return outcome(client, f"guess-{n}")
 
     started = time.monotonic()
-    results = run_parallel(40, guess)
+    results = run_parallel(40, guess, join_seconds=60)
     elapsed = time.monotonic() - started
     other = make_user(username="hal")
     assert rest(other, "10.2.0.2").get("/api/v1/me").status_code == 200
