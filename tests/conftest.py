@@ -181,7 +181,7 @@ async def connect(transactional_db: None) -> AsyncIterator[Connect]:
 
     async def _connect(token: str | None = None, *, expect_accept: bool = True, path: str = "/ws/") -> SocketClient:
         comm = WebsocketCommunicator(application, path if token is None else f"{path}?token={token}")
-        connected, _ = await comm.connect()
+        connected, _ = await comm.connect(timeout=10)  # a loaded CI machine can take over a second
         assert connected == expect_accept
         opened.append(comm)
         return SocketClient(comm)
