@@ -10,6 +10,12 @@ Transitions push ``presence.onUpdate {uId, online, lastSeen}`` to the user's fri
 offline also records ``User.last_seen_at``. Clients keep a socket counted by sending
 ``system.heartbeat`` (or anything) more often than the TTL.
 
+Disconnects are settled in batches (``sockets_disconnected``: one Redis round trip, one UPDATE
+of ``last_seen_at`` and one friends query for a whole batch), so thousands of sockets dropping at
+once are settled in seconds. With Redis each process also lists its sockets under its process
+id; when a process stops heartbeating (a crash) another one takes its sockets offline
+(``sweep_process``, run by ``core.resync``) instead of waiting for the TTL.
+
 While Redis is away presence degrades (``core.degrade``): a socket is not registered (the
 gateway registers it again once Redis answers), a disconnect is not recorded (the entry ages
 out after the TTL) and everyone reads as offline; nothing of this fails a request.
@@ -27,18 +33,30 @@ from django.utils import timezone
 
 from accounts.models import Friendship, User
 from core import degrade
+from core.resync import PROCESS_ID
 
 log = logging.getLogger(__name__)
+
+
+Sockets = list[tuple[int, str]]  # (user id, socket channel name) pairs
 
 
 class Store(Protocol):
     def add(self, user_id: int, socket: str, now: float) -> bool: ...  # True: was offline
     def touch(self, user_id: int, socket: str, now: float) -> None: ...
-    def remove(self, user_id: int, socket: str, now: float) -> bool: ...  # True: now offline
+    # The users left with no live socket once ``sockets`` (held by ``process``) are removed.
+    def remove_many(self, sockets: Sockets, now: float, process: str) -> set[int]: ...
     def online(self, user_ids: list[int], now: float) -> set[int]: ...
+    def held_by(self, process: str) -> Sockets: ...  # the sockets ``process`` registered
+    def forget_process(self, process: str) -> None: ...
+
+    def remove(self, user_id: int, socket: str, now: float) -> bool:  # True: now offline
+        return bool(self.remove_many([(user_id, socket)], now, PROCESS_ID))
 
 
-class MemoryStore:
+class MemoryStore(Store):
+    """One process: nothing to share, no other process to outlive."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sockets: dict[int, dict[str, float]] = {}
@@ -61,21 +79,27 @@ class MemoryStore:
         with self._lock:
             self._live(user_id, now)[socket] = now
 
-    def remove(self, user_id: int, socket: str, now: float) -> bool:
+    def remove_many(self, sockets: Sockets, now: float, process: str) -> set[int]:
         with self._lock:
-            entries = self._live(user_id, now)
-            entries.pop(socket, None)
-            if not entries:
-                self._sockets.pop(user_id, None)
-                return True
-            return False
+            for user_id, socket in sockets:
+                self._sockets.get(user_id, {}).pop(socket, None)
+            offline = {uid for uid, _ in sockets if not self._live(uid, now)}
+            for uid in offline:
+                self._sockets.pop(uid, None)
+            return offline
 
     def online(self, user_ids: list[int], now: float) -> set[int]:
         with self._lock:
             return {uid for uid in user_ids if self._live(uid, now)}
 
+    def held_by(self, process: str) -> Sockets:
+        return []
 
-class RedisStore:
+    def forget_process(self, process: str) -> None:
+        pass
+
+
+class RedisStore(Store):
     def __init__(self, url: str) -> None:
         import redis
 
@@ -85,8 +109,15 @@ class RedisStore:
     def _key(user_id: int) -> str:
         return f"{settings.DEPLOYMENT_PREFIX}:presence:{user_id}"
 
+    @staticmethod
+    def process_key(process: str) -> str:
+        """The set of ``"<user id> <socket>"`` a process registered (``core.resync`` keeps it
+        from expiring while the process heartbeats)."""
+        return f"{settings.DEPLOYMENT_PREFIX}:presence:process:{process}"
+
     def add(self, user_id: int, socket: str, now: float) -> bool:
         key, ttl = self._key(user_id), settings.PRESENCE_TTL_SECONDS
+        held = self.process_key(PROCESS_ID)
         # MULTI/EXEC: prune, count and add happen as one step, so of two sockets connecting
         # at once on two processes exactly one sees the user offline.
         with self._redis.pipeline(transaction=True) as pipe:
@@ -94,7 +125,9 @@ class RedisStore:
             pipe.zcard(key)
             pipe.zadd(key, {socket: now})
             pipe.expire(key, ttl * 2)
-            _, before, _, _ = pipe.execute()
+            pipe.sadd(held, f"{user_id} {socket}")
+            pipe.expire(held, ttl * 2)
+            before = pipe.execute()[1]
         return int(before) == 0
 
     def touch(self, user_id: int, socket: str, now: float) -> None:
@@ -104,14 +137,33 @@ class RedisStore:
             pipe.expire(key, settings.PRESENCE_TTL_SECONDS * 2)
             pipe.execute()
 
-    def remove(self, user_id: int, socket: str, now: float) -> bool:
-        key = self._key(user_id)
+    def remove_many(self, sockets: Sockets, now: float, process: str) -> set[int]:
+        if not sockets:
+            return set()
+        users = sorted({uid for uid, _ in sockets})
+        # One MULTI/EXEC for the whole batch: the counts are taken after every removal.
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(key, socket)
-            pipe.zremrangebyscore(key, "-inf", now - settings.PRESENCE_TTL_SECONDS)
-            pipe.zcard(key)
-            _, _, left = pipe.execute()
-        return int(left) == 0
+            for user_id, socket in sockets:
+                pipe.zrem(self._key(user_id), socket)
+            pipe.srem(self.process_key(process), *(f"{uid} {socket}" for uid, socket in sockets))
+            for user_id in users:
+                pipe.zremrangebyscore(self._key(user_id), "-inf", now - settings.PRESENCE_TTL_SECONDS)
+                pipe.zcard(self._key(user_id))
+            results = pipe.execute()
+        counts = results[len(sockets) + 2::2]
+        return {uid for uid, left in zip(users, counts, strict=True) if int(left) == 0}
+
+    def held_by(self, process: str) -> Sockets:
+        held: Sockets = []
+        entries: set[bytes] = self._redis.smembers(self.process_key(process))  # type: ignore[assignment]
+        for entry in entries:
+            user, _, socket = (entry.decode() if isinstance(entry, bytes) else entry).partition(" ")
+            if user.isdigit() and socket:
+                held.append((int(user), socket))
+        return held
+
+    def forget_process(self, process: str) -> None:
+        self._redis.delete(self.process_key(process))
 
     def online(self, user_ids: list[int], now: float) -> set[int]:
         cutoff = now - settings.PRESENCE_TTL_SECONDS
@@ -143,10 +195,11 @@ def _friend_ids(user_id: int) -> list[int]:
     return list(Friendship.objects.filter(user_id=user_id).values_list("friend_id", flat=True))
 
 
-def _push(user_id: int, online: bool, last_seen: int | None) -> None:
+def _push(user_id: int, online: bool, last_seen: int | None, friend_ids: list[int] | None = None) -> None:
     from core.realtime import send_event
 
-    send_event("presence.onUpdate", {"uId": user_id, "online": online, "lastSeen": last_seen}, _friend_ids(user_id))
+    send_event("presence.onUpdate", {"uId": user_id, "online": online, "lastSeen": last_seen},
+               _friend_ids(user_id) if friend_ids is None else friend_ids)
 
 
 def socket_connected(*, user_id: int, socket: str) -> bool:
@@ -167,10 +220,37 @@ def socket_seen(*, user_id: int, socket: str) -> None:
 
 
 def socket_disconnected(*, user_id: int, socket: str) -> None:
-    if degrade.call("presence", store().remove, user_id, socket, time.time(), fallback=False):
+    sockets_disconnected([(user_id, socket)])
+
+
+def sockets_disconnected(sockets: Sockets, *, process: str = PROCESS_ID) -> set[int]:
+    """Settle closed sockets (of this process, or of ``process`` that died) as one batch:
+    the users left without a live socket get ``last_seen_at`` and an offline push to their
+    friends. Returns those users."""
+    none: set[int] = set()
+    offline = degrade.call("presence", store().remove_many, sockets, time.time(), process, fallback=none)
+    _gone_offline(offline)
+    return offline
+
+
+def _gone_offline(offline: set[int]) -> None:
+    if offline:
         now = timezone.now()
-        User.objects.filter(pk=user_id).update(last_seen_at=now)
-        _push(user_id, False, int(now.timestamp()))
+        User.objects.filter(pk__in=offline).update(last_seen_at=now)
+        friends: dict[int, list[int]] = {uid: [] for uid in offline}
+        for user_id, friend_id in Friendship.objects.filter(user_id__in=offline).values_list("user_id", "friend_id"):
+            friends[user_id].append(friend_id)
+        for user_id in sorted(offline):
+            _push(user_id, False, int(now.timestamp()), friends[user_id])
+
+
+def sweep_process(process: str) -> int:
+    """Take the sockets of a process that stopped heartbeating offline; how many it held."""
+    held = store().held_by(process)
+    for start in range(0, len(held), 1000):  # Redis failing here raises: the sweep is retried
+        _gone_offline(store().remove_many(held[start:start + 1000], time.time(), process))
+    store().forget_process(process)
+    return len(held)
 
 
 def online_among(user_ids: list[int]) -> set[int]:

@@ -34,16 +34,19 @@ _lock = threading.Lock()
 _counts: dict[str, int] = {}
 _logged_at: dict[str, float] = {}
 _open_until = 0.0
+_failed_since: float | None = None  # wall time of the first failure not yet taken (core.resync)
 
 _T = TypeVar("_T")
 
 
 def degraded(area: str, exc: BaseException) -> None:
     """Count one failed Redis call of ``area``; log it unless this area logged recently."""
-    global _open_until
+    global _open_until, _failed_since
     now = time.monotonic()
     with _lock:
         _open_until = now + settings.REDIS_RETRY_SECONDS
+        if _failed_since is None:
+            _failed_since = time.time()
         total = _counts[area] = _counts.get(area, 0) + 1
         last = _logged_at.get(area)
         due = last is None or now - last >= settings.REDIS_DEGRADED_LOG_SECONDS
@@ -78,10 +81,27 @@ def call(area: str, func: Callable[..., _T], *args: Any, fallback: _T, **kwargs:
         return fallback
 
 
+def take_failure() -> float | None:
+    """The wall time of the first Redis failure since the last call (None: none since): the
+    start of a span in which pushes may have been lost."""
+    global _failed_since
+    with _lock:
+        since, _failed_since = _failed_since, None
+    return since
+
+
+def keep_failure(since: float) -> None:
+    """Give back a failure time taken by ``take_failure`` that could not be acted on."""
+    global _failed_since
+    with _lock:
+        _failed_since = since if _failed_since is None else min(_failed_since, since)
+
+
 def reset() -> None:
     """Forget failures and close the breaker (tests)."""
-    global _open_until
+    global _open_until, _failed_since
     with _lock:
         _counts.clear()
         _logged_at.clear()
         _open_until = 0.0
+        _failed_since = None

@@ -45,6 +45,8 @@ def _envelope(name: str, data: dict[str, Any], user_ids: Iterable[int], exclude_
     # layer's msgpack this way too.
     message = {"type": "realtime.event", "text": jsonwire.dumps({"event": name, "data": data}),
                "exclude": exclude_channel}
+    if name == "onMessage":  # the socket notes it received it (core.resync re-delivers the rest)
+        message["mid"] = data["messageId"]
     return [(user_group(uid), message) for uid in set(user_ids)]
 
 
@@ -167,8 +169,16 @@ def _send(envelope: Envelope) -> None:
     if not envelope:
         return
     loop, queue = _loop, _queue
-    if loop is not None and queue is not None and loop.is_running():
-        loop.call_soon_threadsafe(queue.put_nowait, envelope)
+    if loop is not None and queue is not None:
+        if loop.is_running():
+            loop.call_soon_threadsafe(queue.put_nowait, envelope)
+        elif not loop.is_closed():
+            # The process is stopping: its publisher is gone. Waiting for it here (async_to_sync
+            # from a thread the stopped loop started) would hang the exit; the event is dropped
+            # like any push to a process that dies (core.resync re-delivers messages).
+            log.info("process stopping: %d event(s) not published", len(envelope))
+        else:
+            async_to_sync(_publish)(envelope)
     else:
         async_to_sync(_publish)(envelope)
 

@@ -46,6 +46,8 @@ class Message(models.Model):
                                     name="message_sender_client_id"),
             models.CheckConstraint(condition=Q(seq__gt=0), name="message_seq_positive"),
         ]
+        # Re-delivery after lost pushes reads the messages of a span of time (core.resync).
+        indexes = [models.Index(fields=["created_at"], name="message_created_at")]
 
     def __str__(self) -> str:
         return f"message {self.pk} (chat {self.chat_id} seq {self.seq})"

@@ -171,6 +171,17 @@ class SocketClient:
 Connect = Callable[..., Any]
 
 
+async def stop_loop_tasks() -> None:
+    """Settle closed sockets, then stop the process-wide tasks the gateway started on this
+    test's event loop (the publisher, the departures, the resync monitor)."""
+    from core import resync
+    from core.gateway import departures
+
+    await departures.shutdown()
+    await resync.stop()
+    await realtime.shutdown()
+
+
 @pytest.fixture
 async def connect(transactional_db: None) -> AsyncIterator[Connect]:
     """``await connect(token)`` opens a socket at /ws/?token=... (``path="/"``: the J-IM socket);
@@ -190,4 +201,4 @@ async def connect(transactional_db: None) -> AsyncIterator[Connect]:
     for comm in opened:
         with contextlib.suppress(Exception):  # already closed by the server
             await comm.disconnect()
-    await realtime.shutdown()  # the publisher task belongs to this test's event loop
+    await stop_loop_tasks()

@@ -271,6 +271,23 @@ PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 120, minimum=10)
 PRESENCE_TOUCH_SECONDS = env_int("PRESENCE_TOUCH_SECONDS", 30, minimum=1)
 if PRESENCE_TOUCH_SECONDS >= PRESENCE_TTL_SECONDS:
     raise ImproperlyConfigured("PRESENCE_TOUCH_SECONDS must be below PRESENCE_TTL_SECONDS")
+# Closed sockets are settled (presence, last seen, offline pushes, socket counts) in batches of
+# at most this many.
+DEPARTURES_BATCH = env_int("DEPARTURES_BATCH", 500, minimum=1)
+# With Redis, every server process heartbeats every PROCESS_HEARTBEAT_SECONDS; one silent for
+# PROCESS_DEAD_SECONDS is taken for dead: its sockets go offline and the messages of its last
+# seconds are re-delivered. After a Redis failure, messages created from RESYNC_MARGIN_SECONDS
+# before it until Redis answered are re-delivered to every open socket that has not seen them
+# (at most RESYNC_MAX_SPAN_SECONDS back); a socket owed more than RESYNC_MAX_MESSAGES is closed
+# with 1012 so that its client reconnects and syncs (core/resync.py, docs/deploy.md).
+RESYNC_ENABLED = env_bool("RESYNC_ENABLED", default=True)
+PROCESS_HEARTBEAT_SECONDS = env_int("PROCESS_HEARTBEAT_SECONDS", 2, minimum=1)
+PROCESS_DEAD_SECONDS = env_int("PROCESS_DEAD_SECONDS", 10, minimum=3)
+if PROCESS_DEAD_SECONDS < 3 * PROCESS_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("PROCESS_DEAD_SECONDS must be at least three heartbeats")
+RESYNC_MARGIN_SECONDS = env_int("RESYNC_MARGIN_SECONDS", 10, minimum=1)
+RESYNC_MAX_SPAN_SECONDS = env_int("RESYNC_MAX_SPAN_SECONDS", 900, minimum=60)
+RESYNC_MAX_MESSAGES = env_int("RESYNC_MAX_MESSAGES", 200, minimum=1)
 PAYMENT_PASSWORD_MAX_FAILURES = env_int("PAYMENT_PASSWORD_MAX_FAILURES", 5, minimum=1)
 PAYMENT_LOCK_SECONDS = env_int("PAYMENT_LOCK_SECONDS", 900, minimum=1)
 # An exchange offer not accepted within this many seconds expires and is refunded (seed 000: 24 h).

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from config.env import env, env_int
+from config.env import env, env_bool, env_int
 from config.settings.base import *
 from config.settings.base import CHANNEL_LAYERS, DATABASES, REDIS_CLIENT_OPTIONS, REDIS_URL, VAR_DIR
 
@@ -16,6 +16,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SMS_BACKEND = "accounts.sms.LocmemBackend"
 EMBEDDED_BEAT = False
 CELERY_TASK_ALWAYS_EAGER = True
+# The heartbeat/re-delivery loop (core.resync) runs in the real server processes the fault tests
+# start; in-process socket tests drive it by hand.
+RESYNC_ENABLED = env_bool("RESYNC_ENABLED", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # gateway threads must not keep the test database open
 if REDIS_URL:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from array import array
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,10 +23,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts import presence
-from core import degrade, jsonwire, realtime
+from core import degrade, jsonwire, realtime, resync
 from core.degrade import REDIS_ERRORS
 from core.exceptions import UNAVAILABLE_MSG, ApplicationError, database_unavailable
-from core.gateway import limits, registry
+from core.gateway import departures, limits, registry
 from core.gateway.ratelimit import TokenBucket
 from core.gateway.threads import run_sync
 from core.realtime import user_group
@@ -37,6 +38,8 @@ CLOSE_KICKED = 4002
 CLOSE_LOGGED_OUT = 4003
 CLOSE_TOO_MANY_SOCKETS = 4029
 CLOSE_UNAVAILABLE = 4503  # the database is away: reconnect with a back-off
+CLOSE_RESYNC = 1012  # "service restart": too much to re-deliver; reconnect and sync
+SEEN_IDS = resync.SEEN_IDS
 
 
 dumps = jsonwire.dumps
@@ -75,6 +78,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     counted: bool = False  # holds a place under the socket caps (given back on disconnect)
     user_bucket: TokenBucket | None = None
     rejoin: asyncio.Task[None] | None = None  # retries the join while Redis is away
+    joined_wall: float = 0.0  # when the logged-in socket opened (wall time; core.resync)
+    seen: array[int] | None = None  # ring of the last SEEN_IDS message ids it received
+    seen_next: int = 0
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first awaits aclose_old_connections(), a hop to ONE shared
@@ -88,7 +94,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
-        realtime.bind_loop(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        realtime.bind_loop(loop)
+        departures.bind_loop(loop)
+        resync.start(loop)
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
         address = _client_ip(self.scope)
@@ -122,8 +131,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.session_id = session.pk
             self.session_expires = session.expires_at.timestamp()
             self.user_bucket = limits.user_bucket(self.user.pk)
+            self.joined_wall = time.time()
             # Join before accepting: once the client sees the socket open, no push is missed.
             await self._join()
+            resync.register(self)
         # Without a token the socket is anonymous: public methods only, the rest answer 401.
         await self.accept()
 
@@ -162,24 +173,53 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 return
 
     async def disconnect(self, code: int) -> None:
+        # Returns at once: the group, presence and the shared socket counts are settled in
+        # batches (core.gateway.departures), so a mass disconnect is not cut short.
         if self.rejoin is not None:
             self.rejoin.cancel()
-        if self.user is not None:
-            await self._leave(self.user.pk)
+        resync.forget(self)
+        user_id = self.user.pk if self.user is not None else None
+        release = anonymous = False
         if self.counted:
             self.counted = False
             anonymous = self.user_bucket is None
             if limits.shared():
-                await run_sync(limits.socket_close)(channel=self.channel_name, anonymous=anonymous)
-            else:
+                release = True
+            else:  # no I/O: give the place back now, a reconnect may follow at once
                 limits.socket_close(channel=self.channel_name, anonymous=anonymous)
+        if user_id is not None or release:
+            departures.leave(departures.Departure(self.channel_name, user_id, release, anonymous))
 
-    async def _leave(self, user_id: int) -> None:
-        try:
-            await self.channel_layer.group_discard(user_group(user_id), self.channel_name)
-        except REDIS_ERRORS as exc:  # the subscription goes with the process's connection
-            degrade.degraded("socket groups", exc)
-        await run_sync(presence.socket_disconnected)(user_id=user_id, socket=self.channel_name)
+    def _leave(self, user_id: int) -> None:
+        resync.forget(self)
+        departures.leave(departures.Departure(self.channel_name, user_id, release=False, anonymous=False))
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.user is not None else None
+
+    def _saw(self, message_id: int) -> None:
+        if self.seen is None:
+            self.seen = array("q", bytes(8 * SEEN_IDS))
+        self.seen[self.seen_next % SEEN_IDS] = message_id
+        self.seen_next += 1
+
+    async def replay(self, pushes: list[tuple[int, str]], cap: int, complete: bool) -> int:
+        """Re-deliver pushes that may have been lost, but none this socket already received;
+        how many it sent. Owed more than ``cap``: closed, the client reconnects and syncs."""
+        seen = set(self.seen or ())
+        unseen = [(message_id, text) for message_id, text in pushes if message_id not in seen]
+        if self.user is None or self._expired():
+            return 0
+        if len(unseen) > cap or not complete:
+            await self._end_session(CLOSE_RESYNC)
+            return 0
+        for sent, (message_id, text) in enumerate(unseen):
+            if self.user is None:
+                return sent
+            self._saw(message_id)
+            await self._deliver(text)
+        return len(unseen)
 
     # --- inbound frames --------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -280,6 +320,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             log.exception("socket method %s failed", method.name)
             await self._reply_error(rid, 500, "internal error")
             return
+        for message_id in resync.message_ids(result):  # the sender has its own message
+            self._saw(message_id)
         await self.send(text_data=dumps({"id": rid, "code": 200, "data": {} if result is None else result}))
 
     async def _reply_error(self, rid: Any, code: int, msg: str) -> None:
@@ -294,6 +336,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         if message.get("exclude") == self.channel_name:
             return
+        if message.get("mid") is not None:
+            self._saw(message["mid"])
         await self._deliver(message["text"])
 
     async def _deliver(self, text: str) -> None:
@@ -313,5 +357,5 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         user = self.user
         self.user, self.session_id = None, None
         if user is not None:
-            await self._leave(user.pk)
+            self._leave(user.pk)
         await self.close(code=close_code)

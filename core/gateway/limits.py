@@ -46,6 +46,7 @@ USER, ADDRESS, ANONYMOUS = "user", "address", "anonymous"
 class SlotStore(Protocol):
     def acquire(self, member: str, caps: list[tuple[str, int]], now: float) -> str | None: ...
     def release(self, member: str) -> None: ...
+    def release_many(self, members: list[str]) -> None: ...
     def clear(self) -> None: ...
 
 
@@ -76,6 +77,10 @@ class MemorySlots:
                     if not members:
                         del self._sets[key]
 
+    def release_many(self, members: list[str]) -> None:
+        for member in members:
+            self.release(member)
+
     def clear(self) -> None:
         with self._lock:
             self._sets.clear()
@@ -84,8 +89,6 @@ class MemorySlots:
 
 class RedisSlots:
     """Every process: sorted sets in Redis, re-confirmed by each process for its own sockets."""
-
-    PREFIX = "im:sockets:"
 
     def __init__(self, url: str) -> None:
         import redis
@@ -97,7 +100,8 @@ class RedisSlots:
         self._unconfirmed: set[str] = set()
 
     def acquire(self, member: str, caps: list[tuple[str, int]], now: float) -> str | None:
-        keys = [self.PREFIX + key for key, _ in caps]
+        # Per deployment: two deployments on one Redis must not share one user id's cap.
+        keys = [f"{settings.DEPLOYMENT_PREFIX}:sockets:{key}" for key, _ in caps]
         try:
             if degrade.skipping():
                 raise ConnectionError("Redis failed a moment ago")
@@ -126,22 +130,34 @@ class RedisSlots:
         return None
 
     def _remove(self, member: str, keys: list[str]) -> None:
+        self._remove_all([(member, keys)])
+
+    def _remove_all(self, held: list[tuple[str, list[str]]]) -> None:
         try:
             if degrade.skipping():
                 raise ConnectionError("Redis failed a moment ago")
             with self._redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.zrem(key, member)
+                for member, keys in held:
+                    for key in keys:
+                        pipe.zrem(key, member)
                 pipe.execute()
-        except REDIS_ERRORS as exc:  # the entry ages out after TTL_SECONDS on its own
+        except REDIS_ERRORS as exc:  # the entries age out after TTL_SECONDS on their own
             degraded("socket counts", exc)
 
     def release(self, member: str) -> None:
+        self.release_many([member])
+
+    def release_many(self, members: list[str]) -> None:
+        """Give back the places of closed sockets (one round trip)."""
+        held: list[tuple[str, list[str]]] = []
         with self._lock:
-            keys = self._held.pop(member, None)
-            self._unconfirmed.discard(member)
-        if keys:
-            self._remove(member, keys)
+            for member in members:
+                keys = self._held.pop(member, None)
+                self._unconfirmed.discard(member)
+                if keys:
+                    held.append((member, keys))
+        if held:
+            self._remove_all(held)
 
     def clear(self) -> None:
         with self._lock:
@@ -239,11 +255,17 @@ def socket_open(*, channel: str, user_id: int | None, address: str | None) -> st
 
 
 def socket_close(*, channel: str, anonymous: bool) -> None:
+    sockets_closed([(channel, anonymous)])
+
+
+def sockets_closed(sockets: list[tuple[str, bool]]) -> None:
+    """Give back the places of closed sockets, ``(channel, anonymous)`` pairs, in one go."""
     global _anonymous_here
+    anonymous = sum(1 for _, anon in sockets if anon)
     if anonymous:
         with _anonymous_lock:
-            _anonymous_here = max(0, _anonymous_here - 1)
-    store().release(channel)
+            _anonymous_here = max(0, _anonymous_here - anonymous)
+    store().release_many([channel for channel, _ in sockets])
 
 
 # --- frames per user ---------------------------------------------------------------------------

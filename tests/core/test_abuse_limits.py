@@ -12,9 +12,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from accounts.models import User
-from core import realtime
 from messaging.models import Message
-from tests.conftest import Connect, SocketClient, atoken_for
+from tests.conftest import Connect, SocketClient, atoken_for, stop_loop_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +44,7 @@ async def open_from(transactional_db: None) -> AsyncIterator[Open]:
     for comm in opened:
         with contextlib.suppress(Exception):
             await comm.disconnect()
-    await realtime.shutdown()
+    await stop_loop_tasks()
 
 
 async def _codes(client: SocketClient, count: int) -> list[int]:

@@ -51,9 +51,11 @@ def database_url() -> str:
 
 
 @contextlib.contextmanager
-def daphne(*args: str, env: dict[str, str] | None = None, output: int | None = subprocess.PIPE) -> Iterator[int]:
+def daphne(*args: str, env: dict[str, str] | None = None, output: int | None = subprocess.PIPE,
+           started: list[subprocess.Popen[bytes]] | None = None) -> Iterator[int]:
     """Run daphne (extra command-line ``args``, extra ``env``) until it answers ``/healthz``
-    (any HTTP status: a health check may fail while the server serves); yield its port."""
+    (any HTTP status: a health check may fail while the server serves); yield its port. The
+    process is appended to ``started`` (a test that kills it)."""
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
                    "EMBEDDED_BEAT": "false", "CHANNEL_LAYER_PREFIX": f"e2e{port}"}
@@ -68,6 +70,8 @@ def daphne(*args: str, env: dict[str, str] | None = None, output: int | None = s
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, "config.asgi:application"],
         cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
     )
+    if started is not None:
+        started.append(proc)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -84,4 +88,9 @@ def daphne(*args: str, env: dict[str, str] | None = None, output: int | None = s
         yield port
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+            raise AssertionError("the server did not stop within 10 s of SIGTERM") from None

@@ -14,7 +14,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -102,17 +101,6 @@ class ThrowawayRedis:
                 self.proc.send_signal(signal.SIGCONT)
             self.proc.kill()
             self.proc.wait(timeout=10)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[ThrowawayRedis]:
-    with tempfile.TemporaryDirectory(prefix="im-fault-redis-") as directory:
-        server = ThrowawayRedis(directory)
-        try:
-            server.start()
-            yield server
-        finally:
-            server.close()
 
 
 @pytest.fixture
