@@ -8,16 +8,49 @@ socket gateway re-joins until Redis answers again.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
-from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, _wrap_close
+from channels_redis.pubsub import (
+    RedisPubSubChannelLayer,
+    RedisPubSubLoopLayer,
+    RedisSingleShardConnection,
+    _wrap_close,
+)
 
 from core.degrade import REDIS_ERRORS, degraded
+
+log = logging.getLogger(__name__)
+
+
+class _Shard(RedisSingleShardConnection):
+    async def _do_receiving(self) -> None:
+        """channels-redis's receive loop, but a lost connection counts as a Redis failure
+        (``core.degrade``: one log line per interval, not a traceback a second): what was
+        published while this process was not subscribed is lost, so ``core.resync`` must
+        re-deliver that span even if no publish of this process failed. redis-py
+        subscribes again on the next read."""
+        for _ in range(10**12):  # bounded; lives as long as the layer
+            try:
+                if self._pubsub and self._pubsub.subscribed:
+                    message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+                    self._receive_message(message)
+                else:
+                    await asyncio.sleep(0.1)
+            except (asyncio.CancelledError, GeneratorExit):
+                raise
+            except REDIS_ERRORS as exc:
+                degraded("channel layer", exc)
+                await asyncio.sleep(1)
+            except Exception:
+                log.exception("unexpected error in the channel layer's receive loop")
+                await asyncio.sleep(1)
 
 
 class _LoopLayer(RedisPubSubLoopLayer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._shards = [_Shard(shard.host, self) for shard in self._shards]  # type: ignore[has-type]
         self.unsubscribed: set[str] = set()
 
     async def _subscribe_to_channel(self, channel: str) -> None:
