@@ -21,6 +21,7 @@ INVALID_CREDENTIALS = "invalid_credentials"
 
 UNAVAILABLE = "unavailable"
 UNAVAILABLE_MSG = "service unavailable, retry"
+BUSY_MSG = "server busy, retry"  # more work queued than the server can answer in time
 
 
 def database_unavailable(exc: BaseException) -> bool:

@@ -14,6 +14,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core import degrade
+from core.gateway import threads
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     degraded = degrade.counts()
     if degraded:
         report["redisDegraded"] = degraded
+    report["gateway"] = threads.load()
     report["status"] = "ok" if healthy else "down"
     return JsonResponse(report, status=200 if healthy else 503)
 

@@ -22,7 +22,7 @@ from accounts.models import User
 from accounts.services import session_start
 from accounts.sms import LocmemBackend
 from core import appconfig, degrade, realtime
-from core.gateway import limits
+from core.gateway import limits, threads
 from messaging import services as message_services
 from tests.accounts.factories import UserFactory
 
@@ -60,6 +60,7 @@ def _fresh_state(request: pytest.FixtureRequest) -> None:
     degrade.reset()  # a Redis failure in an earlier test (a push at teardown) must not leave the breaker open
     presence._store = None
     limits.reset()  # open-socket counts and frame budgets of this process
+    threads.reset()  # the gateway pool's measured load
     message_services._pair_shells.clear()
     message_services._wire_shells.clear()
     LocmemBackend.outbox.clear()

@@ -25,8 +25,8 @@ from django.conf import settings
 from accounts import presence
 from core import degrade, jsonwire, realtime, resync
 from core.degrade import REDIS_ERRORS
-from core.exceptions import UNAVAILABLE_MSG, ApplicationError, database_unavailable
-from core.gateway import departures, limits, registry
+from core.exceptions import BUSY_MSG, UNAVAILABLE_MSG, ApplicationError, database_unavailable
+from core.gateway import departures, limits, registry, threads
 from core.gateway.ratelimit import TokenBucket
 from core.gateway.threads import run_sync
 from core.realtime import user_group
@@ -37,7 +37,7 @@ CLOSE_BAD_TOKEN = 4001
 CLOSE_KICKED = 4002
 CLOSE_LOGGED_OUT = 4003
 CLOSE_TOO_MANY_SOCKETS = 4029
-CLOSE_UNAVAILABLE = 4503  # the database is away: reconnect with a back-off
+CLOSE_UNAVAILABLE = 4503  # the database is away, or the server overloaded: reconnect with a back-off
 CLOSE_RESYNC = 1012  # "service restart": too much to re-deliver; reconnect and sync
 SEEN_IDS = resync.SEEN_IDS
 
@@ -102,6 +102,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
         address = _client_ip(self.scope)
         if token or not self.anonymous_allowed:
+            if threads.busy():  # overloaded: the client reconnects after a back-off
+                await self.accept()
+                await self.close(code=CLOSE_UNAVAILABLE)
+                return
             try:
                 session, refused = await run_sync(_open)(token, self.channel_name, address)
             except Exception as exc:
@@ -307,6 +311,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         try:
             if method.is_async:
                 result = await method.handler(ctx, method.admit(ctx, params))
+            elif threads.busy():  # refused before anything is done: retrying is safe
+                await self._reply_error(rid, 503, BUSY_MSG)
+                return
             else:
                 result = await run_sync(method.invoke_sync)(ctx, params)
         except ApplicationError as error:

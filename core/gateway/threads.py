@@ -1,12 +1,21 @@
-"""Run blocking (database) work off the event loop.
+"""Run blocking (database) work off the event loop, and refuse work the threads cannot do in time.
 
 Channels' default ``database_sync_to_async`` is thread-sensitive: every call in the
 process queues on one shared thread. The gateway instead uses its own pool of
 ``GATEWAY_DB_THREADS`` threads, each holding its own persistent database connection, so
 independent sockets do not wait on each other.
+
+Overload: the pool's queue would otherwise grow without bound under more load than the
+threads can serve, and every caller would wait longer and longer. ``busy()`` estimates how long
+a call queued now would wait (calls waiting or running, times the recent time per call, over the threads)
+and says to refuse it at once when that exceeds ``GATEWAY_QUEUE_BUDGET_MS``: the socket
+answers ``503`` "server busy, retry" and nothing is done, so what is accepted stays fast and a
+retried money call (same ``clientMsgId``) moves nothing twice.
 """
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -18,6 +27,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _executor: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+_in_pool = 0  # calls queued or running
+_per_call = 0.002  # seconds a call takes, moving average
+_refused = 0
 
 
 def executor() -> ThreadPoolExecutor:
@@ -29,7 +42,59 @@ def executor() -> ThreadPoolExecutor:
     return _executor
 
 
+def busy() -> bool:
+    """True when a call queued now would wait longer than ``GATEWAY_QUEUE_BUDGET_MS``."""
+    global _refused
+    budget = settings.GATEWAY_QUEUE_BUDGET_MS
+    if not budget:
+        return False
+    with _lock:
+        wait = _in_pool * _per_call / settings.GATEWAY_DB_THREADS
+        if wait * 1000 <= budget:
+            return False
+        _refused += 1
+        return True
+
+
+def load() -> dict[str, Any]:
+    """What ``/healthz`` shows of the pool."""
+    with _lock:
+        return {"queued": _in_pool, "msPerCall": round(_per_call * 1000, 2), "refused": _refused}
+
+
+def _timed(func: Callable[P, R]) -> Callable[P, R]:
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        global _per_call
+        started = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            took = time.perf_counter() - started
+            with _lock:
+                _per_call += (took - _per_call) * 0.05
+
+    return call
+
+
 def run_sync(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """Like ``database_sync_to_async`` (closes stale connections around the call), on the pool."""
-    wrapped: Any = DatabaseSyncToAsync(func, thread_sensitive=False, executor=executor())
-    return wrapped
+    wrapped: Any = DatabaseSyncToAsync(_timed(func), thread_sensitive=False, executor=executor())
+
+    async def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+        global _in_pool
+        with _lock:
+            _in_pool += 1
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            with _lock:
+                _in_pool -= 1
+
+    return counted
+
+
+def reset() -> None:
+    """Forget the measured load (tests)."""
+    global _in_pool, _per_call, _refused
+    with _lock:
+        _in_pool, _per_call, _refused = 0, 0.002, 0

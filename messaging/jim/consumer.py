@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from core import jsonwire
-from core.exceptions import ApplicationError
+from core.exceptions import BUSY_MSG, ApplicationError
+from core.gateway import threads
 from core.gateway.consumer import CLOSE_BAD_TOKEN, GatewayConsumer
 from core.gateway.threads import run_sync
 from messaging.jim import commands, frames
@@ -78,6 +79,10 @@ class JimConsumer(GatewayConsumer):
         if handler is None:
             code, msg = frames.UNKNOWN_CMD
             await self._send({"code": code, "command": 0, "msg": msg})
+            return
+        if threads.busy():  # refused before anything is done: retrying is safe
+            await self._send({"code": frames.FROM_NATIVE.get(503, 503), "command": frames.REPLY_OF.get(cmd, 0),
+                              "msg": BUSY_MSG})
             return
         try:
             reply = await run_sync(handler)(self.caller, frame)

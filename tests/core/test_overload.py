@@ -1,0 +1,54 @@
+"""More work than the gateway threads can do in time is refused at once with 503 "server busy,
+retry", before anything is done; what is accepted is answered; it recovers by itself."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from accounts.models import User
+from core.gateway import threads
+from messaging.models import Message
+from tests.conftest import Connect, atoken_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_an_overloaded_pool_refuses_at_once_and_recovers(
+        connect: Connect, alice: User, bob: User, settings: Any) -> None:
+    settings.GATEWAY_QUEUE_BUDGET_MS = 100
+    sender = await connect(await atoken_for(alice))
+    slow = threads.run_sync(time.sleep)
+    await asyncio.gather(*(slow(0.2) for _ in range(settings.GATEWAY_DB_THREADS)))  # calls take long now
+    backlog = [asyncio.ensure_future(slow(0.2)) for _ in range(settings.GATEWAY_DB_THREADS * 6)]
+    await asyncio.sleep(0.01)
+
+    started = time.monotonic()
+    reply = await sender.call("messages.send", {"to": bob.pk, "type": 1, "content": {"text": "in the rush"},
+                                                "clientMsgId": "rush-1"})
+    assert reply["code"] == 503 and reply["msg"] == "server busy, retry"
+    assert time.monotonic() - started < 0.2  # refused at once, not after the backlog
+    assert (await sender.call("system.heartbeat"))["code"] == 200  # no thread needed: served
+    assert threads.load()["refused"] >= 1
+
+    await asyncio.gather(*backlog)
+    assert not await sync_to_async(Message.objects.filter(client_msg_id="rush-1").exists)()  # nothing done
+    reply = await sender.call("messages.send", {"to": bob.pk, "type": 1, "content": {"text": "in the rush"},
+                                                "clientMsgId": "rush-1"})
+    assert reply["code"] == 200  # the retry goes through once the backlog is gone
+    assert await sync_to_async(Message.objects.filter(client_msg_id="rush-1").count)() == 1
+
+
+async def test_budget_zero_never_refuses(connect: Connect, alice: User, bob: User, settings: Any) -> None:
+    settings.GATEWAY_QUEUE_BUDGET_MS = 0
+    sender = await connect(await atoken_for(alice))
+    slow = threads.run_sync(time.sleep)
+    await asyncio.gather(*(slow(0.1) for _ in range(settings.GATEWAY_DB_THREADS)))
+    backlog = [asyncio.ensure_future(slow(0.1)) for _ in range(settings.GATEWAY_DB_THREADS * 6)]
+    await asyncio.sleep(0.01)
+    reply = await sender.call("messages.send", {"to": bob.pk, "type": 1, "content": {"text": "x"}}, timeout=10)
+    assert reply["code"] == 200
+    await asyncio.gather(*backlog)
