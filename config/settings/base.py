@@ -214,7 +214,7 @@ AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []  # policy lives in accounts.
 # New hashes are Argon2id (accounts/hashers.py); the others only verify older hashes, and a
 # right password stored with one of them, or with other Argon2 parameters, is re-hashed at
 # its next check (accounts.passwords.verify_and_upgrade). Cost measured on a 2-core Xeon:
-# ~31 ms of CPU per hash (PBKDF2's 1,000,000 iterations: ~530 ms); docs/deploy.md.
+# 23-31 ms of CPU per hash (PBKDF2's 1,000,000 iterations: 340-530 ms); docs/deploy.md.
 PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
