@@ -232,8 +232,8 @@ if ARGON2_TIME_COST > 20 or ARGON2_MEMORY_KIB > 1024 * 1024 or ARGON2_PARALLELIS
                                "(1 GiB) and ARGON2_PARALLELISM at most 16")
 if ARGON2_MEMORY_KIB * ARGON2_TIME_COST < 35 * 1024:
     raise ImproperlyConfigured(
-        f"ARGON2_MEMORY_KIB × ARGON2_TIME_COST must be at least 35840 (OWASP's Argon2id minimum, e.g. "
-        f"12288 × 3 or 19456 × 2), got {ARGON2_MEMORY_KIB} × {ARGON2_TIME_COST}")
+        f"ARGON2_MEMORY_KIB * ARGON2_TIME_COST must be at least 35840 (OWASP's Argon2id minimum, e.g. "
+        f"12288 × 3 or 19456 × 2), got {ARGON2_MEMORY_KIB} * {ARGON2_TIME_COST}")
 AUTH_TOKEN_TTL_SECONDS = env_int("AUTH_TOKEN_TTL_SECONDS", 30 * 86400, minimum=60)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 900, minimum=1)

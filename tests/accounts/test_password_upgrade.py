@@ -59,6 +59,12 @@ def login(username: str, password: str) -> int:
     return reply.status_code
 
 
+def test_production_lists_argon2id_first_then_the_older_hashers() -> None:
+    from config.settings import base
+
+    assert base.PASSWORD_HASHERS[:3] == PRODUCTION_HASHERS
+
+
 def test_a_pbkdf2_user_logs_in_and_is_then_stored_as_argon2id_with_the_configured_cost(settings: Any) -> None:
     user = legacy_user("ivy")
     assert login("ivy", PASSWORD) == 200
