@@ -83,9 +83,24 @@ class User(AbstractUser):
         super().set_password(None if raw_password is None else canonical_password(raw_password))
 
     def check_password(self, raw_password: str | None) -> bool:
-        from accounts.passwords import canonical_password
+        """Check the canonical form. A right password stored with an older hasher or other
+        parameters is re-hashed and saved outside any transaction, unless the stored hash
+        changed meanwhile (``accounts.passwords.verify_and_upgrade``)."""
+        from accounts.passwords import canonical_password, verify_and_upgrade
 
-        return super().check_password(canonical_password(raw_password or ""))
+        def store(old: str, new: str) -> bool:
+            saved = User.objects.filter(pk=self.pk, password=old).update(password=new) == 1
+            if saved:
+                self.password = new
+            return saved
+
+        return verify_and_upgrade(canonical_password(raw_password or ""), self.password,
+                                  store if self.pk is not None else None)
+
+    async def acheck_password(self, raw_password: str | None) -> bool:
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(self.check_password)(raw_password)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import is_password_usable
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils import timezone
 from accounts import events
 from accounts import exceptions as codes
 from accounts.models import AuthSession, Block, FriendRequest, Friendship, SmsCode, User, username_key
-from accounts.passwords import MD5_RE
+from accounts.passwords import MD5_RE, canonical_password, verify_and_upgrade
 from accounts.selectors import blockers_among, hash_token, user_by_login_name
 from accounts.sms import get_backend
 from core import throttle
@@ -111,8 +112,9 @@ def validate_new_password(raw: Any, rules: AccountRules = NATIVE_RULES) -> str:
 
 
 def _encode_password(raw: str) -> str:
-    """The stored form of a new password. PBKDF2 is slow on purpose: callers hash before they
-    open their write transaction, so no row lock (nor SQLite's write lock) waits on it."""
+    """The stored form of a new password. Hashing is slow on purpose (~30 ms of CPU): callers
+    hash before they open their write transaction, so no row lock (nor SQLite's write lock)
+    waits on it."""
     throttle.release_connection()
     holder = User()
     holder.set_password(raw)
@@ -349,9 +351,9 @@ def user_change_password(
         message=f"too many wrong passwords; try again in {max(1, window // 60)} minutes",
     )
     current = User.objects.filter(pk=user.pk).values_list("password", flat=True).first() or ""
-    checked = User(pk=user.pk, password=current)
     throttle.release_connection()  # no connection held while hashing
-    if checked.has_usable_password() and not checked.check_password(old_password or ""):
+    # Checked without the upgrade of an old hash: the new password's hash replaces it below.
+    if is_password_usable(current) and not verify_and_upgrade(canonical_password(old_password or ""), current, None):
         raise ApplicationError(codes.WRONG_PASSWORD, "the old password is wrong")
     attempt.succeeded()
     encoded = _encode_password(new_password)

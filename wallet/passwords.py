@@ -9,13 +9,13 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import exceptions as account_codes
 from accounts.models import SmsCode, User
-from accounts.passwords import canonical_password
+from accounts.passwords import canonical_password, verify_and_upgrade
 from accounts.services import sms_code_verify, validate_new_password
 from core import throttle
 from core.exceptions import ApplicationError
@@ -36,7 +36,7 @@ def wallet_set_password(*, user: User, sms_code: str, password: str) -> Wallet:
     """seed 002 wallet.setPassword: create the wallet, or reset its password, with an SMS code.
     The hash is computed before the transaction (no lock held meanwhile)."""
     password = validate_new_password(password)
-    hashed = _hash(password)  # PBKDF2 is deliberately slow: once per call
+    hashed = _hash(password)  # hashing is deliberately slow: once per call
     with transaction.atomic():
         sms_code_verify(user=user, purpose=SmsCode.Purpose.WALLET_PASSWORD, code=sms_code)
         wallet = Wallet.objects.select_for_update().filter(user=user).first()
@@ -89,8 +89,16 @@ def payment_password_check(
         subject, limit=most, window_seconds=settings.PAYMENT_LOCK_SECONDS, code=codes.PAYMENT_LOCKED,
         message=f"too many wrong payment passwords: payments are locked for up to {minutes} minutes",
     )
+    checked = wallet
+
+    def store(old: str, new: str) -> bool:  # an old hash re-hashed with the current hasher
+        saved = Wallet.objects.filter(pk=checked.pk, password=old).update(password=new) == 1
+        if saved:
+            checked.password = new
+        return saved
+
     throttle.release_connection()  # no connection held while hashing
-    if not password or not check_password(canonical_password(password), wallet.password):
+    if not password or not verify_and_upgrade(canonical_password(password), wallet.password, store):
         left = most - throttle.password_failures(subject)
         if left <= 0:
             raise ApplicationError(codes.PAYMENT_LOCKED,

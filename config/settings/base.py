@@ -211,6 +211,29 @@ AUTH_USER_MODEL = "accounts.User"
 # Django's backend with the password-attempt limits of every other login (accounts/backends.py).
 AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []  # policy lives in accounts.services
+# New hashes are Argon2id (accounts/hashers.py); the others only verify older hashes, and a
+# right password stored with one of them, or with other Argon2 parameters, is re-hashed at
+# its next check (accounts.passwords.verify_and_upgrade). Cost measured on a 2-core Xeon:
+# 23-31 ms of CPU per hash (PBKDF2's 1,000,000 iterations: 340-530 ms); docs/deploy.md.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# OWASP's Argon2id minimums are the pairs (MiB, passes) (46, 1), (19, 2), (12, 3), (9, 4),
+# (7, 5): at least 7 MiB, and memory × passes at least 35 MiB. Lower settings are refused.
+ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3, minimum=1)
+ARGON2_MEMORY_KIB = env_int("ARGON2_MEMORY_KIB", 12 * 1024, minimum=7 * 1024)
+ARGON2_PARALLELISM = env_int("ARGON2_PARALLELISM", 1, minimum=1)
+if ARGON2_TIME_COST > 20 or ARGON2_MEMORY_KIB > 1024 * 1024 or ARGON2_PARALLELISM > 16:
+    raise ImproperlyConfigured("ARGON2_TIME_COST must be at most 20, ARGON2_MEMORY_KIB at most 1048576 "
+                               "(1 GiB) and ARGON2_PARALLELISM at most 16")
+if ARGON2_MEMORY_KIB * ARGON2_TIME_COST < 35 * 1024:
+    raise ImproperlyConfigured(
+        f"ARGON2_MEMORY_KIB * ARGON2_TIME_COST must be at least 35840 (OWASP's Argon2id minimum, e.g. "
+        f"12288 × 3 or 19456 × 2), got {ARGON2_MEMORY_KIB} * {ARGON2_TIME_COST}")
 AUTH_TOKEN_TTL_SECONDS = env_int("AUTH_TOKEN_TTL_SECONDS", 30 * 86400, minimum=60)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 900, minimum=1)

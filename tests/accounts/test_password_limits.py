@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.passwords import canonical_password
 from tests.accounts.factories import PASSWORD, make_user
 from tests.accounts.test_concurrency import run_parallel
 from tests.conftest import Connect, atoken_for, token_for
@@ -88,10 +89,12 @@ def hashing_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
 
     import django.contrib.auth.base_user as base_user
 
+    import accounts.passwords as account_passwords
     import wallet.passwords as wallet_passwords
 
-    for module in (base_user, wallet_passwords):
-        monkeypatch.setattr(module, "check_password", check)
+    for module in (base_user, account_passwords, wallet_passwords):
+        if hasattr(module, "check_password"):
+            monkeypatch.setattr(module, "check_password", check)
         monkeypatch.setattr(module, "make_password", make)
     yield seen
 
@@ -108,6 +111,24 @@ def test_no_password_is_hashed_inside_a_transaction_or_holding_a_connection(hash
     assert outcome(client, "wrong-old") == WRONG
     assert outcome(client, "secret99") == (200, "")
     assert hashing_log and not any(hashing_log), hashing_log
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_old_hash_is_upgraded_outside_any_transaction(settings: Any, hashing_log: list[bool]) -> None:
+    """A login with a PBKDF2 hash re-hashes it with Argon2id: that hash and its write run with
+    no transaction open and (PostgreSQL) no connection held while hashing."""
+    settings.PASSWORD_HASHERS = ["accounts.hashers.Argon2idPasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user = make_user(username="pia")
+    pbkdf2 = hashers.PBKDF2PasswordHasher()
+    User.objects.filter(pk=user.pk).update(
+        password=pbkdf2.encode(canonical_password(PASSWORD), pbkdf2.salt(), iterations=1000))
+    hashing_log.clear()
+    reply = APIClient(REMOTE_ADDR="10.0.0.3").post("/api/v1/auth/login", {"username": "pia", "password": PASSWORD},
+                                                   format="json")
+    assert reply.status_code == 200
+    assert User.objects.get(pk=user.pk).password.startswith("argon2$argon2id$")
+    assert len(hashing_log) == 2 and not any(hashing_log), hashing_log  # the check, then the new hash
 
 
 class SlowMD5Hasher(hashers.MD5PasswordHasher):

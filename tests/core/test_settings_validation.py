@@ -20,6 +20,9 @@ LOAD = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settin
     ("HX_CLIENT_SECRET", "YXA6bNlbOqkLsI-test-secret", "HX_CLIENT_ID and HX_CLIENT_SECRET must be set together"),
     ("HX_CLIENT_SECRET", "too-short", "HX_CLIENT_SECRET must be at least 16 characters"),
     ("HX_APP_KEY", "no-hash", "HX_APP_KEY must look like org#app"),
+    ("ARGON2_MEMORY_KIB", "4096", "ARGON2_MEMORY_KIB must be >= 7168"),
+    ("ARGON2_TIME_COST", "1", "ARGON2_MEMORY_KIB * ARGON2_TIME_COST must be at least 35840"),  # 12 MiB x 1
+    ("ARGON2_PARALLELISM", "64", "ARGON2_PARALLELISM at most 16"),
 ])
 def test_bad_values_refuse_to_start(name: str, value: str, message: str) -> None:
     env = {**os.environ, name: value}

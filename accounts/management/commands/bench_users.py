@@ -3,7 +3,7 @@
     python manage.py bench_users --count 100 > var/bench-users.json
 
 The users get no usable password: a benchmark measures messaging, not password hashing
-(PBKDF2 costs ~0.5 s of CPU per login by design).
+(a login's Argon2id hash costs ~30 ms of CPU by design).
 """
 from __future__ import annotations
 
