@@ -34,6 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--users", required=True, help="JSON from manage.py bench_users")
         parser.add_argument("--groups", type=int, default=1, help="groups of consecutive users (default 1: all)")
         parser.add_argument("--amount", default="1000000", help="credited to each sender (default coin)")
+        parser.add_argument("--password", default="", help="the senders' payment password (default: a random one)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         with open(options["users"]) as f:
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             coin = default_coin()
         except ApplicationError:  # a fresh benchmark database: coins are otherwise made in the admin
             coin = Coin.objects.create(name="bench", decimals=2, is_default=True)
-        password = secrets.token_hex(8)
+        password = options["password"] or secrets.token_hex(8)
         size = len(users) // groups
         made = []
         for g in range(groups):
