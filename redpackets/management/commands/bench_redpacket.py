@@ -47,13 +47,14 @@ class Command(BaseCommand):
         except ApplicationError:  # a fresh benchmark database: coins are otherwise made in the admin
             coin = Coin.objects.create(name="bench", decimals=2, is_default=True)
         password = options["password"] or secrets.token_hex(8)
+        hashed = _hash(password)  # PBKDF2, once for every sender
         size = len(users) // groups
         made = []
         for g in range(groups):
             ids = [u["userId"] for u in users[g * size:(g + 1) * size]]
             sender = User.objects.get(pk=ids[0])
             Wallet.objects.update_or_create(user=sender, defaults={"address": f"Wbench{sender.pk}",
-                                                                    "password": _hash(password)})
+                                                                    "password": hashed})
             ledger_transfer(kind=JournalEntry.Kind.RECHARGE,
                             source=system_account(kind=Account.Kind.EXTERNAL, coin=coin),
                             target=user_account(user=sender, coin=coin), amount=Decimal(options["amount"]),
