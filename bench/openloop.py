@@ -81,7 +81,7 @@ class Conn:
         self.ws, self.user_id = ws, user_id
         self.step: Step | None = None
         self.next_id = 0
-        self.keys: dict[int, str] = {}  # request id -> message key (open loop)
+        self.keys: dict[int, tuple[Step, str]] = {}  # request id -> its step and message key (open loop)
         self.calls: dict[int, asyncio.Future[dict[str, Any]]] = {}  # request id -> reply (closed loop)
         self.seen: set[Any] = set()  # messageIds pushed to this socket
         self.reader = asyncio.create_task(self._read())
@@ -90,32 +90,39 @@ class Conn:
         loop = asyncio.get_running_loop()
         try:
             async for raw in self.ws:
-                now = loop.time()
-                frame = json.loads(raw, parse_float=Decimal)
-                step = self.step
-                if "event" in frame:
-                    data = frame.get("data") or {}
-                    content = data.get("content") if isinstance(data, dict) else None
-                    if step is None or frame["event"] != "onMessage" or not isinstance(content, dict):
-                        continue
-                    key = content.get("k")
-                    if key not in step.sent:
-                        continue
-                    if data.get("messageId") in self.seen:
-                        step.duplicates += 1
-                        continue
-                    self.seen.add(data.get("messageId"))
-                    step.pushed[key] += 1
-                    step.e2e.append(now - step.sent[key])
-                    step.last_arrival = max(step.last_arrival, now)
-                elif (future := self.calls.pop(frame.get("id"), None)) is not None:
-                    if not future.done():
-                        future.set_result(frame)
-                elif (key := self.keys.pop(frame.get("id"), None)) is not None and step is not None:
-                    step.replies[key] = (frame.get("code", 0), now - step.sent[key])
-                    step.last_arrival = max(step.last_arrival, now)
+                self._frame_in(json.loads(raw, parse_float=Decimal), loop.time())
         except ConnectionClosed:
             pass
+
+    def _frame_in(self, frame: dict[str, Any], now: float) -> None:
+        if "event" in frame:
+            step, data = self.step, frame.get("data")
+            if step is None or frame["event"] != "onMessage" or not isinstance(data, dict):
+                return
+            content = data.get("content")
+            if not isinstance(content, dict):
+                return
+            key = content.get("k")
+            if key not in step.sent:  # another step's, or not the benchmark's
+                return
+            if data.get("messageId") in self.seen:
+                step.duplicates += 1
+                return
+            self.seen.add(data.get("messageId"))
+            step.pushed[key] += 1
+            step.e2e.append(now - step.sent[key])
+            step.last_arrival = max(step.last_arrival, now)
+            return
+        rid = frame.get("id")
+        if not isinstance(rid, int):
+            return
+        if (future := self.calls.pop(rid, None)) is not None:
+            if not future.done():
+                future.set_result(frame)
+        elif (sent := self.keys.pop(rid, None)) is not None:
+            step, key = sent  # the step that sent it, even if a later one runs now
+            step.replies[key] = (frame.get("code", 0), now - step.sent[key])
+            step.last_arrival = max(step.last_arrival, now)
 
     def _frame(self, method: str, params: dict[str, Any]) -> tuple[int, str]:
         self.next_id += 1
@@ -144,7 +151,7 @@ class Conn:
             key = f"{RUN}-{step.number}-{self.user_id}-{n}"
             rid, text = self._frame("messages.send", {**target, "type": 1, "clientMsgId": key,
                                                       "content": {"text": "bench", "k": key}})
-            self.keys[rid] = key
+            self.keys[rid] = (step, key)
             step.sent[key] = scheduled
             step.send_lag.append(loop.time() - scheduled)
             try:
@@ -197,16 +204,17 @@ async def run_step(senders: list[tuple[Conn, dict[str, Any]]], receivers: list[C
 
 
 async def settle_wait(step: Step, cpu: CpuMeter, after: float, bound: float) -> None:
-    """Until the step is complete, or the server has been idle for half a second (nothing more
-    will come), or ``bound`` seconds past ``after``."""
+    """Until the step is complete, or for half a second the server has been idle and nothing has
+    arrived (nothing more will come), or ``bound`` seconds past ``after``."""
     loop = asyncio.get_running_loop()
-    last_cpu, last_t = cpu.seconds(), loop.time()
+    last_cpu, last_t, last_count, quiet = cpu.seconds(), loop.time(), -1, 0
     while loop.time() < after + bound and not step.complete():
         await asyncio.sleep(0.25)
-        now_cpu, now = cpu.seconds(), loop.time()
+        now_cpu, now, count = cpu.seconds(), loop.time(), len(step.replies) + sum(step.pushed.values())
         busy = (now_cpu - last_cpu) / max(1e-6, now - last_t)
-        last_cpu, last_t = now_cpu, now
-        if now > after + 1.0 and busy < 0.05:
+        quiet = quiet + 1 if busy < 0.05 and count == last_count else 0
+        last_cpu, last_t, last_count = now_cpu, now, count
+        if now > after + 1.0 and quiet >= 2:
             break
 
 
