@@ -45,5 +45,9 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
+# The benchmark table (docs/deploy.md#benchmarks): its own server, embedded or on DATABASE_URL/REDIS_URL.
+bench: install
+	DAPHNE_TIMEOUTS="$(DAPHNE_TIMEOUTS)" $(PY) -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var
