@@ -40,6 +40,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import re
 import secrets
 import shlex
@@ -73,6 +74,7 @@ LIMITS = {
 }
 SETUP_TIMEOUT = 300.0
 GRAB_TIMEOUT = 60.0  # a grab unanswered by then counts as lost
+GRAB_RETRIES = 50  # a grab answered 503 "server busy, retry" is tried again, as clients do
 STOP_TIMEOUT = 10.0
 
 
@@ -302,8 +304,17 @@ async def grab_round(name: str, ws_base: str, users: dict[int, dict[str, Any]], 
             raise RuntimeError(f"redpacket.create failed: {[m for m in made if m.get('code') != 200][:3]}")
         await asyncio.sleep(0.5)  # the 2/100 pushes reach everyone first
 
+        retried = Counter[int]()
+
         async def grab(member: int, packet: int) -> tuple[dict[str, Any], float]:
-            reply = await by_id[member].call("redpacket.get", {"redPacketId": packet}, GRAB_TIMEOUT)
+            # As a client does: "server busy, retry" (503) is retried after a short back-off.
+            for attempt in range(GRAB_RETRIES + 1):
+                left = GRAB_TIMEOUT - (loop.time() - started)
+                reply = await by_id[member].call("redpacket.get", {"redPacketId": packet}, max(0.1, left))
+                if reply.get("code") != 503 or attempt == GRAB_RETRIES or left < 1:
+                    break
+                retried[503] += 1
+                await asyncio.sleep(0.1 + 0.2 * random.random())
             return reply, loop.time() - started
 
         jobs = [(m, made[i]["data"]["redPacketId"], i) for i, g in enumerate(groups) for m in g["memberIds"]]
@@ -327,6 +338,8 @@ async def grab_round(name: str, ws_base: str, users: dict[int, dict[str, Any]], 
     notes = [f"paid {sum(len(p) for p in paid)} of {shares * len(groups)} shares",
              "sums exact" if right else "SHARES WRONG"]
     notes += [f"{code}: {n}" for code, n in sorted(count.items()) if code not in (200, 0)]
+    if retried:
+        notes.append(f"{retried[503]} retries after 503 busy")
     if client > 0.8:
         notes.append(f"client CPU {client:.0%}")
     row = Row(name, f"{len(jobs)} at once", count[200] / max(1e-6, elapsed), p50_p99(latencies), "-", count[0],

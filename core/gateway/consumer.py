@@ -82,6 +82,18 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     seen: array[int] | None = None  # ring of the last SEEN_IDS message ids it received
     seen_next: int = 0
 
+    inbox: asyncio.Queue[Any] | None = None  # the frames the server has not handed over yet
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # daphne hands frames over from a queue per socket (``receive`` is its ``get``); its
+        # length tells how long this socket's frames wait behind each other (overload).
+        inbox = getattr(receive, "__self__", None)
+        self.inbox = inbox if isinstance(inbox, asyncio.Queue) else None
+        await super().__call__(scope, receive, send)
+
+    def backlog(self) -> int:
+        return self.inbox.qsize() if self.inbox is not None else 0
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first awaits aclose_old_connections(), a hop to ONE shared
         # thread for every frame and every push of every socket in the process: under load
@@ -311,7 +323,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         try:
             if method.is_async:
                 result = await method.handler(ctx, method.admit(ctx, params))
-            elif threads.busy():  # refused before anything is done: retrying is safe
+            elif threads.busy(self.backlog()):  # refused before anything is done: retrying is safe
                 await self._reply_error(rid, 503, BUSY_MSG)
                 return
             else:

@@ -42,14 +42,16 @@ def executor() -> ThreadPoolExecutor:
     return _executor
 
 
-def busy() -> bool:
-    """True when a call queued now would wait longer than ``GATEWAY_QUEUE_BUDGET_MS``."""
+def busy(backlog: int = 0) -> bool:
+    """True when a call queued now would wait longer than ``GATEWAY_QUEUE_BUDGET_MS``:
+    behind the pool's calls, spread over its threads, and behind ``backlog`` frames its own
+    socket has waiting (a socket's frames are handled one after another)."""
     global _refused
     budget = settings.GATEWAY_QUEUE_BUDGET_MS
     if not budget:
         return False
     with _lock:
-        wait = _in_pool * _per_call / settings.GATEWAY_DB_THREADS
+        wait = (_in_pool / settings.GATEWAY_DB_THREADS + backlog) * _per_call
         if wait * 1000 <= budget:
             return False
         _refused += 1

@@ -80,7 +80,7 @@ class JimConsumer(GatewayConsumer):
             code, msg = frames.UNKNOWN_CMD
             await self._send({"code": code, "command": 0, "msg": msg})
             return
-        if threads.busy():  # refused before anything is done: retrying is safe
+        if threads.busy(self.backlog()):  # refused before anything is done: retrying is safe
             await self._send({"code": frames.FROM_NATIVE.get(503, 503), "command": frames.REPLY_OF.get(cmd, 0),
                               "msg": BUSY_MSG})
             return

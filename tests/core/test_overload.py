@@ -3,6 +3,7 @@ retry", before anything is done; what is accepted is answered; it recovers by it
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -52,3 +53,20 @@ async def test_budget_zero_never_refuses(connect: Connect, alice: User, bob: Use
     reply = await sender.call("messages.send", {"to": bob.pk, "type": 1, "content": {"text": "x"}}, timeout=10)
     assert reply["code"] == 200
     await asyncio.gather(*backlog)
+
+
+async def test_a_socket_flooding_its_own_queue_gets_quick_refusals(
+        connect: Connect, alice: User, settings: Any) -> None:
+    settings.GATEWAY_QUEUE_BUDGET_MS = 100
+    settings.WS_RATE_PER_SECOND = settings.WS_RATE_BURST = 1000
+    settings.WS_USER_RATE_PER_SECOND = settings.WS_USER_RATE_BURST = 1000
+    socket = await connect(await atoken_for(alice))
+    slow = threads.run_sync(time.sleep)
+    await asyncio.gather(*(slow(0.05) for _ in range(settings.GATEWAY_DB_THREADS * 3)))  # ~20 ms a call now
+    frames = 60
+    for n in range(frames):  # one socket's frames are handled one after another
+        await socket.send_raw(json.dumps({"id": n, "method": "users.info", "params": {"uIds": [alice.pk]}}))
+    replies = [await socket.frame(timeout=10) for _ in range(frames)]
+    codes = [reply["code"] for reply in replies]
+    assert set(codes) == {200, 503}, codes  # the head of a long queue is refused, the rest served
+    assert codes[-1] == 200  # once the queue is short again, calls are served
