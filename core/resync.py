@@ -115,8 +115,7 @@ class Monitor:
         import redis.asyncio as aioredis
 
         self.redis = aioredis.Redis.from_url(settings.CACHE_REDIS_URL, **settings.REDIS_CLIENT_OPTIONS)
-        self.started = time.time()
-        self.cursor = self.started  # spans recorded before this process started are not ours
+        self.cursor = time.time()  # spans recorded before this process started are not ours
         self.seen_spans: dict[str, float] = {}
         self.ok_since: float | None = None
         self.registered = False
@@ -206,8 +205,8 @@ class Monitor:
             return  # another process won it
         try:
             count = await run_sync(presence.sweep_process)(process)
-        except REDIS_ERRORS:
-            await self.redis.zadd(_key("processes"), {process: beat})  # retried on the next tick
+        except Exception:  # Redis or the database failing: the sweep is retried on the next tick
+            await self.redis.zadd(_key("processes"), {process: beat})
             raise
         log.warning("server process %s stopped heartbeating %.0f s ago; its %d sockets are offline",
                     process, now - beat, count)

@@ -39,7 +39,6 @@ CLOSE_LOGGED_OUT = 4003
 CLOSE_TOO_MANY_SOCKETS = 4029
 CLOSE_UNAVAILABLE = 4503  # the database is away, or the server overloaded: reconnect with a back-off
 CLOSE_RESYNC = 1012  # "service restart": too much to re-deliver; reconnect and sync
-SEEN_IDS = resync.SEEN_IDS
 
 
 dumps = jsonwire.dumps
@@ -79,7 +78,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     user_bucket: TokenBucket | None = None
     rejoin: asyncio.Task[None] | None = None  # retries the join while Redis is away
     joined_wall: float = 0.0  # when the logged-in socket opened (wall time; core.resync)
-    seen: array[int] | None = None  # ring of the last SEEN_IDS message ids it received
+    seen: array[int] | None = None  # ring of the last resync.SEEN_IDS message ids it received
     seen_next: int = 0
 
     inbox: asyncio.Queue[Any] | None = None  # the frames the server has not handed over yet
@@ -216,8 +215,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     def _saw(self, message_id: int) -> None:
         if self.seen is None:
-            self.seen = array("q", bytes(8 * SEEN_IDS))
-        self.seen[self.seen_next % SEEN_IDS] = message_id
+            self.seen = array("q", bytes(8 * resync.SEEN_IDS))
+        self.seen[self.seen_next % resync.SEEN_IDS] = message_id
         self.seen_next += 1
 
     async def replay(self, pushes: list[tuple[int, str]], cap: int, complete: bool) -> int:

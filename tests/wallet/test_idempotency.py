@@ -28,10 +28,8 @@ from redpackets.models import RedPacket
 from remittance.models import Remittance
 from tests.accounts.test_concurrency import run_parallel
 from tests.conftest import Connect, atoken_for, token_for
-from tests.wallet.factories import make_coin
-from tests.wallet.test_exchange import fund
-from wallet.models import Account, Coin, ExchangeOffer, IdempotencyKey, Wallet, Withdrawal
-from wallet.passwords import _hash
+from tests.wallet.test_exchange import prepare as exchange_prepare
+from wallet.models import Account, Coin, ExchangeOffer, IdempotencyKey, Withdrawal
 from wallet.selectors import ledger_verify
 from wallet.services import system_account, user_account
 
@@ -40,12 +38,7 @@ MONEY_TYPES = (Message.Type.RED_PACKET, Message.Type.REMITTANCE, Message.Type.EX
 
 def prepare(alice: User, bob: User) -> tuple[Coin, Coin, Chat]:
     """alice holds 100 cny (the default coin), bob 10 usdt; both pay with pay123; their private chat."""
-    cny = make_coin(name="cny", decimals=2)
-    usdt = make_coin(name="usdt", decimals=6, is_default=False)
-    for user in (alice, bob):
-        Wallet.objects.create(user=user, address=f"W{user.username}", password=_hash("pay123"))
-    fund(alice, cny, "100")
-    fund(bob, usdt, "10")
+    cny, usdt = exchange_prepare(alice, bob)
     return cny, usdt, private_chat_get_or_create(user_id=alice.pk, peer_id=bob.pk)
 
 
