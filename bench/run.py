@@ -459,6 +459,46 @@ async def run(args: argparse.Namespace, procs: list[subprocess.Popen[bytes]]) ->
     port = free_port(args.ports, taken)
     relay_port = free_port(args.ports, taken)
 
+    relay_best = 0.0
+    if "relay" in args.parts:
+        relay_best = await measure_relay(args, env, users_file, users, relay_port, rows, procs)
+
+    log = VAR / "server.log"
+    server = start([str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), *daphne_timeouts(),
+                    "config.asgi:application"], env, log, procs)
+    wait_ready(server, f"http://127.0.0.1:{port}/healthz", port, log, 90)
+    profiler = profile(args.profile, server.pid, procs) if args.profile else None
+    ws_base, cpu = f"ws://127.0.0.1:{port}", CpuMeter(server.pid)
+    sustained = best = 0.0
+    if "one" in args.parts:
+        sustained, best = await ladder("one-to-one", ws_base, users, args, cpu, rows, args.rates)
+        print(f"  sustained one-to-one: {sustained:g} msg/s (best delivered {best:,.0f}/s)", flush=True)
+    failed = False
+    if "group" in args.parts:
+        failed |= not await guard("group fan-out", fanout(ws_base, users, args, cpu, rows), rows)
+    money_right = True
+    if "packets" in args.parts:
+        money_right = await guard("red packets", red_packets(ws_base, env, users, setups, args, cpu, rows), rows)
+    if "overload" in args.parts:
+        basis = "3 x sustained" if sustained else "3 x best delivered (none sustained)"
+        failed |= not await guard("overload", overload(ws_base, users, 3 * (sustained or max(best, args.rates[0])),
+                                                       basis, args, cpu, rows), rows)
+    if server.poll() is not None:
+        raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+    if profiler is not None:
+        stop_profile(profiler, args.profile)
+    stop(server)
+
+    print(f"\n{layout}; {machine()}; sustained one-to-one {sustained:g} msg/s; relay best {relay_best:,.0f}/s\n")
+    print(table(rows, relay_best or None), flush=True)
+    if not money_right:
+        print("bench: red packets failed, or their shares or the ledger are WRONG (see above)", file=sys.stderr)
+    return 0 if money_right and not failed else 1
+
+
+async def measure_relay(args: argparse.Namespace, env: dict[str, str], users_file: Path, users: list[dict[str, Any]],
+                        relay_port: int, rows: list[Row], procs: list[Proc]) -> float:
+    """The bare relay's best delivered/s, by the same one-to-one client."""
     relay_log = VAR / "relay.log"
     relay = start([PY, "-m", "bench.relay", "--port", str(relay_port), "--users", str(users_file)], env, relay_log,
                   procs)
@@ -468,28 +508,24 @@ async def run(args: argparse.Namespace, procs: list[subprocess.Popen[bytes]]) ->
     _, relay_best = await ladder("relay", f"ws://127.0.0.1:{relay_port}", users, args, CpuMeter(relay.pid), rows,
                                  relay_rates)
     stop(relay)
+    return relay_best
 
-    log = VAR / "server.log"
-    server = start([str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), *daphne_timeouts(),
-                    "config.asgi:application"], env, log, procs)
-    wait_ready(server, f"http://127.0.0.1:{port}/healthz", port, log, 90)
-    ws_base, cpu = f"ws://127.0.0.1:{port}", CpuMeter(server.pid)
-    sustained, best = await ladder("one-to-one", ws_base, users, args, cpu, rows, args.rates)
-    print(f"  sustained one-to-one: {sustained:g} msg/s (best delivered {best:,.0f}/s)", flush=True)
-    failed = not await guard("group fan-out", fanout(ws_base, users, args, cpu, rows), rows)
-    money_right = await guard("red packets", red_packets(ws_base, env, users, setups, args, cpu, rows), rows)
-    basis = "3 x sustained" if sustained else "3 x best delivered (none sustained)"
-    failed |= not await guard("overload", overload(ws_base, users, 3 * (sustained or max(best, args.rates[0])),
-                                                   basis, args, cpu, rows), rows)
-    if server.poll() is not None:
-        raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-    stop(server)
 
-    print(f"\n{layout}; {machine()}; sustained one-to-one {sustained:g} msg/s; relay best {relay_best:,.0f}/s\n")
-    print(table(rows, relay_best or None), flush=True)
-    if not money_right:
-        print("bench: red packets failed, or their shares or the ledger are WRONG (see above)", file=sys.stderr)
-    return 0 if money_right and not failed else 1
+def profile(path: str, pid: int, procs: list[Proc]) -> Proc:
+    """py-spy records the server (every thread, idle ones left out) until stop_profile;
+    ``BENCH_PYSPY_ARGS`` adds py-spy options (``--gil``: only the thread holding the GIL)."""
+    spy = str(Path(PY).parent / "py-spy")
+    return start([spy, "record", "--pid", str(pid), "--threads", "--rate", "200", "--format", "raw",
+                  "--output", path, "--nonblocking", *shlex.split(os.environ.get("BENCH_PYSPY_ARGS", ""))], dict(os.environ), VAR / "py-spy.log", procs)
+
+
+def stop_profile(proc: Proc, path: str) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        stop(proc)
+    print(f"bench: profile of the server in {path} (py-spy raw; {VAR / 'py-spy.log'})", flush=True)
 
 
 async def guard(name: str, part: Awaitable[Any], rows: list[Row]) -> bool:
@@ -510,6 +546,17 @@ def rates(text: str) -> list[float]:
     if not values or any(v <= 0 or v > 100_000 for v in values):
         raise argparse.ArgumentTypeError("rates are positive numbers up to 100000, comma-separated")
     return values
+
+
+PARTS = ("relay", "one", "group", "packets", "overload")
+
+
+def parts(text: str) -> tuple[str, ...]:
+    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = set(chosen) - set(PARTS)
+    if not chosen or unknown:
+        raise argparse.ArgumentTypeError(f"parts are some of {', '.join(PARTS)}")
+    return chosen
 
 
 def ports(text: str) -> range:
@@ -543,6 +590,10 @@ def main() -> None:
     parser.add_argument("--reply-timeout", type=float, default=5.0, help="a reply later than this is a timeout")
     parser.add_argument("--settle", type=float, default=30.0, help="most seconds to wait for a step's stragglers")
     parser.add_argument("--ports", type=ports, default=ports("18200-18299"), help="loopback ports to use")
+    parser.add_argument("--parts", type=parts, default=PARTS,
+                        help=f"the parts to run, comma-separated (default all: {','.join(PARTS)})")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="record the server with py-spy (raw collapsed stacks) while the parts run")
     parser.add_argument("--timeout", type=float, default=1800.0, help="the whole run, seconds")
     args = parser.parse_args()
     if args.smoke:

@@ -71,6 +71,9 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     if degraded:
         report["redisDegraded"] = degraded
     report["gateway"] = threads.load()
+    from messaging.fastsend import stats as batches
+
+    report["messageBatches"] = dict(batches)
     report["status"] = "ok" if healthy else "down"
     return JsonResponse(report, status=200 if healthy else 503)
 

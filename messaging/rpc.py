@@ -13,7 +13,7 @@ from core.gateway import registry
 from core.gateway.registry import RpcContext
 from core.realtime import send_event
 from core.renderers import PlainJSONField
-from messaging import events, selectors, services
+from messaging import events, fastsend, selectors, services
 from messaging import exceptions as codes
 from messaging.models import Message
 
@@ -69,11 +69,20 @@ class ChatIdParams(serializers.Serializer):
 
 @registry.method("messages.send", params=SendParams, errors=SEND_ERRORS)
 def send(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
+    return send_validated(ctx, p)
+
+
+def send_validated(ctx: RpcContext, p: dict[str, Any], *, spent: bool = False) -> dict[str, Any]:
     msg, chat, _ = services.message_send(
         sender=ctx.user, type_=p["type"], content=p["content"], chat_wire_id=p.get("chatId"), to=p.get("to"),
-        client_msg_id=p.get("clientMsgId"), exclude_channel=ctx.channel_name,
+        client_msg_id=p.get("clientMsgId"), exclude_channel=ctx.channel_name, spent=spent,
     )
     return events.sent(msg, chat)
+
+
+# On the native socket, sends are stored in batches (MESSAGES_BATCHED); REST and the other
+# protocols send one at a time.
+registry.fast_path("messages.send", fastsend.send)
 
 
 @registry.method("messages.sync", params=SyncParams, errors=CHAT_ERRORS)

@@ -179,20 +179,22 @@ def _checked_post(sender: User, chat: Chat, *, type_: int, content: dict[str, An
 
 def message_send(
     *, sender: User, type_: int, content: Any, chat_wire_id: int | None = None, to: int | None = None,
-    client_msg_id: str | None = None, exclude_channel: str | None = None,
+    client_msg_id: str | None = None, exclude_channel: str | None = None, spent: bool = False,
 ) -> tuple[Message, Chat, bool]:
     """Send a client message to a chat (``chat_wire_id``) or to a user (``to``, private chat).
 
     Returns ``(message, chat, created)``; a repeated ``client_msg_id`` returns the first
     message with ``created`` False and stores nothing. The message is committed before
     this returns and is pushed as ``onMessage`` to every member's devices (the sending
-    socket excepted) after commit. Refusals store nothing.
+    socket excepted) after commit. Refusals store nothing. ``spent``: the send was counted
+    against MESSAGES_PER_MINUTE already (by the socket's batched path).
     """
     content = media_attach(sender_id=sender.pk, type_=type_, content=rules.normalize(type_, content))
     try:
         # Counted on every process and protocol; a resend of a stored message still gets its answer.
-        throttle.spend(f"messages:{sender.pk}", 1, settings.MESSAGES_PER_MINUTE, 60,
-                       f"at most {settings.MESSAGES_PER_MINUTE} messages a minute; slow down")
+        if not spent:
+            throttle.spend(f"messages:{sender.pk}", 1, settings.MESSAGES_PER_MINUTE, 60,
+                           f"at most {settings.MESSAGES_PER_MINUTE} messages a minute; slow down")
         with transaction.atomic():
             chat = _resolve(sender.pk, chat_wire_id, to)
             msg = _checked_post(sender, chat, type_=type_, content=content, client_msg_id=client_msg_id,

@@ -289,6 +289,13 @@ WS_USER_RATE_BURST = env_int("WS_USER_RATE_BURST", 100, minimum=1)
 # system.relayData recipients per user per minute.
 MESSAGES_PER_MINUTE = env_int("MESSAGES_PER_MINUTE", 300, minimum=1)
 RELAY_RECIPIENTS_PER_MINUTE = env_int("RELAY_RECIPIENTS_PER_MINUTE", 1200, minimum=1)
+# messages.send on the native socket is stored in batches (one transaction, one thread hop and,
+# on PostgreSQL, two round trips per batch; docs/deploy.md#message-batches): at most
+# MESSAGES_BATCH_MAX sends per batch, MESSAGES_BATCH_CONCURRENCY batches in the database at once
+# per process. False stores each send on its own, as REST does.
+MESSAGES_BATCHED = env_bool("MESSAGES_BATCHED", True)
+MESSAGES_BATCH_MAX = env_int("MESSAGES_BATCH_MAX", 100, minimum=1)
+MESSAGES_BATCH_CONCURRENCY = env_int("MESSAGES_BATCH_CONCURRENCY", 2, minimum=1)
 # Twisted-level HTTP timeouts daphne does not expose (core/gateway/transport.py): a request's
 # line and headers (and a WebSocket upgrade's whole request) must arrive within
 # HTTP_HEADERS_TIMEOUT seconds of its first byte; a connection silent for HTTP_IDLE_TIMEOUT

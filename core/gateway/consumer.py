@@ -326,7 +326,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 await self._reply_error(rid, 503, BUSY_MSG)
                 return
             else:
-                result = await run_sync(method.invoke_sync)(ctx, params)
+                result = None
+                if method.fast is not None and settings.MESSAGES_BATCHED:
+                    result = await method.fast(ctx, params)
+                if result is None:
+                    result = await run_sync(method.invoke_sync)(ctx, params)
         except ApplicationError as error:
             await self._reply_error(rid, method.wire_code(error), error.message)
             return

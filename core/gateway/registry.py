@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -57,6 +57,9 @@ class RpcMethod:
     is_async: bool = False
     limit: Limit | None = None
     money: bool = False
+    # A socket-only shortcut: awaited with the raw params, it answers the call, or returns None
+    # for the ordinary handler to answer it (see fast_path).
+    fast: Callable[[RpcContext, Any], Awaitable[Any]] | None = None
 
     def wire_code(self, error: ApplicationError) -> int:
         code = self.errors.get(error.code)
@@ -175,6 +178,13 @@ def method(
         return handler
 
     return register
+
+
+def fast_path(name: str, handler: Callable[[RpcContext, Any], Awaitable[Any]]) -> None:
+    """Give the socket a faster way to answer ``name`` (e.g. sends stored in batches). The
+    shortcut sees the raw params; it must answer exactly as the method would, or return None
+    to leave the call to the method. REST twins and other protocols never take it."""
+    _methods[name] = replace(_methods[name], fast=handler)
 
 
 def get(name: str) -> RpcMethod | None:

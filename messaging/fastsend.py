@@ -1,0 +1,388 @@
+"""The fast path of ``messages.send`` on the native socket: sends are stored in batches.
+
+A send over the socket does not take a database thread, a connection and a transaction of its
+own. It joins the process's next batch: one thread hop, one transaction and, on PostgreSQL, two
+round trips for the whole batch (one statement locks the batch's chats in id order, then every
+message is one pipelined statement that checks the sender, takes the chat's next seq and inserts
+the message). The replies go out once the batch has committed, so a message is still durable
+before its sender hears of it; the pushes leave as on the ordinary path, after commit. While one
+batch is in the database the next one fills up: under load, batches grow and the cost of a
+commit is shared (group commit); alone, a send waits for nobody.
+
+Only the common case takes this path: a text, location or custom message to a chat this process
+has already seen (``services``' chat cache), checked entirely in SQL (the blacklist, a shared
+group's whisper ban, the friends-only switch, group membership, mutes, a repeated
+``clientMsgId``). Everything else, and every send the statement does not store (a refusal, a
+group with content rules for its members, a resend), goes the ordinary way (``services.
+message_send``), which re-checks and answers exactly as it always did: this path never refuses
+anything itself. A batch that fails as a whole (a resend racing its first copy hits the unique
+constraint, a deadlock, a lost connection) is rolled back and each of its sends goes the
+ordinary way.
+"""
+# ruff: noqa: S608 - the statements name the models' tables; every value is a parameter
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Block, Friendship, User
+from chats.models import Chat, ChatMember
+from core import jsonwire, throttle
+from core.appconfig import app_config
+from core.degrade import REDIS_ERRORS, degraded
+from core.exceptions import ApplicationError
+from core.gateway.registry import RpcContext
+from core.gateway.threads import run_sync
+from core.realtime import send_event_on_commit
+from messaging import content as rules
+from messaging import services
+from messaging.models import Message
+
+log = logging.getLogger(__name__)
+
+# This process's counts since start: batches stored, sends stored by a batch, sends handed to
+# the ordinary way after joining a batch, and the largest batch (shown by /healthz).
+stats = {"batches": 0, "stored": 0, "ordinary": 0, "largest": 0}
+
+FAST_TYPES = frozenset({Message.Type.TEXT, Message.Type.LOCATION, Message.Type.CUSTOM})
+INT64_MAX = 2**63 - 1
+
+_M, _C, _CM = Message._meta.db_table, Chat._meta.db_table, ChatMember._meta.db_table
+_B, _F, _U = Block._meta.db_table, Friendship._meta.db_table, User._meta.db_table
+
+# Whether the sender may post, evaluated under the chat's row lock (taken by the batch's first
+# statement), mirroring services._enforce. A private chat: the peer has not blacklisted the
+# sender, no group both are in bans whispers while the sender is an ordinary member there, and
+# the friends-only switch allows it. A group: the sender is a member and, unless an owner or
+# admin, neither muted nor subject to content rules (those are checked the ordinary way).
+_MAY_POST = f"""
+CASE WHEN %(private)s::boolean THEN
+    NOT EXISTS (SELECT 1 FROM {_B} b WHERE b.user_id = %(peer)s::bigint AND b.blocked_id = %(sender)s::bigint)
+    AND NOT EXISTS (
+        SELECT 1 FROM {_CM} u JOIN {_C} g ON g.id = u.chat_id JOIN {_CM} v ON v.chat_id = u.chat_id
+        WHERE u.user_id = %(sender)s::bigint AND u.role = {ChatMember.Role.MEMBER} AND g.ban_whisper
+          AND v.user_id = %(peer)s::bigint)
+    AND (NOT %(friends_only)s::boolean
+         OR EXISTS (SELECT 1 FROM {_U} p WHERE p.id = %(peer)s::bigint AND p.is_internal)
+         OR EXISTS (SELECT 1 FROM {_F} f WHERE f.user_id = %(sender)s::bigint AND f.friend_id = %(peer)s::bigint))
+ELSE
+    EXISTS (
+        SELECT 1 FROM {_CM} m JOIN {_C} g ON g.id = m.chat_id
+        WHERE m.chat_id = %(chat)s::bigint AND m.user_id = %(sender)s::bigint
+          AND (m.role <> {ChatMember.Role.MEMBER}
+               OR ((m.muted_until IS NULL OR m.muted_until <= %(now)s::timestamptz)
+                   AND NOT (g.ban_send_web_link OR g.ban_send_keyword OR g.ban_send_dm_mention
+                            OR g.ban_send_qrcode))))
+END
+AND (%(cmid)s::varchar IS NULL OR NOT EXISTS (
+    SELECT 1 FROM {_M} d WHERE d.sender_id = %(sender)s::bigint AND d.client_msg_id = %(cmid)s::varchar))
+"""
+
+# PostgreSQL: one statement per message, pipelined with the others of the batch.
+_POST_PG = f"""
+WITH s AS (
+    UPDATE {_C} SET last_seq = last_seq + 1, updated_at = %(now)s::timestamptz
+    WHERE id = %(chat)s::bigint AND ({_MAY_POST})
+    RETURNING last_seq
+)
+INSERT INTO {_M} (chat_id, seq, sender_id, type, sub_type, content, client_msg_id, created_at, recalled_at)
+SELECT %(chat)s::bigint, s.last_seq, %(sender)s::bigint, %(type)s::smallint, 0, %(content)s::jsonb,
+       %(cmid)s::varchar, %(now)s::timestamptz, NULL
+FROM s
+RETURNING id, seq
+"""
+_LOCK_PG = f"SELECT id FROM {_C} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+_MEMBERS_PG = f"SELECT chat_id, user_id FROM {_CM} WHERE chat_id = ANY(%s)"
+
+
+def _for_sqlite(sql: str) -> str:
+    """The same statement for SQLite: named parameters, no casts."""
+    return re.sub(r"%\((\w+)\)s(::\w+)?", r":\1", sql)
+
+
+# SQLite (one writer at a time, in process): the seq, then the row, one statement each.
+_SEQ_SQLITE = _for_sqlite(
+    f"UPDATE {_C} SET last_seq = last_seq + 1, updated_at = %(now)s WHERE id = %(chat)s AND ({_MAY_POST}) "
+    "RETURNING last_seq")
+_INSERT_SQLITE = (f"INSERT INTO {_M} (chat_id, seq, sender_id, type, sub_type, content, client_msg_id, created_at, "
+                  "recalled_at) VALUES (:chat, :seq, :sender, :type, 0, :content, :cmid, :now, NULL)")
+
+
+@dataclass(slots=True)
+class _Send:
+    ctx: RpcContext
+    raw: dict[str, Any]
+    chat: Chat
+    peer: int | None  # the other user of a private chat
+    type_: int
+    content: dict[str, Any]
+    cmid: str | None
+    future: asyncio.Future[dict[str, Any] | None]
+    spent: bool = False  # counted against MESSAGES_PER_MINUTE already
+    reply: dict[str, Any] | None = field(default=None)
+
+
+def _int64(value: Any, low: int) -> bool:
+    return type(value) is int and low <= value <= INT64_MAX
+
+
+def _prepare(ctx: RpcContext, raw: Any) -> tuple[Chat, int | None, int, dict[str, Any], str | None] | None:
+    """The send's chat and fields when it can take the fast path, else None. Anything unusual
+    (a parameter DRF would coerce or refuse, content that would be refused, an unknown chat)
+    goes the ordinary way, which answers it exactly as always."""
+    if not isinstance(raw, dict):
+        return None
+    to, wire_id, type_, cmid = raw.get("to"), raw.get("chatId"), raw.get("type"), raw.get("clientMsgId")
+    if type(type_) is not int or type_ not in FAST_TYPES:
+        return None
+    if cmid is not None and not (isinstance(cmid, str) and 0 < len(cmid) <= 64 and cmid == cmid.strip()
+                                 and "\x00" not in cmid):
+        return None
+    sender_id = ctx.user.pk
+    if "to" in raw and "chatId" not in raw:
+        if not _int64(to, 1) or to == sender_id:
+            return None
+        cached = services._pair_shells.get((min(sender_id, to), max(sender_id, to)))
+        peer = to
+    elif "chatId" in raw and "to" not in raw:
+        if not isinstance(wire_id, int) or not _int64(wire_id, -INT64_MAX):
+            return None
+        cached = services._wire_shells.get(wire_id)
+        peer = None
+        if cached is not None and cached.kind == Chat.Kind.PRIVATE:
+            if sender_id not in (cached.user_low_id, cached.user_high_id):
+                return None
+            peer = cached.user_high_id if cached.user_low_id == sender_id else cached.user_low_id
+    else:
+        return None
+    if cached is None:
+        return None
+    try:
+        content = rules.normalize(type_, jsonwire.plain(raw.get("content")))
+    except Exception:  # refused the ordinary way, with its own message
+        return None
+    return cached, peer, type_, content, cmid
+
+
+class _Batcher:
+    """Collects sends on one event loop and stores them a batch at a time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[_Send] = []
+        self.running = 0
+
+    def submit(self, send: _Send) -> None:
+        self.pending.append(send)
+        if self.running < settings.MESSAGES_BATCH_CONCURRENCY:
+            self.running += 1
+            self.loop.create_task(self._run(), name="messages-batch")
+
+    async def _run(self) -> None:
+        try:
+            while self.pending:
+                batch = self.pending[: settings.MESSAGES_BATCH_MAX]
+                del self.pending[: len(batch)]
+                try:
+                    await run_sync(_store)(batch)
+                except BaseException as exc:  # the whole batch goes the ordinary way
+                    if not isinstance(exc, Exception):
+                        for send in batch:
+                            if not send.future.done():
+                                send.future.cancel()
+                        raise
+                    log.warning("a batch of %d sends failed (%s: %s); each is sent on its own",
+                                len(batch), type(exc).__name__, exc)
+                    for send in batch:
+                        send.reply = None
+                stored = sum(send.reply is not None for send in batch)
+                stats["batches"] += 1
+                stats["stored"] += stored
+                stats["ordinary"] += len(batch) - stored
+                stats["largest"] = max(stats["largest"], len(batch))
+                for send in batch:
+                    if not send.future.done():
+                        send.future.set_result(send.reply)
+        finally:
+            self.running -= 1
+
+
+_batchers: dict[int, _Batcher] = {}
+
+
+def _batcher() -> _Batcher:
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(id(loop))
+    if batcher is None or batcher.loop is not loop:
+        for key in [k for k, b in _batchers.items() if b.loop.is_closed()]:
+            del _batchers[key]
+        batcher = _batchers[id(loop)] = _Batcher(loop)
+    return batcher
+
+
+def _spend(batch: list[_Send]) -> None:
+    """MESSAGES_PER_MINUTE for the whole batch: on Redis, one pipelined round trip. A send
+    over the limit is left unspent, for the ordinary way to refuse (429)."""
+    limit = settings.MESSAGES_PER_MINUTE
+    keys = [f"throttle:messages:{send.ctx.user.pk}" for send in batch]
+    redis = throttle._redis_client(keys[0])
+    if redis is None:
+        for send in batch:
+            try:
+                throttle.spend(f"messages:{send.ctx.user.pk}", 1, limit, 60, "")
+            except ApplicationError:  # over the limit: the ordinary way refuses it (429)
+                continue
+            send.spent = True
+        return
+    client, _ = redis
+    try:
+        stored = [throttle._redis_client(key)[1] for key in keys]  # type: ignore[index]
+        with client.pipeline(transaction=False) as pipe:
+            for key in stored:
+                pipe.set(key, 0, ex=60, nx=True)
+                pipe.incrby(key, 1)
+            totals = pipe.execute()[1::2]
+        over = [key for key, total in zip(stored, totals, strict=True) if int(total) > limit]
+        if over:
+            with client.pipeline(transaction=False) as pipe:
+                for key in over:
+                    pipe.decrby(key, 1)
+                pipe.execute()
+        for send, total in zip(batch, totals, strict=True):
+            send.spent = int(total) <= limit
+    except REDIS_ERRORS as exc:
+        degraded("throttle", exc)  # unspent: the ordinary way counts them (or fails open) itself
+
+
+def _params(send: _Send, now: datetime, friends_only: bool) -> dict[str, Any]:
+    sender = send.ctx.user
+    return {
+        "private": send.chat.kind == Chat.Kind.PRIVATE, "peer": send.peer, "sender": sender.pk,
+        "friends_only": friends_only and not sender.is_internal, "chat": send.chat.pk, "now": now,
+        "cmid": send.cmid, "type": send.type_,
+    }
+
+
+def _store(batch: list[_Send]) -> None:
+    """Runs on a database thread: spend the rate limit, store what may be stored in one
+    transaction, and set each stored send's reply. Pushes leave after commit."""
+    _spend(batch)
+    stored = [send for send in batch if send.spent]
+    if not stored:
+        return
+    # Each chat's sends in arrival order; chats in id order, the order their rows are locked in.
+    stored.sort(key=lambda send: send.chat.pk)
+    now = timezone.now()
+    friends_only = app_config().only_friend_chat
+    content_field = Message._meta.get_field("content")
+    with transaction.atomic():
+        connection.ensure_connection()
+        if connection.vendor == "postgresql":
+            rows, members = _store_pg(stored, now, friends_only, content_field)
+        else:
+            rows, members = _store_sqlite(stored, now, friends_only, content_field), None
+        created = int(now.timestamp())
+        for send, row in zip(stored, rows, strict=True):
+            if row is None:
+                continue  # not stored: the ordinary way decides
+            message_id, seq = row
+            chat = send.chat
+            recipients = (services._recipients(chat) if members is None or chat.kind == Chat.Kind.PRIVATE
+                          else members.get(chat.pk, []))
+            send_event_on_commit("onMessage", {
+                "messageId": message_id, "chatId": chat.wire_id, "seq": seq, "from": send.ctx.user.pk,
+                "type": send.type_, "subType": 0, "content": send.content, "clientMsgId": send.cmid,
+                "createAt": created,
+            }, recipients, exclude_channel=send.ctx.channel_name)
+            send.reply = {"messageId": message_id, "chatId": chat.wire_id, "seq": seq, "createAt": created}
+
+
+def _store_pg(stored: list[_Send], now: datetime, friends_only: bool,
+              content_field: Any) -> tuple[list[tuple[int, int] | None], dict[int, list[int]]]:
+    raw = connection.connection
+    chats = sorted({send.chat.pk for send in stored})
+    params = []
+    for send in stored:
+        p = _params(send, now, friends_only)
+        p["content"] = jsonwire.dumps(send.content)
+        params.append(p)
+    rows: list[tuple[int, int] | None] = []
+    if raw.prepare_threshold is None:
+        # Prepared once per connection. Django's own cursors bind on the client and never
+        # prepare, so this changes nothing for them.
+        raw.prepare_threshold = 0
+    with psycopg.Cursor(raw) as cur:
+        cur.execute(_LOCK_PG, [chats])
+        cur.executemany(_POST_PG, params, returning=True)
+        while True:
+            row = cur.fetchone()
+            rows.append((row[0], row[1]) if row else None)
+            if not cur.nextset():
+                break
+        members: dict[int, list[int]] = {}
+        groups = sorted({send.chat.pk for send, row in zip(stored, rows, strict=True)
+                         if row is not None and send.chat.kind != Chat.Kind.PRIVATE})
+        if groups:
+            cur.execute(_MEMBERS_PG, [groups])
+            for chat_id, user_id in cur.fetchall():
+                members.setdefault(chat_id, []).append(user_id)
+    return rows, members
+
+
+def _store_sqlite(stored: list[_Send], now: datetime, friends_only: bool,
+                  content_field: Any) -> list[tuple[int, int] | None]:
+    raw = connection.connection
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    rows: list[tuple[int, int] | None] = []
+    cur = raw.cursor()
+    try:
+        for send in stored:
+            p = _params(send, now, friends_only)
+            p["now"] = stamp
+            found = cur.execute(_SEQ_SQLITE, p).fetchone()
+            if found is None:
+                rows.append(None)
+                continue
+            p["seq"] = found[0]
+            p["content"] = content_field.get_db_prep_save(send.content, connection)
+            cur.execute(_INSERT_SQLITE, p)
+            rows.append((cur.lastrowid, found[0]))
+    finally:
+        cur.close()
+    return rows
+
+
+async def send(ctx: RpcContext, raw: Any) -> dict[str, Any] | None:
+    """The reply to a ``messages.send`` stored by a batch, or None: then the caller sends it the
+    ordinary way (``slow``), which answers it. ``spent`` of the result tells whether the rate
+    limit counted it already."""
+    prepared = _prepare(ctx, raw)
+    if prepared is None:
+        return None
+    chat, peer, type_, content, cmid = prepared
+    item = _Send(ctx, raw, chat, peer, type_, content, cmid, asyncio.get_running_loop().create_future())
+    _batcher().submit(item)
+    reply = await item.future
+    if reply is None:
+        return await run_sync(slow)(ctx, raw, spent=item.spent)
+    return reply
+
+
+def slow(ctx: RpcContext, raw: Any, *, spent: bool = False) -> dict[str, Any]:
+    """``messages.send`` the ordinary way (validation, checks, one transaction of its own)."""
+    from core.gateway import registry
+    from messaging.rpc import send_validated
+
+    method = registry.get("messages.send")
+    assert method is not None
+    with throttle.serving(ctx.ip):
+        return send_validated(ctx, method.admit(ctx, raw), spent=spent)
