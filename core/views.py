@@ -14,7 +14,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core import degrade
-from core.gateway import threads
+from core.gateway import batching, threads
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     if degraded:
         report["redisDegraded"] = degraded
     report["gateway"] = threads.load()
-    from messaging.fastsend import stats as batches
-
-    report["messageBatches"] = dict(batches)
+    report["batches"] = batching.stats()
     report["status"] = "ok" if healthy else "down"
     return JsonResponse(report, status=200 if healthy else 503)
 

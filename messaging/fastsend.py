@@ -22,10 +22,10 @@ ordinary way.
 # ruff: noqa: S608 - the statements name the models' tables; every value is a parameter
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,10 +36,12 @@ from django.utils import timezone
 
 from accounts.models import Block, Friendship, User
 from chats.models import Chat, ChatMember
-from core import jsonwire, throttle
+from core import degrade, jsonwire, throttle
 from core.appconfig import app_config
-from core.degrade import REDIS_ERRORS, degraded
+from core.degrade import REDIS_ERRORS
 from core.exceptions import ApplicationError
+from core.gateway import batching
+from core.gateway.batching import Call
 from core.gateway.registry import RpcContext
 from core.gateway.threads import run_sync
 from core.realtime import send_event_on_commit
@@ -49,9 +51,6 @@ from messaging.models import Message
 
 log = logging.getLogger(__name__)
 
-# This process's counts since start: batches stored, sends stored by a batch, sends handed to
-# the ordinary way after joining a batch, and the largest batch (shown by /healthz).
-stats = {"batches": 0, "stored": 0, "ordinary": 0, "largest": 0}
 
 FAST_TYPES = frozenset({Message.Type.TEXT, Message.Type.LOCATION, Message.Type.CUSTOM})
 INT64_MAX = 2**63 - 1
@@ -117,18 +116,15 @@ _INSERT_SQLITE = (f"INSERT INTO {_M} (chat_id, seq, sender_id, type, sub_type, c
                   "recalled_at) VALUES (:chat, :seq, :sender, :type, 0, :content, :cmid, :now, NULL)")
 
 
-@dataclass(slots=True)
-class _Send:
+@dataclass(eq=False, slots=True)
+class _Send(Call):
     ctx: RpcContext
-    raw: dict[str, Any]
     chat: Chat
     peer: int | None  # the other user of a private chat
     type_: int
     content: dict[str, Any]
     cmid: str | None
-    future: asyncio.Future[dict[str, Any] | None]
     spent: bool = False  # counted against MESSAGES_PER_MINUTE already
-    reply: dict[str, Any] | None = field(default=None)
 
 
 def _int64(value: Any, low: int) -> bool:
@@ -173,68 +169,12 @@ def _prepare(ctx: RpcContext, raw: Any) -> tuple[Chat, int | None, int, dict[str
     return cached, peer, type_, content, cmid
 
 
-class _Batcher:
-    """Collects sends on one event loop and stores them a batch at a time."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.pending: list[_Send] = []
-        self.running = 0
-
-    def submit(self, send: _Send) -> None:
-        self.pending.append(send)
-        if self.running < settings.MESSAGES_BATCH_CONCURRENCY:
-            self.running += 1
-            self.loop.create_task(self._run(), name="messages-batch")
-
-    async def _run(self) -> None:
-        try:
-            while self.pending:
-                batch = self.pending[: settings.MESSAGES_BATCH_MAX]
-                del self.pending[: len(batch)]
-                try:
-                    await run_sync(_store)(batch)
-                except BaseException as exc:  # the whole batch goes the ordinary way
-                    if not isinstance(exc, Exception):
-                        for send in batch:
-                            if not send.future.done():
-                                send.future.cancel()
-                        raise
-                    log.warning("a batch of %d sends failed (%s: %s); each is sent on its own",
-                                len(batch), type(exc).__name__, exc)
-                    for send in batch:
-                        send.reply = None
-                stored = sum(send.reply is not None for send in batch)
-                stats["batches"] += 1
-                stats["stored"] += stored
-                stats["ordinary"] += len(batch) - stored
-                stats["largest"] = max(stats["largest"], len(batch))
-                for send in batch:
-                    if not send.future.done():
-                        send.future.set_result(send.reply)
-        finally:
-            self.running -= 1
-
-
-_batchers: dict[int, _Batcher] = {}
-
-
-def _batcher() -> _Batcher:
-    loop = asyncio.get_running_loop()
-    batcher = _batchers.get(id(loop))
-    if batcher is None or batcher.loop is not loop:
-        for key in [k for k, b in _batchers.items() if b.loop.is_closed()]:
-            del _batchers[key]
-        batcher = _batchers[id(loop)] = _Batcher(loop)
-    return batcher
-
-
-def _spend(batch: list[_Send]) -> None:
+def _spend(batch: Sequence[_Send]) -> None:
     """MESSAGES_PER_MINUTE for the whole batch: on Redis, one pipelined round trip. A send
-    over the limit is left unspent, for the ordinary way to refuse (429)."""
+    over the limit is left unspent, for the ordinary way to refuse (429). Like every rate
+    limit, it fails open while Redis is down or was a moment ago (core.degrade)."""
     limit = settings.MESSAGES_PER_MINUTE
-    keys = [f"throttle:messages:{send.ctx.user.pk}" for send in batch]
-    redis = throttle._redis_client(keys[0])
+    redis = throttle._redis_client("")
     if redis is None:
         for send in batch:
             try:
@@ -243,24 +183,30 @@ def _spend(batch: list[_Send]) -> None:
                 continue
             send.spent = True
         return
-    client, _ = redis
+    if degrade.skipping():
+        for send in batch:
+            send.spent = True
+        return
+    client = redis[0]
+    stored = [throttle._redis_client(f"throttle:messages:{send.ctx.user.pk}")[1]  # type: ignore[index]
+              for send in batch]
     try:
-        stored = [throttle._redis_client(key)[1] for key in keys]  # type: ignore[index]
         with client.pipeline(transaction=False) as pipe:
             for key in stored:
                 pipe.set(key, 0, ex=60, nx=True)
                 pipe.incrby(key, 1)
-            totals = pipe.execute()[1::2]
-        over = [key for key, total in zip(stored, totals, strict=True) if int(total) > limit]
+            totals = [int(total) for total in pipe.execute()[1::2]]
+        over = [key for key, total in zip(stored, totals, strict=True) if total > limit]
         if over:
             with client.pipeline(transaction=False) as pipe:
                 for key in over:
                     pipe.decrby(key, 1)
                 pipe.execute()
-        for send, total in zip(batch, totals, strict=True):
-            send.spent = int(total) <= limit
     except REDIS_ERRORS as exc:
-        degraded("throttle", exc)  # unspent: the ordinary way counts them (or fails open) itself
+        degrade.degraded("rate limits", exc)
+        totals = [0] * len(batch)
+    for send, total in zip(batch, totals, strict=True):
+        send.spent = total <= limit
 
 
 def _params(send: _Send, now: datetime, friends_only: bool) -> dict[str, Any]:
@@ -272,7 +218,7 @@ def _params(send: _Send, now: datetime, friends_only: bool) -> dict[str, Any]:
     }
 
 
-def _store(batch: list[_Send]) -> None:
+def _store(batch: Sequence[_Send]) -> None:
     """Runs on a database thread: spend the rate limit, store what may be stored in one
     transaction, and set each stored send's reply. Pushes leave after commit."""
     _spend(batch)
@@ -361,17 +307,20 @@ def _store_sqlite(stored: list[_Send], now: datetime, friends_only: bool,
     return rows
 
 
+BATCHES = batching.batcher("messages.send", _store, lambda: settings.MESSAGES_BATCH_MAX,
+                           lambda: settings.MESSAGES_BATCH_CONCURRENCY)
+
+
 async def send(ctx: RpcContext, raw: Any) -> dict[str, Any] | None:
     """The reply to a ``messages.send`` stored by a batch, or None: then the caller sends it the
     ordinary way (``slow``), which answers it. ``spent`` of the result tells whether the rate
     limit counted it already."""
-    prepared = _prepare(ctx, raw)
+    prepared = _prepare(ctx, raw) if settings.MESSAGES_BATCHED else None
     if prepared is None:
         return None
     chat, peer, type_, content, cmid = prepared
-    item = _Send(ctx, raw, chat, peer, type_, content, cmid, asyncio.get_running_loop().create_future())
-    _batcher().submit(item)
-    reply = await item.future
+    item = _Send(ctx, chat, peer, type_, content, cmid)
+    reply = await BATCHES.call(item)
     if reply is None:
         return await run_sync(slow)(ctx, raw, spent=item.spent)
     return reply

@@ -12,7 +12,7 @@ from core.gateway.registry import RpcContext
 from core.params import YEAR_MAX, YEAR_MIN, page_field
 from messaging.rpc import SEND_ERRORS
 from redpackets import exceptions as codes
-from redpackets import selectors, services
+from redpackets import fastgrab, selectors, services
 from wallet import exceptions as wallet_codes
 from wallet.rpc import amount_field
 
@@ -73,6 +73,10 @@ def grab(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Take one share (once per user); the reply lists who got what."""
     packet, _ = services.redpacket_grab(user=ctx.user, packet_id=p["redPacketId"])
     return {"users": selectors.grabbers(packet)}
+
+
+# On the native socket, on PostgreSQL, grabs are paid in batches (REDPACKET_GRABS_BATCHED).
+registry.fast_path("redpacket.get", fastgrab.grab)
 
 
 @registry.method("redpacket.detail", params=PacketParams)

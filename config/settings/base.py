@@ -296,6 +296,11 @@ RELAY_RECIPIENTS_PER_MINUTE = env_int("RELAY_RECIPIENTS_PER_MINUTE", 1200, minim
 MESSAGES_BATCHED = env_bool("MESSAGES_BATCHED", True)
 MESSAGES_BATCH_MAX = env_int("MESSAGES_BATCH_MAX", 100, minimum=1)
 MESSAGES_BATCH_CONCURRENCY = env_int("MESSAGES_BATCH_CONCURRENCY", 2, minimum=1)
+# redpacket.get on the native socket, on PostgreSQL, is paid in batches the same way: a fixed
+# number of set-based statements per batch, however many grabs it holds.
+REDPACKET_GRABS_BATCHED = env_bool("REDPACKET_GRABS_BATCHED", True)
+REDPACKET_GRAB_BATCH_MAX = env_int("REDPACKET_GRAB_BATCH_MAX", 200, minimum=1)
+REDPACKET_GRAB_BATCH_CONCURRENCY = env_int("REDPACKET_GRAB_BATCH_CONCURRENCY", 2, minimum=1)
 # Twisted-level HTTP timeouts daphne does not expose (core/gateway/transport.py): a request's
 # line and headers (and a WebSocket upgrade's whole request) must arrive within
 # HTTP_HEADERS_TIMEOUT seconds of its first byte; a connection silent for HTTP_IDLE_TIMEOUT

@@ -327,7 +327,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 return
             else:
                 result = None
-                if method.fast is not None and settings.MESSAGES_BATCHED:
+                if method.fast is not None:
                     result = await method.fast(ctx, params)
                 if result is None:
                     result = await run_sync(method.invoke_sync)(ctx, params)
