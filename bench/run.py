@@ -335,7 +335,8 @@ async def grab_round(name: str, ws_base: str, users: dict[int, dict[str, Any]], 
                 for p, g in zip(paid, groups, strict=True))
     overpaid = any(len(p) > shares or sum(p.values()) > amount for p in paid)
     latencies = [lat for reply, lat in results if reply.get("code")]
-    notes = [f"paid {sum(len(p) for p in paid)} of {shares * len(groups)} shares",
+    notes = [f"{len(jobs) / max(1e-6, elapsed):,.0f} attempts/s",
+             f"paid {sum(len(p) for p in paid)} of {shares * len(groups)} shares",
              "sums exact" if right else "SHARES WRONG"]
     notes += [f"{code}: {n}" for code, n in sorted(count.items()) if code not in (200, 0)]
     if retried:
@@ -485,6 +486,9 @@ async def run(args: argparse.Namespace, procs: list[subprocess.Popen[bytes]]) ->
                                                        basis, args, cpu, rows), rows)
     if server.poll() is not None:
         raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+    batches = health(port).get("batches")
+    if batches:
+        print(f"  batches: {json.dumps(batches)}", flush=True)
     if profiler is not None:
         stop_profile(profiler, args.profile)
     stop(server)
@@ -511,12 +515,22 @@ async def measure_relay(args: argparse.Namespace, env: dict[str, str], users_fil
     return relay_best
 
 
+def health(port: int) -> dict[str, Any]:
+    """The server's /healthz report ({} when it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return dict(json.loads(response.read()))
+    except (OSError, ValueError):
+        return {}
+
+
 def profile(path: str, pid: int, procs: list[Proc]) -> Proc:
     """py-spy records the server (every thread, idle ones left out) until stop_profile;
     ``BENCH_PYSPY_ARGS`` adds py-spy options (``--gil``: only the thread holding the GIL)."""
     spy = str(Path(PY).parent / "py-spy")
     return start([spy, "record", "--pid", str(pid), "--threads", "--rate", "200", "--format", "raw",
-                  "--output", path, "--nonblocking", *shlex.split(os.environ.get("BENCH_PYSPY_ARGS", ""))], dict(os.environ), VAR / "py-spy.log", procs)
+                  "--output", path, "--nonblocking", *shlex.split(os.environ.get("BENCH_PYSPY_ARGS", ""))],
+                 dict(os.environ), VAR / "py-spy.log", procs)
 
 
 def stop_profile(proc: Proc, path: str) -> None:

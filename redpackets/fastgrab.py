@@ -56,8 +56,9 @@ _LIVE = (f"SELECT s.id FROM {_SESSIONS} s JOIN {_USERS} u ON u.id = s.user_id "
          "WHERE s.id = ANY(%s) AND s.user_id = ANY(%s) AND u.is_active AND s.revoked_at IS NULL AND s.expires_at > %s")
 _MEMBERS = f"SELECT chat_id, user_id FROM {_CM} WHERE chat_id = ANY(%s) AND user_id = ANY(%s)"
 _HOLDERS = f"SELECT packet_id, user_id FROM {_S} WHERE packet_id = ANY(%s) AND user_id = ANY(%s)"
-_FREE = (f"SELECT id, index, amount FROM {_S} WHERE packet_id = %s AND user_id IS NULL ORDER BY index "
-         "LIMIT %s FOR UPDATE SKIP LOCKED")
+_FREE_WAIT = (f"SELECT id, index, amount FROM {_S} WHERE packet_id = %s AND user_id IS NULL ORDER BY index "
+              "LIMIT %s FOR UPDATE")
+_FREE = f"{_FREE_WAIT} SKIP LOCKED"
 _COUNT = (f"UPDATE {_P} SET remaining_count = remaining_count - %(n)s, "
           f"status = CASE WHEN remaining_count = %(n)s THEN {RedPacket.Status.TAKEN} ELSE status END, "
           "finished_at = CASE WHEN remaining_count = %(n)s THEN %(now)s ELSE finished_at END "
@@ -153,15 +154,38 @@ def _pay(cur: psycopg.Cursor[Any], batch: Sequence[_Grab], now: datetime) -> Non
         if not eligible:
             continue
         free = cur.execute(_FREE, [pid, len(eligible)]).fetchall()
-        if not free:
-            continue  # taken, or held by grabs in flight: the ordinary way waits for them
-        counted = cur.execute(_COUNT, {"n": len(free), "now": now, "id": pid}).fetchone()
-        if counted is None:
-            continue  # expired or finished meanwhile: the ordinary way answers
-        if counted[0] == 0:
-            last[pid] = free[-1][1]
-        for grab, (share_id, index, amount) in zip(eligible, free, strict=False):
-            paid.append((grab, packet, share_id, index, amount))
+        if len(free) < len(eligible):
+            # The other free shares are held by grabs in flight (another batch, an ordinary
+            # grab): wait for them, as the ordinary grab does, rather than answer "all taken"
+            # while they might still come free.
+            free = cur.execute(_FREE_WAIT, [pid, len(eligible)]).fetchall()
+        if free:
+            counted = cur.execute(_COUNT, {"n": len(free), "now": now, "id": pid}).fetchone()
+            if counted is None:
+                continue  # expired or finished meanwhile: the ordinary way answers
+            for grab, (share_id, index, amount) in zip(eligible, free, strict=False):
+                paid.append((grab, packet, share_id, index, amount))
+            if counted[0] == 0:
+                last[pid] = free[-1][1]
+            else:
+                continue  # shares left: everyone eligible was paid
+        # No share is free any more, nor held by a grab in flight: the rest are refused as the
+        # ordinary grab refuses them (expired, or all taken), unless a tap of theirs on another
+        # device won a share meanwhile (the ordinary way answers with it).
+        unpaid = eligible[len(free):]
+        if not unpaid:
+            continue
+        packet.status, packet.expires_at = RedPacket.objects.filter(pk=pid).values_list("status", "expires_at").get()
+        won = {uid for _, uid in cur.execute(_HOLDERS, [[pid], [g.ctx.user.pk for g in unpaid]]).fetchall()}
+        for grab in unpaid:
+            if grab.ctx.user.pk in won:
+                continue
+            try:
+                _refuse_unless_active(packet, now)
+            except ApplicationError as refused:
+                grab.reply = refused
+            else:
+                grab.reply = ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
     if not paid:
         return
     cur.execute(_ASSIGN, [now, [p[2] for p in paid], [p[0].ctx.user.pk for p in paid]])

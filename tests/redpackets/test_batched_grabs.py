@@ -13,6 +13,8 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from accounts.models import AuthSession, User
+from accounts.services import session_start
+from core.exceptions import ApplicationError
 from redpackets import fastgrab
 from redpackets.models import RedPacket, RedPacketShare
 from tests.accounts.factories import make_user
@@ -162,3 +164,33 @@ async def test_switched_off_every_grab_goes_the_ordinary_way(connect: Connect, s
     assert sorted(r["code"] for r in await grab_all(sockets, pid)) == [200, 200, 402]
     assert fastgrab.BATCHES.stats["batches"] == before
     assert await sync_to_async(ledger_verify)() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_racing_for_the_last_shares_pay_each_once_and_answer_everyone() -> None:
+    """Two batches in the database at once on one packet: the second waits for the first's
+    shares instead of refusing early, and every grab is answered by a batch."""
+    from chats.services import group_create
+    from core.gateway.registry import RpcContext
+    from redpackets.services import redpacket_create
+    from tests.accounts.test_concurrency import run_parallel
+
+    coin = make_coin(name="cny", decimals=2)
+    sender = make_user(username="sender")
+    users = [make_user(username=f"r{i}") for i in range(8)]
+    fund(sender, coin, "100")
+    chat = group_create(owner=sender, title="Race", member_ids=[u.pk for u in users])
+    packet = redpacket_create(user=sender, chat_wire_id=chat.wire_id, type_=2, title="", price=None,
+                              total_price="3", count=3, password="pay123")
+    sessions = [session_start(user=u, device="race")[0].pk for u in users]
+    calls = [fastgrab._Grab(RpcContext(user=u, session_id=sid), packet.pk)
+             for u, sid in zip(users, sessions, strict=True)]
+    results = run_parallel(2, lambda i: fastgrab._store(calls[i * 4:(i + 1) * 4]))
+    assert results == [None, None]
+    paid = [c for c in calls if isinstance(c.reply, dict)]
+    refused = [c.reply for c in calls if isinstance(c.reply, ApplicationError)]
+    assert len(paid) == 3 and len(refused) == 5  # nobody left to the ordinary way
+    assert {r.code for r in refused} == {"redpacket_all_taken"}
+    shares = list(RedPacketShare.objects.filter(packet=packet, user__isnull=False))
+    assert {s.user_id for s in shares} == {c.ctx.user.pk for c in paid}
+    assert escrow(coin) == 0 and ledger_verify() == []
