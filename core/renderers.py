@@ -7,6 +7,9 @@ Every body the REST API, ``im/*`` and ``/im/vanke/*`` read goes through these pa
   never read as empty or buffered whole (file parts of a multipart upload do not count);
 * a form with more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields, or a NUL character in a
   field, is a 400 (``ParseError``), not an internal error.
+
+Adapters that read parameters from the query string as well (``im/*``, ``/im/vanke/*``) pass
+it through ``refuse_nul`` too: DRF's serializers refuse a NUL, but those adapters use none.
 """
 from __future__ import annotations
 
@@ -42,7 +45,9 @@ def _read_bounded(stream: IO[Any]) -> bytes:
     return data
 
 
-def _refuse_nul(form: QueryDict) -> QueryDict:
+def refuse_nul(form: QueryDict) -> QueryDict:
+    """``form`` (a form body or a query string) unless a key or value holds a NUL character,
+    which no database stores (PostgreSQL refuses it outright): then a ``ParseError``."""
     for key, values in form.lists():
         if "\x00" in key or any("\x00" in value for value in values if isinstance(value, str)):
             raise exceptions.ParseError("form fields must not contain NUL characters")
@@ -72,7 +77,7 @@ class BoundedFormParser(parsers.FormParser):
         except SuspiciousOperation as exc:  # TooManyFieldsSent
             raise exceptions.ParseError(
                 f"more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields") from exc
-        return _refuse_nul(form)
+        return refuse_nul(form)
 
 
 class BoundedMultiPartParser(parsers.MultiPartParser):
@@ -85,7 +90,7 @@ class BoundedMultiPartParser(parsers.MultiPartParser):
             raise too_large() from exc
         except SuspiciousOperation as exc:  # TooManyFieldsSent, TooManyFilesSent
             raise exceptions.ParseError(f"multipart form refused: {exc}") from exc
-        _refuse_nul(parsed.data)
+        refuse_nul(parsed.data)
         return parsed
 
 

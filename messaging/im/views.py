@@ -36,7 +36,7 @@ from core.exceptions import (
     ApplicationError,
     database_unavailable,
 )
-from core.renderers import RequestTooLarge
+from core.renderers import RequestTooLarge, refuse_nul
 from messaging.im import objects
 from redpackets import exceptions as packet_codes
 from remittance import exceptions as remit_codes
@@ -113,7 +113,8 @@ def im_method(request: Request, name: str) -> Response:
         return _reply(MISSING, f"no method im/{name}")
     # The body first: a malformed one is a bad request, not a missing session_key.
     try:
-        params: dict[str, Any] = {key: request.query_params.get(key) for key in request.query_params}
+        query = refuse_nul(request.query_params)
+        params: dict[str, Any] = {key: query.get(key) for key in query}
         if request.method == "POST" and hasattr(request.data, "items"):
             params.update(request.data.items())  # a form or JSON body; its values win over the query's
     except RequestTooLarge as error:  # the body is not read: status 1 with HTTP 413

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from accounts.services import is_operator
 from core.exceptions import CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from core.renderers import refuse_nul
 from messaging.desk import selectors, services
 from messaging.desk.models import DeskProfile
 from messaging.jim.frames import number
@@ -36,7 +37,7 @@ def _reply(code: int, msg: str, data: Any = None) -> Response:
 
 
 def _params(request: Request) -> dict[str, Any]:
-    params: dict[str, Any] = dict(request.query_params.items())
+    params: dict[str, Any] = dict(refuse_nul(request.query_params).items())
     body = request.data
     if hasattr(body, "dict"):  # a form body
         body = body.dict()

@@ -47,6 +47,15 @@ def test_desk_endpoints_answer_400_to_hostile_json() -> None:
         assert reply.json()["code"] == 400 and "JSON" in reply.json()["msg"]
 
 
+def test_desk_endpoints_answer_400_to_a_nul_in_the_query_string() -> None:
+    """Query-string parameters are text the desk stores (a nick): a NUL there used to reach
+    PostgreSQL, which refuses it (a 500)."""
+    for query in ("senderId=ab&type=0&nick=a%00b", "senderId=ab&type=0&a%00=1"):
+        reply = Client().get(f"/im/vanke/initUser?{query}", headers={"X-Desk-Key": KEY})
+        assert reply.status_code == 400, reply.content
+        assert reply.json()["code"] == 400 and "NUL" in reply.json()["msg"]
+
+
 def test_desk_endpoints_answer_413_to_a_body_over_the_limit(settings: object) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048  # type: ignore[attr-defined]
     body = json.dumps({"senderId": "x", "type": 0, "nick": "n" * 4000})

@@ -56,3 +56,15 @@ def test_a_body_over_the_upload_limit_answers_413_with_status_1(alice: User, bob
     body = json.dumps({"toUserId": bob.pk, "objectName": "RC:TxtMsg", "content": {"content": "x" * 4000}})
     assert publish(token_for(alice), body, status=413)["status"] == 1
     assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["objectName=APP:%00X&content=%7B%7D", "name=a%00b", "group_name=a%00b",
+                                   "group_name=ok&memo=a%00b", "a%00=1"])
+def test_a_nul_in_the_query_string_answers_status_1(alice: User, bob: User, query: str) -> None:
+    """Query-string parameters reach the services as text too: a NUL there used to reach
+    PostgreSQL, which refuses it (a 500)."""
+    name = "refresh" if query.startswith("name") else "group_create" if "group_name" in query else "msg_private_publish"
+    reply = Client().get(f"/im/{name}?session_key={token_for(alice)}&toUserId={bob.pk}&{query}")
+    assert reply.status_code == 200 and reply.json()["status"] == 1 and "NUL" in reply.json()["msg"], reply.content
+    assert not Message.objects.exists()
+    assert User.objects.get(pk=alice.pk).first_name == alice.first_name

@@ -19,7 +19,7 @@ from wallet.passwords import _hash
 from wallet.selectors import ledger_verify
 from wallet.services import ledger_transfer, system_account, user_account
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.django_db
 
 
 def fund(user: User, coin: Coin, amount: str) -> None:
