@@ -24,7 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
-from core import jsonwire
+from core import fanout, jsonwire
 from core.degrade import REDIS_ERRORS, degraded
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,15 @@ def user_group(user_id: int) -> str:
 def _envelope(name: str, data: dict[str, Any], user_ids: Iterable[int], exclude_channel: str | None) -> Envelope:
     # Encoded once here, not once per receiving socket; exact Decimals survive the channel
     # layer's msgpack this way too.
-    message = {"type": "realtime.event", "text": jsonwire.dumps({"event": name, "data": data}),
+    message: dict[str, Any] = {"type": "realtime.event", "text": jsonwire.dumps({"event": name, "data": data}),
                "exclude": exclude_channel}
     if name == "onMessage":  # the socket notes it received it (core.resync re-delivers the rest)
         message["mid"] = data["messageId"]
-    return [(user_group(uid), message) for uid in set(user_ids)]
+    users = set(user_ids)
+    if fanout.wide(users):  # once to each process, which hands it to its own sockets of these users
+        message["users"] = sorted(users)
+        return [(fanout.GROUP, message)]
+    return [(user_group(uid), message) for uid in users]
 
 
 async def _publish(envelope: Envelope) -> None:
@@ -141,6 +145,9 @@ async def _drain_with(queue: asyncio.Queue[Envelope], batcher: _PubSubBatch | No
             continue
         by_group: dict[str, list[dict[str, Any]]] = {}
         for group, message in pairs:
+            if group == fanout.GROUP and fanout.in_process():
+                await fanout.deliver(message)  # the in-memory layer: this process is every process
+                continue
             by_group.setdefault(group, []).append(message)
         await asyncio.gather(*(_send_in_order(group, messages) for group, messages in by_group.items()))
 

@@ -175,11 +175,12 @@ Connect = Callable[..., Any]
 async def stop_loop_tasks() -> None:
     """Settle closed sockets, then stop the process-wide tasks the gateway started on this
     test's event loop (the publisher, the departures, the resync monitor)."""
-    from core import resync
+    from core import fanout, resync
     from core.gateway import departures
 
     await departures.shutdown()
     await resync.stop()
+    await fanout.stop()
     await realtime.shutdown()
 
 

@@ -298,6 +298,10 @@ MESSAGES_BATCH_MAX = env_int("MESSAGES_BATCH_MAX", 100, minimum=1)
 MESSAGES_BATCH_CONCURRENCY = env_int("MESSAGES_BATCH_CONCURRENCY", 2, minimum=1)
 # redpacket.get on the native socket, on PostgreSQL, is paid in batches the same way: a fixed
 # number of set-based statements per batch, however many grabs it holds.
+# A push to at least this many users (a group message, the last grab of a red packet) is
+# published once to every server process, which hands it to its own sockets of those users,
+# instead of once per user (docs/deploy.md#fan-out). 0: always once per user.
+FANOUT_BROADCAST_MIN = env_int("FANOUT_BROADCAST_MIN", 8, minimum=0)
 REDPACKET_GRABS_BATCHED = env_bool("REDPACKET_GRABS_BATCHED", True)
 REDPACKET_GRAB_BATCH_MAX = env_int("REDPACKET_GRAB_BATCH_MAX", 200, minimum=1)
 REDPACKET_GRAB_BATCH_CONCURRENCY = env_int("REDPACKET_GRAB_BATCH_CONCURRENCY", 2, minimum=1)

@@ -23,7 +23,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts import presence
-from core import degrade, jsonwire, realtime, resync
+from core import degrade, fanout, jsonwire, realtime, resync
 from core.degrade import REDIS_ERRORS
 from core.exceptions import BUSY_MSG, UNAVAILABLE_MSG, ApplicationError, database_unavailable
 from core.gateway import departures, limits, registry, threads
@@ -109,6 +109,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         realtime.bind_loop(loop)
         departures.bind_loop(loop)
         resync.start(loop)
+        fanout.start(loop)
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
         address = _client_ip(self.scope)
@@ -150,6 +151,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             # Join before accepting: once the client sees the socket open, no push is missed.
             await self._join()
             resync.register(self)
+            fanout.register(self, self.user.pk)
+            await fanout.listening(settings.REDIS_RETRY_SECONDS)  # the first socket of a process
         # Without a token the socket is anonymous: public methods only, the rest answer 401.
         await self.accept()
 
@@ -193,6 +196,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.rejoin is not None:
             self.rejoin.cancel()
         resync.forget(self)
+        fanout.forget(self)
         user_id = self.user.pk if self.user is not None else None
         release = anonymous = False
         if self.counted:
@@ -207,6 +211,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     def _leave(self, user_id: int) -> None:
         resync.forget(self)
+        fanout.forget(self)
         departures.leave(departures.Departure(self.channel_name, user_id, release=False, anonymous=False))
 
     @property
