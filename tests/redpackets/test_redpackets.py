@@ -408,3 +408,31 @@ def test_a_packet_in_another_coin_for_the_legacy_facade(alice: User, bob: User) 
         redpacket_create(user=alice, chat_wire_id=chat.wire_id, type_=1, title="", price="1", total_price=None,
                          count=1, password="pay123", coin_id=999)
     assert ledger_verify() == []
+
+
+@pytest.mark.django_db
+def test_a_grab_rolled_back_to_break_a_deadlock_is_tried_again(alice: User, bob: User,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import OperationalError
+
+    from redpackets import services
+
+    coin = make_coin(name="cny", decimals=2)
+    fund(alice, coin, "10")
+    packet = redpacket_create(user=alice, chat_wire_id=group_of(alice, bob).wire_id, type_=2, title="", price=None,
+                              total_price="2", count=2, password="pay123")
+    real, tries = services._claim, []
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def deadlocked_once(*args: object) -> RedPacketShare:
+        tries.append(1)
+        if len(tries) == 1:
+            raise OperationalError("deadlock detected") from Deadlock()
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "_claim", deadlocked_once)
+    _, share = redpacket_grab(user=bob, packet_id=packet.pk)
+    assert share is not None and share.user_id == bob.pk and len(tries) == 2
+    assert ledger_verify() == []
