@@ -176,11 +176,12 @@ async def stop_loop_tasks() -> None:
     """Settle closed sockets, then stop the process-wide tasks the gateway started on this
     test's event loop (the publisher, the departures, the resync monitor)."""
     from core import fanout, resync
-    from core.gateway import departures
+    from core.gateway import departures, threads
 
     await departures.shutdown()
     await resync.stop()
     await fanout.stop()
+    await threads.stop_watching()
     await realtime.shutdown()
 
 

@@ -110,6 +110,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         departures.bind_loop(loop)
         resync.start(loop)
         fanout.start(loop)
+        threads.watch(loop)
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
         address = _client_ip(self.scope)

@@ -14,6 +14,8 @@ retried money call (same ``clientMsgId``) moves nothing twice.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -45,23 +47,61 @@ def executor() -> ThreadPoolExecutor:
 def busy(backlog: int = 0) -> bool:
     """True when a call queued now would wait longer than ``GATEWAY_QUEUE_BUDGET_MS``:
     behind the pool's calls, spread over its threads, and behind ``backlog`` frames its own
-    socket has waiting (a socket's frames are handled one after another)."""
+    socket has waiting (a socket's frames are handled one after another); or when the event
+    loop itself runs that late (every frame and push of the process waits for it)."""
     global _refused
     budget = settings.GATEWAY_QUEUE_BUDGET_MS
     if not budget:
         return False
     with _lock:
         wait = (_in_pool / settings.GATEWAY_DB_THREADS + backlog) * _per_call
-        if wait * 1000 <= budget:
+        if max(wait, _loop_lag) * 1000 <= budget:
             return False
         _refused += 1
         return True
 
 
+_loop_lag = 0.0  # seconds the event loop runs late, decaying
+_watched: asyncio.AbstractEventLoop | None = None
+_watch_task: asyncio.Task[None] | None = None
+LAG_TICK = 0.05
+
+
+def watch(loop: asyncio.AbstractEventLoop) -> None:
+    """Measure how late the gateway's event loop runs (once per loop), for ``busy``."""
+    global _watched, _watch_task
+    if _watched is loop:
+        return
+    _watched = loop
+    _watch_task = loop.create_task(_watch_lag(), name="gateway-loop-lag")
+
+
+async def stop_watching() -> None:
+    """Stop the lag watch (tests, before their event loop closes)."""
+    global _watched, _watch_task
+    task, _watched, _watch_task = _watch_task, None, None
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _watch_lag() -> None:
+    global _loop_lag
+    loop = asyncio.get_running_loop()
+    for _ in range(10**12):  # bounded; lives as long as the loop
+        started = loop.time()
+        await asyncio.sleep(LAG_TICK)
+        late = max(0.0, loop.time() - started - LAG_TICK)
+        with _lock:  # rises at once, falls by a fifth a tick: a burst is remembered ~1 s
+            _loop_lag = late if late > _loop_lag else _loop_lag * 0.8 + late * 0.2
+
+
 def load() -> dict[str, Any]:
     """What ``/healthz`` shows of the pool."""
     with _lock:
-        return {"queued": _in_pool, "msPerCall": round(_per_call * 1000, 2), "refused": _refused}
+        return {"queued": _in_pool, "msPerCall": round(_per_call * 1000, 2), "loopLagMs": round(_loop_lag * 1000, 1),
+                "refused": _refused}
 
 
 def _timed(func: Callable[P, R]) -> Callable[P, R]:
@@ -97,6 +137,6 @@ def run_sync(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
 
 def reset() -> None:
     """Forget the measured load (tests)."""
-    global _in_pool, _per_call, _refused
+    global _in_pool, _per_call, _refused, _loop_lag
     with _lock:
-        _in_pool, _per_call, _refused = 0, 0.002, 0
+        _in_pool, _per_call, _refused, _loop_lag = 0, 0.002, 0, 0.0

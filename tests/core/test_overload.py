@@ -70,3 +70,26 @@ async def test_a_socket_flooding_its_own_queue_gets_quick_refusals(
     codes = [reply["code"] for reply in replies]
     assert set(codes) == {200, 503}, codes  # the head of a long queue is refused, the rest served
     assert codes[-1] == 200  # once the queue is short again, calls are served
+
+
+async def test_an_event_loop_running_late_refuses_at_once_and_recovers(
+        connect: Connect, alice: User, bob: User, settings: Any) -> None:
+    """The loop itself is the bottleneck once database work is batched: every frame and push
+    of the process waits for it. Late by more than the budget, it refuses; then it recovers."""
+    settings.GATEWAY_QUEUE_BUDGET_MS = 100
+    sender = await connect(await atoken_for(alice))
+    await asyncio.sleep(threads.LAG_TICK * 2)  # the process's lag watch is running
+    time.sleep(0.4)  # the point: the event loop stalls for 400 ms
+    await asyncio.sleep(threads.LAG_TICK * 2)
+    assert threads.load()["loopLagMs"] >= 100
+    reply = await sender.call("messages.send", {"to": bob.pk, "type": 1, "content": {"text": "late"},
+                                                "clientMsgId": "late-1"})
+    assert reply["code"] == 503 and reply["msg"] == "server busy, retry"
+    for _ in range(100):  # the lag decays once the loop keeps time again
+        await asyncio.sleep(threads.LAG_TICK)
+        if threads.load()["loopLagMs"] < 100:
+            break
+    reply = await sender.call("messages.send", {"to": bob.pk, "type": 1, "content": {"text": "late"},
+                                                "clientMsgId": "late-1"})
+    assert reply["code"] == 200
+    assert await sync_to_async(Message.objects.filter(client_msg_id="late-1").count)() == 1
