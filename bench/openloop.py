@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from bench.messages import pct
 RUN = secrets.token_hex(4)  # clientMsgIds must not repeat across runs, or resends are deduplicated
 STEP_NUMBERS = itertools.count(1)
 CONNECT_BATCH = 100
+CONNECT_RETRIES = 20  # a socket closed at once (4503 busy) is opened again
 CONNECT_TIMEOUT = 20.0
 
 
@@ -161,15 +163,27 @@ class Conn:
 
 
 async def connect(ws_base: str, users: list[dict[str, Any]]) -> list[Conn]:
-    """One socket per user, opened in batches so the accept queue is not flooded."""
+    """One socket per user, opened in batches so the accept queue is not flooded. A socket the
+    server closes at once (4503 "busy, reconnect later", right after a burst) is opened again
+    after a back-off, as a client does."""
     conns: list[Conn] = []
     for start in range(0, len(users), CONNECT_BATCH):
         batch = users[start:start + CONNECT_BATCH]
-        sockets = await asyncio.gather(*(
-            websockets.connect(f"{ws_base}/ws/?token={u['token']}", ping_interval=None,
-                               open_timeout=CONNECT_TIMEOUT, max_size=None) for u in batch))
-        conns += [Conn(ws, u["userId"]) for ws, u in zip(sockets, batch, strict=True)]
+        conns += await asyncio.gather(*(_open(ws_base, u) for u in batch))
     return conns
+
+
+async def _open(ws_base: str, user: dict[str, Any]) -> Conn:
+    for attempt in range(CONNECT_RETRIES + 1):
+        ws = await websockets.connect(f"{ws_base}/ws/?token={user['token']}", ping_interval=None,
+                                      open_timeout=CONNECT_TIMEOUT, max_size=None)
+        conn = Conn(ws, user["userId"])
+        if (await conn.call("system.heartbeat", {}, CONNECT_TIMEOUT)).get("code") == 200 or attempt == CONNECT_RETRIES:
+            return conn
+        conn.reader.cancel()
+        await ws.close()
+        await asyncio.sleep(0.2 + 0.3 * random.random())
+    raise AssertionError("unreachable")
 
 
 async def close(conns: list[Conn]) -> None:
