@@ -587,7 +587,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="a few seconds of each part, to see that it all runs")
     parser.add_argument("--pairs", type=int, default=50)
-    parser.add_argument("--rates", type=rates, default=rates("100,200,400,800,1600,3200"),
+    parser.add_argument("--rates", type=rates, default=rates("100,200,400,800,1200,1600,2400,3200"),
                         help="one-to-one offered rates, messages/s")
     parser.add_argument("--step-seconds", type=float, default=5.0)
     parser.add_argument("--target-ms", type=float, default=100.0, help="one-to-one end-to-end p99 target")
