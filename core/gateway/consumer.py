@@ -18,6 +18,7 @@ from array import array
 from typing import Any
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -351,6 +352,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         for message_id in resync.message_ids(result):  # the sender has its own message
             self._saw(message_id)
         await self.send(text_data=dumps({"id": rid, "code": 200, "data": {} if result is None else result}))
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            # The client went away while a reply or push was on its way (daphne raises instead
+            # of dropping it): nothing is left to tell it; the disconnect is handled as usual.
+            log.debug("socket %s closed before a frame could be sent", self.channel_name)
 
     async def _reply_error(self, rid: Any, code: int, msg: str) -> None:
         await self.send(text_data=dumps({"id": rid, "code": code, "msg": msg}))

@@ -194,3 +194,23 @@ async def test_expired_session_gets_no_more_pushes(connect: Connect, alice: User
     await sender.ok("system.relayData", {"action": "late", "to": [bob.pk]})
     assert await bob_socket.closed() == 4001
     assert not any(frame.get("event") == "on_event" for frame in bob_socket.pending)
+
+
+async def test_a_frame_for_a_socket_closed_meanwhile_is_dropped_quietly() -> None:
+    """daphne raises when a reply or push meets a socket the client just closed; the consumer
+    drops the frame instead of logging "Exception inside application" with a traceback."""
+    from autobahn.exception import Disconnected
+
+    from core.gateway.consumer import GatewayConsumer
+
+    consumer = GatewayConsumer()
+    consumer.channel_name = "test.closed"
+    sent: list[dict[str, Any]] = []
+
+    async def closed(message: dict[str, Any]) -> None:
+        sent.append(message)
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    consumer.base_send = closed
+    await consumer.send(text_data='{"event": "x"}')  # does not raise
+    assert sent == [{"type": "websocket.send", "text": '{"event": "x"}'}]
