@@ -24,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from core.degrade import REDIS_ERRORS, degraded
+from core.loops import cancel
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,4 @@ async def stop() -> None:
     """Stop listening (tests, before their event loop closes)."""
     global _task, _loop, _listening
     task, _task, _loop, _listening = _task, None, None, None
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel(task)

@@ -14,7 +14,6 @@ workers, management commands, sync tests) it sends synchronously.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -26,6 +25,7 @@ from django.db import transaction
 
 from core import fanout, jsonwire
 from core.degrade import REDIS_ERRORS, degraded
+from core.loops import cancel
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +166,7 @@ async def shutdown() -> None:
     """Stop this process's publisher (tests call it before their event loop closes)."""
     global _loop, _queue, _task
     task, _loop, _queue, _task = _task, None, None, None
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel(task)
 
 
 def _send(envelope: Envelope) -> None:

@@ -29,7 +29,6 @@ lost short of the process itself, and nothing here runs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -43,6 +42,7 @@ from django.conf import settings
 
 from core import degrade
 from core.degrade import REDIS_ERRORS
+from core.loops import cancel
 
 log = logging.getLogger(__name__)
 
@@ -237,10 +237,7 @@ def start(loop: asyncio.AbstractEventLoop) -> None:
 async def stop() -> None:
     global _task, _loop
     task, _task, _loop = _task, None, None
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel(task)
 
 
 def message_ids(result: Any) -> Iterable[int]:

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -254,7 +253,6 @@ def _store(batch: Sequence[_Send]) -> None:
 
 def _store_pg(stored: list[_Send], now: datetime, friends_only: bool,
               content_field: Any) -> tuple[list[tuple[int, int] | None], dict[int, list[int]]]:
-    raw = connection.connection
     chats = sorted({send.chat.pk for send in stored})
     params = []
     for send in stored:
@@ -262,11 +260,7 @@ def _store_pg(stored: list[_Send], now: datetime, friends_only: bool,
         p["content"] = jsonwire.dumps(send.content)
         params.append(p)
     rows: list[tuple[int, int] | None] = []
-    if raw.prepare_threshold is None:
-        # Prepared once per connection. Django's own cursors bind on the client and never
-        # prepare, so this changes nothing for them.
-        raw.prepare_threshold = 0
-    with psycopg.Cursor(raw) as cur:
+    with batching.prepared_cursor() as cur:
         cur.execute(_LOCK_PG, [chats])
         cur.executemany(_POST_PG, params, returning=True)
         while True:

@@ -90,13 +90,8 @@ def _store(batch: Sequence[_Grab]) -> None:
     """Runs on a database thread: pay what the batch can pay in one transaction and set each
     grab's reply (a result, a refusal, or None for the ordinary way)."""
     now = timezone.now()
-    with transaction.atomic(), exact_arithmetic():
-        connection.ensure_connection()
-        raw = connection.connection
-        if raw.prepare_threshold is None:
-            raw.prepare_threshold = 0  # Django's own cursors bind on the client and never prepare
-        with psycopg.Cursor(raw) as cur:
-            _pay(cur, batch, now)
+    with transaction.atomic(), exact_arithmetic(), batching.prepared_cursor() as cur:
+        _pay(cur, batch, now)
 
 
 def _pay(cur: psycopg.Cursor[Any], batch: Sequence[_Grab], now: datetime) -> None:

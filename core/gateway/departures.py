@@ -25,6 +25,7 @@ from core import degrade
 from core.degrade import REDIS_ERRORS
 from core.gateway import limits
 from core.gateway.threads import run_sync
+from core.loops import cancel
 from core.realtime import user_group
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,4 @@ async def shutdown() -> None:
     global _queue, _task, _loop
     await flush()
     task, _queue, _task, _loop = _task, None, None, None
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel(task)

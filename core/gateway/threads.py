@@ -15,7 +15,6 @@ retried money call (same ``clientMsgId``) moves nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +23,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
+
+from core.loops import cancel
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,10 +81,7 @@ async def stop_watching() -> None:
     """Stop the lag watch (tests, before their event loop closes)."""
     global _watched, _watch_task
     task, _watched, _watch_task = _watch_task, None, None
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel(task)
 
 
 async def _watch_lag() -> None:
