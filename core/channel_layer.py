@@ -4,13 +4,21 @@ A socket's own channel is registered in process even when Redis cannot be reache
 stock layer raises, and the socket fails to open); its subscription is retried with the
 socket's next successful ``group_add``. Pushes to users travel through groups, which the
 socket gateway re-joins until Redis answers again.
+
+Each socket's channel waits on a queue of its own, empty nearly all the time: both layers use
+``core.lean_queue.LeanQueue`` (a few hundred bytes idle) instead of ``asyncio.Queue`` (~3 KiB).
+``InMemoryLayer`` is channels' in-process layer (one process, no Redis) with those queues.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from copy import deepcopy
 from typing import Any
 
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer
 from channels_redis.pubsub import (
     RedisPubSubChannelLayer,
     RedisPubSubLoopLayer,
@@ -19,6 +27,7 @@ from channels_redis.pubsub import (
 )
 
 from core.degrade import REDIS_ERRORS, degraded
+from core.lean_queue import LeanQueue
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +63,7 @@ class _LoopLayer(RedisPubSubLoopLayer):
         self.unsubscribed: set[str] = set()
 
     async def _subscribe_to_channel(self, channel: str) -> None:
-        self.channels[channel] = asyncio.Queue()
+        self.channels[channel] = LeanQueue()
         try:
             await self._get_shard(channel).subscribe(channel)
         except REDIS_ERRORS as exc:
@@ -66,7 +75,8 @@ class _LoopLayer(RedisPubSubLoopLayer):
     async def ensure_subscribed(self, channel: str) -> None:
         """Subscribe ``channel`` unless it is subscribed already (raises when Redis is away)."""
         if channel not in self.channels or channel in self.unsubscribed:
-            self.channels.setdefault(channel, asyncio.Queue())
+            if channel not in self.channels:
+                self.channels[channel] = LeanQueue()
             await self._get_shard(channel).subscribe(channel)
             self.unsubscribed.discard(channel)
 
@@ -89,3 +99,36 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
             self._layers[loop] = layer
             _wrap_close(self, loop)
         return layer
+
+
+class InMemoryLayer(InMemoryChannelLayer):
+    """channels' ``InMemoryChannelLayer`` (its send and receive, unchanged otherwise) with a
+    ``LeanQueue`` per channel, made only when the channel has none (the stock layer builds a
+    queue on every call and drops it when the channel has one)."""
+
+    def _queue(self, channel: str) -> asyncio.Queue[Any]:
+        queue: asyncio.Queue[Any] | None = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = LeanQueue(maxsize=self.get_capacity(channel))
+        return queue
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        assert isinstance(message, dict), "message is not a dict"
+        self.require_valid_channel_name(channel)
+        assert "__asgi_channel__" not in message
+        try:
+            self._queue(channel).put_nowait((time.time() + self.expiry, deepcopy(message)))
+        except asyncio.QueueFull:
+            raise ChannelFull(channel) from None
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        self.require_valid_channel_name(channel)
+        self._clean_expired()
+        queue = self._queue(channel)
+        try:
+            _, message = await queue.get()
+        finally:
+            if queue.empty():
+                self.channels.pop(channel, None)
+        result: dict[str, Any] = message
+        return result
