@@ -43,8 +43,8 @@ from typing import Any
 
 import websockets
 
-CONNECT_BATCH = 200  # sockets opened at once, so the accept queue is not flooded
-CONNECT_TIMEOUT = 30.0
+CONNECT_BATCH = 200  # sockets opened at once (--batch), so the accept queue is not flooded
+CONNECT_TIMEOUT = 60.0
 PROBE_TIMEOUT = 10.0
 
 
@@ -86,13 +86,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def open_idle(ws_urls: list[str]) -> list[websockets.ClientConnection]:
+async def open_idle(ws_urls: list[str], batch: int = CONNECT_BATCH) -> list[websockets.ClientConnection]:
     sockets: list[websockets.ClientConnection] = []
-    for start in range(0, len(ws_urls), CONNECT_BATCH):
-        batch = await asyncio.wait_for(asyncio.gather(*(
-            websockets.connect(url, ping_interval=None, max_queue=4, compression=None)
-            for url in ws_urls[start:start + CONNECT_BATCH])), CONNECT_TIMEOUT)
-        sockets.extend(batch)
+    for start in range(0, len(ws_urls), batch):
+        opened = await asyncio.wait_for(asyncio.gather(*(
+            websockets.connect(url, ping_interval=None, max_queue=4, compression=None,
+                               open_timeout=CONNECT_TIMEOUT)
+            for url in ws_urls[start:start + batch])), CONNECT_TIMEOUT + 5)
+        sockets.extend(opened)
     return sockets
 
 
@@ -193,6 +194,7 @@ async def main() -> None:
     parser.add_argument("--password", default=os.environ.get("DEMO_PASSWORD", "demo1234"))
     parser.add_argument("--idle", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=100, help="sockets opened before the baseline (with --users)")
+    parser.add_argument("--batch", type=int, default=CONNECT_BATCH, help="sockets opened at once")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds before the memory is read")
     parser.add_argument("--probes", type=int, default=20)
     parser.add_argument("--hold", type=float, default=0.0, help="seconds the idle sockets stay open after")
@@ -230,7 +232,7 @@ async def main() -> None:
           f"{f' as many users, after {len(warm_users)} warm-up sockets' if args.users else ' as one user'}")
 
     cold = server_memory_kib(pid)
-    warm = await open_idle([ws_base + u["token"] for u in warm_users])
+    warm = await open_idle([ws_base + u["token"] for u in warm_users], args.batch)
     await asyncio.sleep(args.settle if warm else 0)
     before = server_memory_kib(pid)
     if args.signal and pid:
@@ -238,7 +240,7 @@ async def main() -> None:
         await asyncio.sleep(args.settle)
         before = server_memory_kib(pid)
     started = time.monotonic()
-    idle = await open_idle([ws_base + u["token"] for u in idle_users])
+    idle = await open_idle([ws_base + u["token"] for u in idle_users], args.batch)
     opened = time.monotonic() - started
     await asyncio.sleep(args.settle)
     after = server_memory_kib(pid)
