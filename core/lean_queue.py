@@ -20,8 +20,9 @@ from typing import Any
 DEQUE_AT = 32
 
 
-class _Lane(list[Any]):
-    """A list with the one deque method the queue uses on it; only ever a few items long."""
+class Lane(list[Any]):
+    """A list with deque's ``popleft``, for queues that are a few items long at most: a tenth
+    of an empty deque's size."""
 
     __slots__ = ()
 
@@ -50,18 +51,18 @@ _NOT_JOINED = _NotJoined()
 class LeanQueue(asyncio.Queue[Any]):
     def __init__(self, maxsize: int = 0) -> None:  # same fields as asyncio.Queue
         self._maxsize = maxsize
-        self._getters: Any = _Lane()
-        self._putters: Any = _Lane()
+        self._getters: Any = Lane()
+        self._putters: Any = Lane()
         self._unfinished_tasks = 0
         self._finished: Any = _NOT_JOINED
         self._init(maxsize)
 
     def _init(self, maxsize: int) -> None:
-        self._queue: Any = _Lane()
+        self._queue: Any = Lane()
 
     def _put(self, item: Any) -> None:
         items = self._queue
-        if len(items) >= DEQUE_AT and type(items) is _Lane:
+        if len(items) >= DEQUE_AT and type(items) is Lane:
             self._queue = items = collections.deque(items)
         items.append(item)
 
