@@ -19,11 +19,12 @@ from django.urls import path  # noqa: E402
 from core import accesslog, deployment  # noqa: E402
 from core.gateway.consumer import GatewayConsumer  # noqa: E402
 from core.gateway.origin import origin_checked  # noqa: E402
-from core.gateway.transport import cap_daphne_frames, time_out_slow_requests  # noqa: E402
+from core.gateway.transport import cap_daphne_frames, lean_daphne_inboxes, time_out_slow_requests  # noqa: E402
 from messaging.jim.consumer import JimConsumer  # noqa: E402
 
 cap_daphne_frames(settings.WS_TRANSPORT_MAX_BYTES)
 time_out_slow_requests(settings.HTTP_HEADERS_TIMEOUT, settings.HTTP_IDLE_TIMEOUT)
+lean_daphne_inboxes()
 accesslog.install()  # login tokens in URLs are written as [redacted]
 deployment.start()  # warns when other deployments share this Redis
 

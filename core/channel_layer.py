@@ -4,13 +4,27 @@ A socket's own channel is registered in process even when Redis cannot be reache
 stock layer raises, and the socket fails to open); its subscription is retried with the
 socket's next successful ``group_add``. Pushes to users travel through groups, which the
 socket gateway re-joins until Redis answers again.
+
+Each socket's channel waits on a queue of its own, empty nearly all the time: both layers use
+``core.lean_queue.LeanQueue`` (a few hundred bytes idle) instead of ``asyncio.Queue`` (~3 KiB).
+``InMemoryLayer`` is channels' in-process layer (one process, no Redis) with those queues.
+
+Both layers can also hand a channel's messages straight to a queue the caller already waits on
+(``attach``): the socket gateway merges its channel into daphne's inbox of the socket's frames,
+so an idle socket waits on one queue in one task instead of two queues, two extra tasks and an
+``asyncio.wait`` (channels' ``await_many_dispatch``). ``unwrap`` turns what arrives there back
+into the message, ``detach`` unsubscribes when the socket ends.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from copy import deepcopy
 from typing import Any
 
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer
 from channels_redis.pubsub import (
     RedisPubSubChannelLayer,
     RedisPubSubLoopLayer,
@@ -19,8 +33,40 @@ from channels_redis.pubsub import (
 )
 
 from core.degrade import REDIS_ERRORS, degraded
+from core.lean_queue import LeanQueue
 
 log = logging.getLogger(__name__)
+
+
+class Forwarded:
+    """A channel-layer message in a socket's inbox (as the layer queued it: ``unwrap`` it)."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+
+class _Forwarder:
+    """Stands in for a channel's queue in the layer: what the layer puts there goes to ``inbox``.
+    ``pending`` counts what is still waiting there; ``maxsize`` the layer's capacity."""
+
+    __slots__ = ("inbox", "maxsize", "pending")
+
+    def __init__(self, inbox: asyncio.Queue[Any], maxsize: int = 0) -> None:
+        self.inbox, self.pending, self.maxsize = inbox, 0, maxsize
+
+    def put_nowait(self, item: Any) -> None:
+        if self.maxsize and self.pending >= self.maxsize:
+            raise asyncio.QueueFull
+        self.inbox.put_nowait(Forwarded(item))
+        self.pending += 1
+
+    def empty(self) -> bool:  # nothing waits here (the in-memory layer's expiry sweep skips it)
+        return True
+
+    def qsize(self) -> int:
+        return 0
 
 
 class _Shard(RedisSingleShardConnection):
@@ -54,7 +100,7 @@ class _LoopLayer(RedisPubSubLoopLayer):
         self.unsubscribed: set[str] = set()
 
     async def _subscribe_to_channel(self, channel: str) -> None:
-        self.channels[channel] = asyncio.Queue()
+        self.channels[channel] = LeanQueue()
         try:
             await self._get_shard(channel).subscribe(channel)
         except REDIS_ERRORS as exc:
@@ -66,7 +112,8 @@ class _LoopLayer(RedisPubSubLoopLayer):
     async def ensure_subscribed(self, channel: str) -> None:
         """Subscribe ``channel`` unless it is subscribed already (raises when Redis is away)."""
         if channel not in self.channels or channel in self.unsubscribed:
-            self.channels.setdefault(channel, asyncio.Queue())
+            if channel not in self.channels:
+                self.channels[channel] = LeanQueue()
             await self._get_shard(channel).subscribe(channel)
             self.unsubscribed.discard(channel)
 
@@ -80,6 +127,29 @@ class _LoopLayer(RedisPubSubLoopLayer):
 
 
 class PubSubChannelLayer(RedisPubSubChannelLayer):
+    def attach(self, channel: str, inbox: asyncio.Queue[Any]) -> _Forwarder:
+        """From now on ``channel``'s messages go to ``inbox`` as ``Forwarded``."""
+        forwarder = _Forwarder(inbox)
+        self._get_layer().channels[channel] = forwarder
+        return forwarder
+
+    def unwrap(self, forwarder: _Forwarder, forwarded: Forwarded) -> dict[str, Any] | None:
+        forwarder.pending -= 1
+        message: dict[str, Any] = self.deserialize(forwarded.item)
+        return message
+
+    async def detach(self, channel: str) -> None:
+        """What channels-redis does when a receive on ``channel`` is cancelled."""
+        layer = self._get_layer()
+        if layer.channels.pop(channel, None) is None:
+            return
+        try:
+            await layer._get_shard(channel).unsubscribe(channel)
+        except asyncio.CancelledError:  # the server is stopping: the subscription ends with it
+            raise
+        except Exception:
+            log.exception("could not unsubscribe channel %s", channel)
+
     def _get_layer(self) -> _LoopLayer:
         loop = asyncio.get_running_loop()
         try:
@@ -89,3 +159,56 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
             self._layers[loop] = layer
             _wrap_close(self, loop)
         return layer
+
+
+class InMemoryLayer(InMemoryChannelLayer):
+    """channels' ``InMemoryChannelLayer`` (its send and receive, unchanged otherwise) with a
+    ``LeanQueue`` per channel, made only when the channel has none (the stock layer builds a
+    queue on every call and drops it when the channel has one)."""
+
+    def _queue(self, channel: str) -> asyncio.Queue[Any]:
+        queue: asyncio.Queue[Any] | None = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = LeanQueue(maxsize=self.get_capacity(channel))
+        return queue
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        assert isinstance(message, dict), "message is not a dict"
+        self.require_valid_channel_name(channel)
+        assert "__asgi_channel__" not in message
+        try:
+            self._queue(channel).put_nowait((time.time() + self.expiry, deepcopy(message)))
+        except asyncio.QueueFull:
+            raise ChannelFull(channel) from None
+
+    def attach(self, channel: str, inbox: asyncio.Queue[Any]) -> _Forwarder:
+        """From now on ``channel``'s messages go to ``inbox`` as ``Forwarded`` (up to the
+        channel's capacity waiting there, as with its own queue)."""
+        forwarder = _Forwarder(inbox, self.get_capacity(channel))
+        self.channels[channel] = forwarder
+        return forwarder
+
+    def unwrap(self, forwarder: _Forwarder, forwarded: Forwarded) -> dict[str, Any] | None:
+        """The message, or None when it expired while waiting (the layer's own receive
+        would have dropped it)."""
+        forwarder.pending -= 1
+        expires, message = forwarded.item
+        if expires < time.time():
+            return None
+        result: dict[str, Any] = message
+        return result
+
+    async def detach(self, channel: str) -> None:
+        self.channels.pop(channel, None)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        self.require_valid_channel_name(channel)
+        self._clean_expired()
+        queue = self._queue(channel)
+        try:
+            _, message = await queue.get()
+        finally:
+            if queue.empty():
+                self.channels.pop(channel, None)
+        result: dict[str, Any] = message
+        return result

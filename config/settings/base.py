@@ -186,7 +186,7 @@ if REDIS_URL:
                           "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": DEPLOYMENT_PREFIX,
                           "OPTIONS": dict(REDIS_CLIENT_OPTIONS)}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+    CHANNEL_LAYERS = {"default": {"BACKEND": "core.channel_layer.InMemoryLayer",
                                   "CONFIG": {"capacity": 1000, "expiry": 60}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -20,11 +20,14 @@ from urllib.parse import parse_qs
 
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts import presence
 from core import degrade, fanout, jsonwire, realtime, resync
+from core.channel_layer import Forwarded
 from core.degrade import REDIS_ERRORS
 from core.exceptions import BUSY_MSG, UNAVAILABLE_MSG, ApplicationError, database_unavailable
 from core.gateway import departures, limits, registry, threads
@@ -48,6 +51,15 @@ dumps = jsonwire.dumps
 def _client_ip(scope: dict[str, Any]) -> str | None:
     client = scope.get("client")
     return client[0] if client else None
+
+
+def _forget_headers(scope: dict[str, Any]) -> None:
+    """Empty the handshake's header list once the socket is open: nothing reads it afterwards
+    (the origin check and the token come before), and it is the same list the server and the
+    routing layers' scopes hold for the socket's life (~1 KiB a socket)."""
+    headers = scope.get("headers")
+    if isinstance(headers, list):
+        headers.clear()
 
 
 def _authenticate(token: str) -> Any:
@@ -84,15 +96,42 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     inbox: asyncio.Queue[Any] | None = None  # the frames the server has not handed over yet
 
+    forwarder: Any = None  # the channel's stand-in queue while its messages come to the inbox
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # daphne hands frames over from a queue per socket (``receive`` is its ``get``); its
         # length tells how long this socket's frames wait behind each other (overload).
         inbox = getattr(receive, "__self__", None)
         self.inbox = inbox if isinstance(inbox, asyncio.Queue) else None
-        await super().__call__(scope, receive, send)
+        layer = get_channel_layer(self.channel_layer_alias)
+        if self.inbox is None or not hasattr(layer, "attach"):
+            await super().__call__(scope, receive, send)
+            return
+        # channels' own loop waits on the client and on the channel layer in two tasks joined by
+        # asyncio.wait, the layer's messages in a queue of the socket's channel. Here the layer
+        # puts them into daphne's inbox instead: one queue, awaited by this task, messages
+        # dispatched one at a time in the order they arrived, as before (core.channel_layer).
+        self.scope, self.channel_layer, self.base_send = scope, layer, send
+        self.channel_name = await layer.new_channel()
+        self.forwarder = layer.attach(self.channel_name, self.inbox)
+        try:
+            for _ in range(10**15):  # bounded; ends with the socket (StopConsumer)
+                message = await receive()
+                if isinstance(message, Forwarded):
+                    message = layer.unwrap(self.forwarder, message)
+                    if message is None:
+                        continue
+                await self.dispatch(message)
+        except StopConsumer:
+            pass
+        finally:
+            await layer.detach(self.channel_name)
 
     def backlog(self) -> int:
-        return self.inbox.qsize() if self.inbox is not None else 0
+        """The client's frames waiting in the inbox (not the pushes waiting there too)."""
+        if self.inbox is None:
+            return 0
+        return self.inbox.qsize() - (self.forwarder.pending if self.forwarder is not None else 0)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first awaits aclose_old_connections(), a hop to ONE shared
@@ -157,6 +196,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await fanout.listening(settings.REDIS_RETRY_SECONDS)  # the first socket of a process
         # Without a token the socket is anonymous: public methods only, the rest answer 401.
         await self.accept()
+        _forget_headers(self.scope)
 
     async def _join(self) -> None:
         """Join the user's group and register presence. While Redis is away the socket stays

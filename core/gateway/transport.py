@@ -1,6 +1,6 @@
-"""Transport-level limits daphne does not expose.
+"""Transport-level limits daphne does not expose, and what daphne keeps per connection.
 
-Both patches run when ``config.asgi`` is imported, which daphne does before it builds its
+The patches run when ``config.asgi`` is imported, which daphne does before it builds its
 factories.
 
 Frames
@@ -23,10 +23,30 @@ request, must arrive within ``HTTP_HEADERS_TIMEOUT`` seconds of the connection o
 previous response on a kept-alive connection; otherwise the server answers 408 and closes. The
 idle timeout becomes ``HTTP_IDLE_TIMEOUT`` (it also bounds the gaps in a request body, which may
 legitimately take long: a large upload).
+
+Memory per socket
+-----------------
+Daphne hands every connection's frames to the application through an ``asyncio.Queue`` made
+per connection, empty nearly all the time; ``lean_daphne_inboxes`` makes it a
+``core.lean_queue.LeanQueue`` (a few hundred bytes idle instead of ~3 KiB). The HTTP channel
+an upgrade came through lets go of the connection (``_let_go_if_upgraded``), and the
+WebSocket protocol's options live on its class rather than on every connection.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
+
+
+class _LeanConnection:
+    """Autobahn gives every connection an (empty) deque for the chunks of a chopped send, which
+    daphne never makes: a ``Lane`` holds them as well, at a tenth of the size."""
+
+    def _connectionMade(self) -> None:
+        super()._connectionMade()  # type: ignore[misc]
+        from core.lean_queue import Lane
+
+        self.send_queue = Lane()
 
 
 def cap_daphne_frames(max_bytes: int) -> None:
@@ -48,12 +68,23 @@ def cap_daphne_frames(max_bytes: int) -> None:
                 maxMessagePayloadSize=max_bytes, maxFramePayloadSize=max_bytes, failByDrop=False
             )
 
+        def setProtocolOptions(self, *args: Any, **kwargs: Any) -> None:
+            super().setProtocolOptions(*args, **kwargs)
+            # Each connection copies the factory's options (some 30) into its own attributes,
+            # unless its class has them: a protocol class holding the current options keeps
+            # them out of every connection's __dict__.
+            # (A function, such as perMessageCompressionAccept, stays a plain function: static.)
+            protocol = ws_protocol.WebSocketProtocol
+            options = {name: getattr(self, name) for name in protocol.CONFIG_ATTRS}
+            self.protocol = type(protocol.__name__, (_LeanConnection, protocol), {
+                name: staticmethod(value) if inspect.isfunction(value) else value for name, value in options.items()})
+
     server.WebSocketFactory = CappedWebSocketFactory
 
 
 def time_out_slow_requests(headers_timeout: float, idle_timeout: float) -> None:
     try:
-        from daphne import http_protocol, server
+        from daphne import http_protocol, server, ws_protocol
         from twisted.web import http
     except ImportError:  # not served by daphne
         return
@@ -103,6 +134,21 @@ def time_out_slow_requests(headers_timeout: float, idle_timeout: float) -> None:
             # An upgrade hands the connection to the WebSocket protocol in here: disarm first.
             self._disarm()
             super().allContentReceived()
+            self._let_go_if_upgraded()
+
+        def _let_go_if_upgraded(self) -> None:
+            """Once daphne has handed the connection to its WebSocket protocol, this channel
+            stays registered as the transport's producer, and keeps the upgrade request alive
+            with it (headers, body buffer: ~3 KiB a socket) for the socket's whole life. For
+            an upgraded connection its pause and resume do nothing (they reach only a response
+            producer, none here, and the network only between requests, and the upgrade request
+            never ends), so it is unregistered."""
+            transport: Any = self.transport
+            if transport is None or getattr(transport, "producer", None) is not self:
+                return
+            protocol = getattr(transport, "wrappedProtocol", None) or getattr(transport, "protocol", None)
+            if isinstance(protocol, ws_protocol.WebSocketProtocol):
+                transport.unregisterProducer()
 
         def requestDone(self, request: Any) -> None:
             super().requestDone(request)
@@ -124,3 +170,34 @@ def time_out_slow_requests(headers_timeout: float, idle_timeout: float) -> None:
             return http._GenericHTTPChannelProtocol(DeadlineChannel())
 
     server.HTTPFactory = DeadlineHTTPFactory
+
+
+def lean_daphne_inboxes() -> None:
+    try:
+        from daphne import server
+    except ImportError:  # not served by daphne
+        return
+    if getattr(server.Server.create_application, "lean", False):
+        return
+    import asyncio
+    from functools import partial
+
+    from core.lean_queue import LeanQueue
+
+    def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
+        """daphne's ``Server.create_application``, with a ``LeanQueue`` as the inbox."""
+        assert "application_instance" not in self.connections[protocol]
+        input_queue = LeanQueue()
+        scope.setdefault("asgi", {"version": "3.0"})
+        application_instance = self.application(
+            scope=scope, receive=input_queue.get, send=partial(self.handle_reply, protocol),
+        )
+        if protocol not in self.connections:
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+            application_instance, loop=asyncio.get_event_loop(),
+        )
+        return input_queue
+
+    create_application.lean = True  # type: ignore[attr-defined]
+    server.Server.create_application = create_application
