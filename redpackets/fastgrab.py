@@ -35,15 +35,13 @@ from django.utils import timezone
 
 from accounts.models import AuthSession, User
 from chats.models import Chat, ChatMember
-from core.exceptions import NOT_FOUND, ApplicationError
+from core.exceptions import ApplicationError
 from core.gateway import batching
 from core.gateway.batching import Call
 from core.gateway.registry import RpcContext
-from messaging.models import Message
-from redpackets import exceptions as codes
 from redpackets.models import RedPacket, RedPacketShare
 from redpackets.selectors import grabbers
-from redpackets.services import GRABBED, _refuse_unless_active
+from redpackets.services import _refuse_unless_active, all_taken, no_packet, not_a_member, notify_grab, own_packet
 from wallet.models import Account, JournalEntry, Posting
 from wallet.services import exact_arithmetic, system_account
 
@@ -115,9 +113,9 @@ def _pay(cur: psycopg.Cursor[Any], batch: Sequence[_Grab], now: datetime) -> Non
     for grab in grabs:
         packet = packets.get(grab.packet_id)
         if packet is None:
-            grab.reply = ApplicationError(NOT_FOUND, f"no red packet {grab.packet_id}")
+            grab.reply = no_packet(grab.packet_id)
         elif packet.sender_id == grab.ctx.user.pk:
-            grab.reply = ApplicationError(codes.OWN_PACKET, "you cannot grab your own red packet")
+            grab.reply = own_packet()
         elif packet.chat.kind == Chat.Kind.PRIVATE:
             continue  # one grabber at most: nothing to share out
         else:
@@ -136,7 +134,7 @@ def _pay(cur: psycopg.Cursor[Any], batch: Sequence[_Grab], now: datetime) -> Non
         for grab in by_packet[pid]:
             uid = grab.ctx.user.pk
             if (packet.chat_id, uid) not in members:
-                grab.reply = ApplicationError(codes.NOT_ALLOWED, "only members of the chat can grab this red packet")
+                grab.reply = not_a_member()
             elif (pid, uid) in holders:
                 continue  # grabbed before: the ordinary way answers with that share
             else:
@@ -180,12 +178,12 @@ def _pay(cur: psycopg.Cursor[Any], batch: Sequence[_Grab], now: datetime) -> Non
             except ApplicationError as refused:
                 grab.reply = refused
             else:
-                grab.reply = ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
+                grab.reply = all_taken()
     if not paid:
         return
     cur.execute(_ASSIGN, [now, [p[2] for p in paid], [p[0].ctx.user.pk for p in paid]])
     _post(cur, paid, now)
-    _reply_and_notify(cur, paid, last, now)
+    _reply_and_notify(paid, last, now)
 
 
 def _post(cur: psycopg.Cursor[Any], paid: list[tuple[_Grab, RedPacket, int, int, Decimal]], now: datetime) -> None:
@@ -218,28 +216,11 @@ def _post(cur: psycopg.Cursor[Any], paid: list[tuple[_Grab, RedPacket, int, int,
     cur.execute(_POSTINGS, [entries, accounts, amounts, after])
 
 
-def _reply_and_notify(cur: psycopg.Cursor[Any], paid: list[tuple[_Grab, RedPacket, int, int, Decimal]],
-                      last: dict[int, int], now: datetime) -> None:
-    from core.realtime import send_event_on_commit
-
+def _reply_and_notify(paid: list[tuple[_Grab, RedPacket, int, int, Decimal]], last: dict[int, int],
+                      now: datetime) -> None:
     lists = {packet.pk: grabbers(packet) for packet in {p[1].pk: p[1] for p in paid}.values()}
-    everyone: dict[int, list[int]] = {}
     for grab, packet, _, index, amount in paid:
-        uid = grab.ctx.user.pk
-        is_last = last.get(packet.pk) == index
-        content = {"redPacketId": packet.pk, "from": packet.sender_id, "type": packet.type,
-                   "price": amount.quantize(packet.coin.quantum), "isLast": is_last}
-        data = {"messageId": None, "chatId": packet.chat.wire_id, "seq": None, "from": uid,
-                "type": Message.Type.RED_PACKET, "subType": GRABBED, "content": content, "clientMsgId": None,
-                "createAt": int(now.timestamp())}
-        if is_last:
-            if packet.chat_id not in everyone:
-                everyone[packet.chat_id] = list(ChatMember.objects.filter(chat_id=packet.chat_id)
-                                                .values_list("user_id", flat=True))
-            recipients = everyone[packet.chat_id]
-        else:
-            recipients = [packet.sender_id, uid]
-        send_event_on_commit("onMessage", data, recipients)
+        notify_grab(packet, grab.ctx.user.pk, amount, is_last=last.get(packet.pk) == index, now=now)
         grab.reply = {"users": lists[packet.pk]}
 
 

@@ -178,11 +178,11 @@ def redpacket_grab(*, user: User, packet_id: int) -> tuple[RedPacket, RedPacketS
     they had already grabbed (a repeated tap, from any device, takes nothing more)."""
     packet = RedPacket.objects.select_related("chat", "coin").filter(pk=packet_id).first()
     if packet is None:
-        raise ApplicationError(NOT_FOUND, f"no red packet {packet_id}")
+        raise no_packet(packet_id)
     if packet.sender_id == user.pk:
-        raise ApplicationError(codes.OWN_PACKET, "you cannot grab your own red packet")
+        raise own_packet()
     if not is_member(user.pk, packet.chat):
-        raise ApplicationError(codes.NOT_ALLOWED, "only members of the chat can grab this red packet")
+        raise not_a_member()
     mine = RedPacketShare.objects.filter(packet=packet, user=user).first()
     if mine is not None:
         return packet, mine
@@ -205,13 +205,30 @@ def redpacket_grab(*, user: User, packet_id: int) -> tuple[RedPacket, RedPacketS
     return packet, share
 
 
+# The grab's refusals, worded once for the ordinary grab and the batched one (fastgrab).
+def no_packet(packet_id: int) -> ApplicationError:
+    return ApplicationError(NOT_FOUND, f"no red packet {packet_id}")
+
+
+def own_packet() -> ApplicationError:
+    return ApplicationError(codes.OWN_PACKET, "you cannot grab your own red packet")
+
+
+def not_a_member() -> ApplicationError:
+    return ApplicationError(codes.NOT_ALLOWED, "only members of the chat can grab this red packet")
+
+
+def all_taken() -> ApplicationError:
+    return ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
+
+
 def _refuse_unless_active(packet: RedPacket, now: datetime) -> None:
     """Expired is answered from the deadline itself, not only once the expiry job has run."""
     if packet.status == RedPacket.Status.EXPIRED or (packet.status == RedPacket.Status.ACTIVE
                                                      and packet.expires_at <= now):
         raise ApplicationError(codes.EXPIRED, "this red packet has expired")
     if packet.status == RedPacket.Status.TAKEN:
-        raise ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
+        raise all_taken()
 
 
 DEADLOCK_RETRIES = 3
@@ -250,7 +267,7 @@ def _claim(user: User, packet: RedPacket, now: datetime) -> RedPacketShare:
             break
         share = None
     if share is None:
-        raise ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
+        raise all_taken()
     # Looked up before the packet row is locked: grabs of one packet queue from here to commit.
     source = system_account(kind=Account.Kind.ESCROW, coin=packet.coin)
     target = user_account(user=user, coin=packet.coin)
@@ -260,30 +277,30 @@ def _claim(user: User, packet: RedPacket, now: datetime) -> RedPacketShare:
     if row is None:  # expired, or finished, since we read it: this grab rolls back
         packet.refresh_from_db(fields=["status"])
         _refuse_unless_active(packet, now)
-        raise ApplicationError(codes.ALL_TAKEN, "all shares of this red packet have been taken")
+        raise all_taken()
     share.user, share.grabbed_at = user, now
     ledger_transfer(kind=Entry.Kind.REDPACKET_GRAB, source=source, target=target, amount=share.amount,
                     idempotency_key=f"redpacket:{packet.pk}:share:{share.index}", memo=packet.title or "red packet",
                     savepoint=False)  # a refusal rolls the whole grab back anyway
-    _notify_grab(packet, user, share, is_last=row[0] == 0, now=now)
+    notify_grab(packet, user.pk, share.amount, is_last=row[0] == 0, now=now)
     return share
 
 
-def _notify_grab(packet: RedPacket, user: User, share: RedPacketShare, *, is_last: bool, now: datetime) -> None:
+def notify_grab(packet: RedPacket, user_id: int, amount: Decimal, *, is_last: bool, now: datetime) -> None:
     """onMessage(2,200) after commit: a notification, not a stored chat message (messageId and
     seq are null). It goes to the packet's sender and the grabber; the last grab's goes to
     every member, so every client can mark the packet finished. Pushing each grab to a whole
     group would cost members x shares deliveries per packet (docs/decisions.md)."""
     chat = packet.chat
     content = {"redPacketId": packet.pk, "from": packet.sender_id, "type": packet.type,
-               "price": share.amount.quantize(packet.coin.quantum), "isLast": is_last}
-    data = {"messageId": None, "chatId": chat.wire_id, "seq": None, "from": user.pk, "type": Message.Type.RED_PACKET,
+               "price": amount.quantize(packet.coin.quantum), "isLast": is_last}
+    data = {"messageId": None, "chatId": chat.wire_id, "seq": None, "from": user_id, "type": Message.Type.RED_PACKET,
             "subType": GRABBED, "content": content, "clientMsgId": None, "createAt": int(now.timestamp())}
     if is_last:
         recipients = ([chat.user_low_id, chat.user_high_id] if chat.kind == Chat.Kind.PRIVATE
                       else list(ChatMember.objects.filter(chat=chat).values_list("user_id", flat=True)))
     else:
-        recipients = [packet.sender_id, user.pk]
+        recipients = [packet.sender_id, user_id]
     send_event_on_commit("onMessage", data, [uid for uid in recipients if uid is not None])
 
 
