@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
@@ -88,28 +88,51 @@ def spend(key: str, amount: int, limit: int, window_seconds: int, message: str) 
     ``rate_limited``, counting nothing, when that would pass ``limit`` in the window (which
     starts at the first use). On Redis this is one round trip (the cache API would take three),
     since it sits on hot paths such as every message sent."""
-    full = f"throttle:{key}"
-    redis = _redis_client(full)
-    if redis is not None:
-        client, stored = redis
-        with client.pipeline(transaction=False) as pipe:
-            pipe.set(stored, 0, ex=window_seconds, nx=True)  # the window starts at the first use
-            pipe.incrby(stored, amount)
-            _, total = pipe.execute()
-        if int(total) > limit:
-            client.decrby(stored, amount)  # a refused call spends nothing
-            raise ApplicationError(RATE_LIMITED, message)
-        return
-    cache.add(full, 0, timeout=window_seconds)
-    try:
-        total = int(cache.incr(full, amount))
-    except ValueError:  # expired between add and incr
-        cache.set(full, amount, timeout=window_seconds)
-        total = amount
-    if total > limit:
-        with contextlib.suppress(ValueError):  # expired meanwhile
-            cache.decr(full, amount)  # a refused call spends nothing
+    if not _count([key], amount, limit, window_seconds)[0]:
         raise ApplicationError(RATE_LIMITED, message)
+
+
+@_fail_open(lambda keys, *a, **k: [True] * len(keys))
+def spend_each(keys: Sequence[str], limit: int, window_seconds: int) -> list[bool]:
+    """``spend`` one use of each key (a key may repeat) for a batch of calls, in one round trip
+    on Redis: whether each was allowed. A refused one counts nothing; all are allowed while
+    Redis is down or was a moment ago."""
+    return _count(keys, 1, limit, window_seconds)
+
+
+def _count(keys: Sequence[str], amount: int, limit: int, window_seconds: int) -> list[bool]:
+    fulls = [f"throttle:{key}" for key in keys]
+    redis = _redis_client(fulls[0]) if fulls else None
+    if redis is not None:
+        client = redis[0]
+        stored = [_redis_client(full)[1] for full in fulls]  # type: ignore[index]
+        with client.pipeline(transaction=False) as pipe:
+            for key in stored:
+                pipe.set(key, 0, ex=window_seconds, nx=True)  # the window starts at the first use
+                pipe.incrby(key, amount)
+            allowed = [int(total) <= limit for total in pipe.execute()[1::2]]
+        refused = [key for key, ok in zip(stored, allowed, strict=True) if not ok]
+        if refused:
+            with client.pipeline(transaction=False) as pipe:
+                for key in refused:
+                    pipe.decrby(key, amount)  # a refused call spends nothing
+                pipe.execute()
+        return allowed
+    allowed = []
+    for full in fulls:
+        cache.add(full, 0, timeout=window_seconds)
+        try:
+            total = int(cache.incr(full, amount))
+        except ValueError:  # expired between add and incr
+            cache.set(full, amount, timeout=window_seconds)
+            total = amount
+        if total > limit:
+            with contextlib.suppress(ValueError):  # expired meanwhile
+                cache.decr(full, amount)  # a refused call spends nothing
+        allowed.append(total <= limit)
+    return allowed
+
+
 @_fail_open(lambda *a, **k: None)
 def _forgive(full_key: str) -> None:
     with suppress(ValueError):  # expired meanwhile: nothing left to take back

@@ -35,10 +35,8 @@ from django.utils import timezone
 
 from accounts.models import Block, Friendship, User
 from chats.models import Chat, ChatMember
-from core import degrade, jsonwire, throttle
+from core import jsonwire, throttle
 from core.appconfig import app_config
-from core.degrade import REDIS_ERRORS
-from core.exceptions import ApplicationError
 from core.gateway import batching
 from core.gateway.batching import Call
 from core.gateway.registry import RpcContext
@@ -169,43 +167,13 @@ def _prepare(ctx: RpcContext, raw: Any) -> tuple[Chat, int | None, int, dict[str
 
 
 def _spend(batch: Sequence[_Send]) -> None:
-    """MESSAGES_PER_MINUTE for the whole batch: on Redis, one pipelined round trip. A send
-    over the limit is left unspent, for the ordinary way to refuse (429). Like every rate
-    limit, it fails open while Redis is down or was a moment ago (core.degrade)."""
-    limit = settings.MESSAGES_PER_MINUTE
-    redis = throttle._redis_client("")
-    if redis is None:
-        for send in batch:
-            try:
-                throttle.spend(f"messages:{send.ctx.user.pk}", 1, limit, 60, "")
-            except ApplicationError:  # over the limit: the ordinary way refuses it (429)
-                continue
-            send.spent = True
-        return
-    if degrade.skipping():
-        for send in batch:
-            send.spent = True
-        return
-    client = redis[0]
-    stored = [throttle._redis_client(f"throttle:messages:{send.ctx.user.pk}")[1]  # type: ignore[index]
-              for send in batch]
-    try:
-        with client.pipeline(transaction=False) as pipe:
-            for key in stored:
-                pipe.set(key, 0, ex=60, nx=True)
-                pipe.incrby(key, 1)
-            totals = [int(total) for total in pipe.execute()[1::2]]
-        over = [key for key, total in zip(stored, totals, strict=True) if total > limit]
-        if over:
-            with client.pipeline(transaction=False) as pipe:
-                for key in over:
-                    pipe.decrby(key, 1)
-                pipe.execute()
-    except REDIS_ERRORS as exc:
-        degrade.degraded("rate limits", exc)
-        totals = [0] * len(batch)
-    for send, total in zip(batch, totals, strict=True):
-        send.spent = total <= limit
+    """MESSAGES_PER_MINUTE for the whole batch, in one round trip on Redis. A send over the
+    limit is left unspent, for the ordinary way to refuse (429); like every limit, it fails
+    open while Redis is down."""
+    allowed = throttle.spend_each([f"messages:{send.ctx.user.pk}" for send in batch],
+                                  settings.MESSAGES_PER_MINUTE, 60)
+    for send, ok in zip(batch, allowed, strict=True):
+        send.spent = ok
 
 
 def _params(send: _Send, now: datetime, friends_only: bool) -> dict[str, Any]:
