@@ -196,13 +196,12 @@ def _store(batch: Sequence[_Send]) -> None:
     stored.sort(key=lambda send: send.chat.pk)
     now = timezone.now()
     friends_only = app_config().only_friend_chat
-    content_field = Message._meta.get_field("content")
     with transaction.atomic():
         connection.ensure_connection()
         if connection.vendor == "postgresql":
-            rows, members = _store_pg(stored, now, friends_only, content_field)
+            rows, members = _store_pg(stored, now, friends_only)
         else:
-            rows, members = _store_sqlite(stored, now, friends_only, content_field), None
+            rows, members = _store_sqlite(stored, now, friends_only), None
         created = int(now.timestamp())
         for send, row in zip(stored, rows, strict=True):
             if row is None:
@@ -219,8 +218,8 @@ def _store(batch: Sequence[_Send]) -> None:
             send.reply = {"messageId": message_id, "chatId": chat.wire_id, "seq": seq, "createAt": created}
 
 
-def _store_pg(stored: list[_Send], now: datetime, friends_only: bool,
-              content_field: Any) -> tuple[list[tuple[int, int] | None], dict[int, list[int]]]:
+def _store_pg(stored: list[_Send], now: datetime,
+              friends_only: bool) -> tuple[list[tuple[int, int] | None], dict[int, list[int]]]:
     chats = sorted({send.chat.pk for send in stored})
     params = []
     for send in stored:
@@ -246,8 +245,8 @@ def _store_pg(stored: list[_Send], now: datetime, friends_only: bool,
     return rows, members
 
 
-def _store_sqlite(stored: list[_Send], now: datetime, friends_only: bool,
-                  content_field: Any) -> list[tuple[int, int] | None]:
+def _store_sqlite(stored: list[_Send], now: datetime, friends_only: bool) -> list[tuple[int, int] | None]:
+    content_field = Message._meta.get_field("content")
     raw = connection.connection
     stamp = connection.ops.adapt_datetimefield_value(now)
     rows: list[tuple[int, int] | None] = []
@@ -274,9 +273,9 @@ BATCHES = batching.batcher("messages.send", _store, lambda: settings.MESSAGES_BA
 
 
 async def send(ctx: RpcContext, raw: Any) -> dict[str, Any] | None:
-    """The reply to a ``messages.send`` stored by a batch, or None: then the caller sends it the
-    ordinary way (``slow``), which answers it. ``spent`` of the result tells whether the rate
-    limit counted it already."""
+    """The reply to a ``messages.send``: stored by a batch, or else sent the ordinary way
+    (``slow``, told whether the batch counted it against the rate limit already). None when it
+    cannot take this path at all: the caller then sends it the ordinary way."""
     prepared = _prepare(ctx, raw) if settings.MESSAGES_BATCHED else None
     if prepared is None:
         return None
