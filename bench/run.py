@@ -125,6 +125,15 @@ def daphne_timeouts() -> list[str]:
     return shlex.split(value)
 
 
+def server_command(server: str, port: int) -> list[str]:
+    """The command line of the ASGI server measured: daphne as ``make run`` serves, or uvicorn."""
+    if server == "uvicorn":
+        return [str(Path(PY).parent / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets",
+                "--http", "httptools", "--loop", "asyncio", "--no-access-log", "config.asgi:application"]
+    return [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), *daphne_timeouts(),
+            "config.asgi:application"]
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=SETUP_TIMEOUT, check=False)
@@ -465,8 +474,7 @@ async def run(args: argparse.Namespace, procs: list[subprocess.Popen[bytes]]) ->
         relay_best = await measure_relay(args, env, users_file, users, relay_port, rows, procs)
 
     log = VAR / "server.log"
-    server = start([str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), *daphne_timeouts(),
-                    "config.asgi:application"], env, log, procs)
+    server = start(server_command(args.server, port), env, log, procs)
     wait_ready(server, f"http://127.0.0.1:{port}/healthz", port, log, 90)
     profiler = profile(args.profile, server.pid, procs) if args.profile else None
     ws_base, cpu = f"ws://127.0.0.1:{port}", CpuMeter(server.pid)
@@ -585,6 +593,7 @@ SMOKE = {"pairs": 4, "rates": [20.0, 40.0], "step_seconds": 1.0, "group": 12, "s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne", help="the ASGI server measured")
     parser.add_argument("--smoke", action="store_true", help="a few seconds of each part, to see that it all runs")
     parser.add_argument("--pairs", type=int, default=50)
     parser.add_argument("--rates", type=rates, default=rates("100,200,400,800,1200,1600,2400,3200"),

@@ -19,13 +19,15 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(str(BASE_DIR / ".env"), overwrite=False)
 
 
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
     try:
         value = env.int(name, default=default)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer") from exc
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{name} must be <= {maximum}, got {value}")
     return value
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,18 +83,34 @@ AND (%(cmid)s::varchar IS NULL OR NOT EXISTS (
     SELECT 1 FROM {_M} d WHERE d.sender_id = %(sender)s::bigint AND d.client_msg_id = %(cmid)s::varchar))
 """
 
-# PostgreSQL: one statement per message, pipelined with the others of the batch.
+# PostgreSQL: one statement for the whole batch. Each row of ``i`` is a send (``ord``: its place
+# in the batch); ``ok`` keeps those the sender may post, numbered per chat in arrival order; each
+# chat's ``last_seq`` moves by its count, and its sends take the seqs in between, in order: the
+# seqs stay gap-free and in arrival order within a chat, as one send at a time would leave them.
+# The same check with the send's values taken from the row of ``i`` (the time stays a parameter).
+_MAY_POST_SET = re.sub(r"%\((?!now\))(\w+)\)s::\w+", r"i.\1", _MAY_POST)
+_SET_COLUMNS = "ord, chat, sender, peer, private, friends_only, type, content, cmid"
 _POST_PG = f"""
-WITH s AS (
-    UPDATE {_C} SET last_seq = last_seq + 1, updated_at = %(now)s::timestamptz
-    WHERE id = %(chat)s::bigint AND ({_MAY_POST})
-    RETURNING last_seq
+WITH i AS (
+    SELECT * FROM unnest(%(ord)s::int[], %(chat)s::bigint[], %(sender)s::bigint[], %(peer)s::bigint[],
+                         %(private)s::boolean[], %(friends_only)s::boolean[], %(type)s::smallint[],
+                         %(content)s::jsonb[], %(cmid)s::varchar[]) AS t({_SET_COLUMNS})
+), ok AS MATERIALIZED (
+    SELECT i.*, row_number() OVER (PARTITION BY i.chat ORDER BY i.ord) AS rn
+    FROM i WHERE {_MAY_POST_SET}
+), n AS (
+    SELECT chat, count(*) AS k FROM ok GROUP BY chat
+), s AS (
+    UPDATE {_C} c SET last_seq = c.last_seq + n.k, updated_at = %(now)s::timestamptz
+    FROM n WHERE c.id = n.chat
+    RETURNING c.id, c.last_seq - n.k AS base
+), m AS (
+    INSERT INTO {_M} (chat_id, seq, sender_id, type, sub_type, content, client_msg_id, created_at, recalled_at)
+    SELECT ok.chat, s.base + ok.rn, ok.sender, ok.type, 0, ok.content, ok.cmid, %(now)s::timestamptz, NULL
+    FROM ok JOIN s ON s.id = ok.chat
+    RETURNING id, chat_id, seq
 )
-INSERT INTO {_M} (chat_id, seq, sender_id, type, sub_type, content, client_msg_id, created_at, recalled_at)
-SELECT %(chat)s::bigint, s.last_seq, %(sender)s::bigint, %(type)s::smallint, 0, %(content)s::jsonb,
-       %(cmid)s::varchar, %(now)s::timestamptz, NULL
-FROM s
-RETURNING id, seq
+SELECT ok.ord, m.id, m.seq FROM m JOIN s ON s.id = m.chat_id JOIN ok ON ok.chat = m.chat_id AND ok.rn = m.seq - s.base
 """
 _LOCK_PG = f"SELECT id FROM {_C} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 _MEMBERS_PG = f"SELECT chat_id, user_id FROM {_CM} WHERE chat_id = ANY(%s)"
@@ -221,28 +237,30 @@ def _store(batch: Sequence[_Send]) -> None:
 def _store_pg(stored: list[_Send], now: datetime,
               friends_only: bool) -> tuple[list[tuple[int, int] | None], dict[int, list[int]]]:
     chats = sorted({send.chat.pk for send in stored})
-    params = []
-    for send in stored:
+    columns: dict[str, list[Any]] = {name: [] for name in _SET_COLUMNS.split(", ")}
+    first: set[tuple[int, str]] = set()
+    for place, send in enumerate(stored):
+        if send.cmid is not None:
+            if (send.ctx.user.pk, send.cmid) in first:
+                continue  # a resend within the batch: the ordinary way answers it after commit
+            first.add((send.ctx.user.pk, send.cmid))
         p = _params(send, now, friends_only)
-        p["content"] = jsonwire.dumps(send.content)
-        params.append(p)
-    rows: list[tuple[int, int] | None] = []
+        p["ord"], p["content"] = place, jsonwire.dumps(send.content)
+        for name, values in columns.items():
+            values.append(p[name])
+    found: dict[int, tuple[int, int]] = {}
     with batching.prepared_cursor() as cur:
         cur.execute(_LOCK_PG, [chats])
-        cur.executemany(_POST_PG, params, returning=True)
-        while True:
-            row = cur.fetchone()
-            rows.append((row[0], row[1]) if row else None)
-            if not cur.nextset():
-                break
+        cur.execute(_POST_PG, {**columns, "now": now})
+        for place, message_id, seq in cur.fetchall():
+            found[place] = (message_id, seq)
         members: dict[int, list[int]] = {}
-        groups = sorted({send.chat.pk for send, row in zip(stored, rows, strict=True)
-                         if row is not None and send.chat.kind != Chat.Kind.PRIVATE})
+        groups = sorted({stored[place].chat.pk for place in found if stored[place].chat.kind != Chat.Kind.PRIVATE})
         if groups:
             cur.execute(_MEMBERS_PG, [groups])
             for chat_id, user_id in cur.fetchall():
                 members.setdefault(chat_id, []).append(user_id)
-    return rows, members
+    return [found.get(place) for place in range(len(stored))], members
 
 
 def _store_sqlite(stored: list[_Send], now: datetime, friends_only: bool) -> list[tuple[int, int] | None]:
@@ -268,21 +286,33 @@ def _store_sqlite(stored: list[_Send], now: datetime, friends_only: bool) -> lis
     return rows
 
 
+# Sends to one chat are never in two batches in the database at once: they are stored in the
+# order they arrived, whatever the number of batches running.
 BATCHES = batching.batcher("messages.send", _store, lambda: settings.MESSAGES_BATCH_MAX,
-                           lambda: settings.MESSAGES_BATCH_CONCURRENCY)
+                           lambda: settings.MESSAGES_BATCH_CONCURRENCY, key=lambda send: send.chat.pk)
 
 
-async def send(ctx: RpcContext, raw: Any) -> dict[str, Any] | None:
+async def send(ctx: RpcContext, raw: Any, turn: Callable[[], Awaitable[None]] | None = None) -> dict[str, Any] | None:
     """The reply to a ``messages.send``: stored by a batch, or else sent the ordinary way
-    (``slow``, told whether the batch counted it against the rate limit already). None when it
-    cannot take this path at all: the caller then sends it the ordinary way."""
-    prepared = _prepare(ctx, raw) if settings.MESSAGES_BATCHED else None
+    (``slow``, told whether the batch counted it against the rate limit already; after ``turn``,
+    when the socket's earlier sends are done). None when it cannot take this path at all: the
+    caller then sends it the ordinary way."""
+    if not settings.MESSAGES_BATCHED:
+        return None
+    prepared = _prepare(ctx, raw)
+    if prepared is None and turn is not None:
+        # Perhaps an earlier send of this socket, not done yet, is looking the chat up: once it
+        # is, this one finds the chat and takes the batch too.
+        await turn()
+        prepared = _prepare(ctx, raw)
     if prepared is None:
         return None
     chat, peer, type_, content, cmid = prepared
     item = _Send(ctx, chat, peer, type_, content, cmid)
     reply = await BATCHES.call(item)
     if reply is None:
+        if turn is not None:
+            await turn()
         return await run_sync(slow)(ctx, raw, spent=item.spent)
     return reply
 

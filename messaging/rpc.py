@@ -82,7 +82,7 @@ def send_validated(ctx: RpcContext, p: dict[str, Any], *, spent: bool = False) -
 
 # On the native socket, sends are stored in batches (MESSAGES_BATCHED); REST and the other
 # protocols send one at a time.
-registry.fast_path("messages.send", fastsend.send)
+registry.fast_path("messages.send", fastsend.send, pipelined=True)
 
 
 @registry.method("messages.sync", params=SyncParams, errors=CHAT_ERRORS)

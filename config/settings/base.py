@@ -296,6 +296,9 @@ RELAY_RECIPIENTS_PER_MINUTE = env_int("RELAY_RECIPIENTS_PER_MINUTE", 1200, minim
 MESSAGES_BATCHED = env_bool("MESSAGES_BATCHED", True)
 MESSAGES_BATCH_MAX = env_int("MESSAGES_BATCH_MAX", 100, minimum=1)
 MESSAGES_BATCH_CONCURRENCY = env_int("MESSAGES_BATCH_CONCURRENCY", 2, minimum=1)
+# A socket's consecutive sends run at once (joining the same batches), at most this many; 1:
+# each waits for the one before it.
+WS_PIPELINE_DEPTH = env_int("WS_PIPELINE_DEPTH", 16, minimum=1, maximum=256)
 # redpacket.get on the native socket, on PostgreSQL, is paid in batches the same way: a fixed
 # number of set-based statements per batch, however many grabs it holds.
 # A push to at least this many users (a group message, the last grab of a red packet) is

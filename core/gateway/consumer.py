@@ -15,6 +15,8 @@ import asyncio
 import logging
 import time
 from array import array
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,7 +32,7 @@ from core import degrade, fanout, jsonwire, realtime, resync
 from core.channel_layer import Forwarded
 from core.degrade import REDIS_ERRORS
 from core.exceptions import BUSY_MSG, UNAVAILABLE_MSG, ApplicationError, database_unavailable
-from core.gateway import departures, limits, registry, threads
+from core.gateway import batching, departures, limits, registry, threads
 from core.gateway.ratelimit import TokenBucket
 from core.gateway.threads import run_sync
 from core.realtime import user_group
@@ -97,6 +99,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     inbox: asyncio.Queue[Any] | None = None  # the frames the server has not handed over yet
 
     forwarder: Any = None  # the channel's stand-in queue while its messages come to the inbox
+
+    inflight: deque[asyncio.Task[None]] | None = None  # pipelined calls not answered yet, oldest first
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # daphne hands frames over from a queue per socket (``receive`` is its ``get``); its
@@ -366,22 +370,72 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             user=self.user, session_id=self.session_id, channel_name=self.channel_name,
             ip=_client_ip(self.scope),
         )
+        if self.inflight and not method.pipelined:
+            await self._drain()  # any other call comes after the socket's pipelined ones, as sent
+        if method.is_async:
+            await self._answer(rid, method, lambda: method.handler(ctx, method.admit(ctx, params)))
+            return
+        if threads.busy(self.backlog()) or (method.fast is not None and batching.overdue()):
+            await self._reply_error(rid, 503, BUSY_MSG)  # refused before anything is done: retrying is safe
+            return
+        depth = settings.WS_PIPELINE_DEPTH
+        if method.pipelined and depth > 1:
+            await self._pipeline(rid, method, ctx, params, depth)
+            return
+        await self._answer(rid, method, lambda: self._call(method, ctx, params))
+
+    async def _call(self, method: registry.RpcMethod, ctx: registry.RpcContext, params: Any) -> Any:
+        result = None
+        if method.fast is not None:
+            result = await method.fast(ctx, params)
+        if result is None:
+            result = await run_sync(method.invoke_sync)(ctx, params)
+        return result
+
+    async def _pipeline(self, rid: Any, method: registry.RpcMethod, ctx: registry.RpcContext, params: Any,
+                        depth: int) -> None:
+        """Start the call and go on reading the socket: consecutive sends join the same batches
+        instead of one batch each. At most ``depth`` run at once; replies keep the calls' order."""
+        if self.inflight is None:
+            self.inflight = deque()
+        while len(self.inflight) >= depth:
+            await asyncio.wait({self.inflight[0]})
+        earlier = self.inflight[-1] if self.inflight else None
+
+        async def turn() -> None:
+            if earlier is not None:
+                await asyncio.wait({earlier})
+
+        async def call() -> Any:
+            assert method.fast is not None
+            result = await method.fast(ctx, params, turn=turn)
+            if result is None:
+                await turn()
+                result = await run_sync(method.invoke_sync)(ctx, params)
+            return result
+
+        task = asyncio.get_running_loop().create_task(self._answer(rid, method, call, after=turn))
+        self.inflight.append(task)
+        task.add_done_callback(self.inflight.remove)
+
+    async def _drain(self) -> None:
+        """Wait until the socket's pipelined calls are answered."""
+        while self.inflight:
+            await asyncio.wait({self.inflight[-1]})
+
+    async def _answer(self, rid: Any, method: registry.RpcMethod, call: Callable[[], Awaitable[Any]],
+                      after: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Run ``call`` and answer the client with its result or error (once ``after`` returns)."""
         try:
-            if method.is_async:
-                result = await method.handler(ctx, method.admit(ctx, params))
-            elif threads.busy(self.backlog()):  # refused before anything is done: retrying is safe
-                await self._reply_error(rid, 503, BUSY_MSG)
-                return
-            else:
-                result = None
-                if method.fast is not None:
-                    result = await method.fast(ctx, params)
-                if result is None:
-                    result = await run_sync(method.invoke_sync)(ctx, params)
+            result = await call()
         except ApplicationError as error:
+            if after is not None:
+                await after()
             await self._reply_error(rid, method.wire_code(error), error.message)
             return
         except Exception as exc:
+            if after is not None:
+                await after()
             if database_unavailable(exc):  # down or restarting: answer at once, the client retries
                 log.warning("socket method %s: database unavailable: %s", method.name, exc)
                 await self._reply_error(rid, 503, UNAVAILABLE_MSG)
@@ -389,6 +443,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             log.exception("socket method %s failed", method.name)
             await self._reply_error(rid, 500, "internal error")
             return
+        if after is not None:
+            await after()
         for message_id in resync.message_ids(result):  # the sender has its own message
             self._saw(message_id)
         await self.send(text_data=dumps({"id": rid, "code": 200, "data": {} if result is None else result}))

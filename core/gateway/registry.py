@@ -59,7 +59,10 @@ class RpcMethod:
     money: bool = False
     # A socket-only shortcut: awaited with the raw params, it answers the call, or returns None
     # for the ordinary handler to answer it (see fast_path).
-    fast: Callable[[RpcContext, Any], Awaitable[Any]] | None = None
+    fast: Callable[..., Awaitable[Any]] | None = None
+    # Whether a socket may start this call before the calls it sent earlier have been answered
+    # (see fast_path).
+    pipelined: bool = False
 
     def wire_code(self, error: ApplicationError) -> int:
         code = self.errors.get(error.code)
@@ -180,11 +183,18 @@ def method(
     return register
 
 
-def fast_path(name: str, handler: Callable[[RpcContext, Any], Awaitable[Any]]) -> None:
+def fast_path(name: str, handler: Callable[..., Awaitable[Any]], *, pipelined: bool = False) -> None:
     """Give the socket a faster way to answer ``name`` (e.g. sends stored in batches). The
     shortcut sees the raw params; it must answer exactly as the method would, or return None
-    to leave the call to the method. REST twins and other protocols never take it."""
-    _methods[name] = replace(_methods[name], fast=handler)
+    to leave the call to the method. REST twins and other protocols never take it.
+
+    ``pipelined``: a socket may start this call while its earlier calls of the same method are
+    still running (up to ``WS_PIPELINE_DEPTH``); their replies still leave in the order the
+    calls came, and any other method waits for them first. The shortcut is then also given
+    ``turn``, an awaitable function: whatever it does the ordinary way (outside the batch) it
+    must do only after ``await turn()``, which returns once the socket's earlier calls are done,
+    so those keep their order."""
+    _methods[name] = replace(_methods[name], fast=handler, pipelined=pipelined)
 
 
 def get(name: str) -> RpcMethod | None:

@@ -4,6 +4,7 @@ nothing lost or doubled when a batch fails."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -190,3 +191,72 @@ async def test_switched_off_every_send_goes_the_ordinary_way(connect: Connect, a
         await alice_socket.ok("messages.send", text(f"m{i}", to=bob.pk))
     assert fastsend.BATCHES.stats["batches"] == before
     assert await Message.objects.acount() == 3
+
+
+async def pipelined(socket: SocketClient, frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Send every frame at once, without waiting for replies; the replies in the order they came."""
+    first = socket.last_id + 1
+    for offset, frame in enumerate(frames):
+        await socket.send_raw(json.dumps({"id": first + offset, **frame}))
+    socket.last_id += len(frames)
+    replies = []
+    while len(replies) < len(frames):
+        frame = await socket.frame()
+        if "event" in frame:
+            socket.pending.append(frame)
+        else:
+            replies.append(frame)
+    assert [r["id"] for r in replies] == list(range(first, first + len(frames)))  # in the order sent
+    return replies
+
+
+async def test_a_socket_s_sends_run_at_once_and_keep_their_order(connect: Connect, alice: User, bob: User) -> None:
+    alice_socket, bob_socket = await socket_of(connect, alice), await socket_of(connect, bob)
+    await alice_socket.ok("messages.send", text("warm", to=bob.pk))
+    await bob_socket.push("onMessage")
+    batches_before = fastsend.BATCHES.stats["batches"]
+    replies = await pipelined(alice_socket, [{"method": "messages.send", "params": text(f"m{i}", to=bob.pk)}
+                                             for i in range(20)])
+    assert [r["code"] for r in replies] == [200] * 20
+    assert [r["data"]["seq"] for r in replies] == list(range(2, 22))  # stored in the order sent, gap-free
+    assert fastsend.BATCHES.stats["batches"] - batches_before < 20  # several sends per batch
+    pushes = [await bob_socket.push("onMessage") for _ in range(20)]
+    assert sorted((p["seq"], p["content"]["text"]) for p in pushes) == [(i + 2, f"m{i}") for i in range(20)]
+    assert await bob_socket.nothing()
+    stored = [m async for m in Message.objects.filter(sender=alice).order_by("seq").values_list("seq", "content")]
+    assert stored[1:] == [(i + 2, {"text": f"m{i}"}) for i in range(20)]
+
+
+async def test_a_resend_in_the_same_batch_is_stored_once(connect: Connect, alice: User, bob: User) -> None:
+    alice_socket, bob_socket = await socket_of(connect, alice), await socket_of(connect, bob)
+    await alice_socket.ok("messages.send", text("warm", to=bob.pk))
+    frames = [{"method": "messages.send", "params": text(body, to=bob.pk, clientMsgId=cmid)}
+              for body, cmid in (("a", "x"), ("b", "y"), ("a", "x"), ("c", None))]
+    replies = [r["data"] for r in await pipelined(alice_socket, frames)]
+    assert replies[2] == replies[0]  # the resend answers the first copy
+    assert [r["seq"] for r in replies] == [2, 3, 2, 4]
+    assert await Message.objects.acount() == 4
+    pushed = sorted([(await bob_socket.push("onMessage"))["seq"] for _ in range(4)])
+    assert pushed == [1, 2, 3, 4] and await bob_socket.nothing()
+
+
+async def test_another_method_waits_for_the_sends_before_it(connect: Connect, alice: User, bob: User) -> None:
+    alice_socket = await socket_of(connect, alice)
+    chat = (await alice_socket.ok("messages.send", text("warm", to=bob.pk)))["chatId"]
+    frames = [{"method": "messages.send", "params": text(f"m{i}", to=bob.pk)} for i in range(5)]
+    frames.append({"method": "messages.history", "params": {"chatId": chat}})
+    replies = await pipelined(alice_socket, frames)
+    assert [m["seq"] for m in replies[-1]["data"]["messages"]] == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_pipeline_depth_of_one_sends_one_at_a_time(connect: Connect, alice: User, bob: User,
+                                                         settings: Any) -> None:
+    settings.WS_PIPELINE_DEPTH = 1
+    alice_socket = await socket_of(connect, alice)
+    await alice_socket.ok("messages.send", text("warm", to=bob.pk))
+    fastsend.BATCHES.stats["largest"], largest_before = 0, fastsend.BATCHES.stats["largest"]
+    replies = await pipelined(alice_socket, [{"method": "messages.send", "params": text(f"m{i}", to=bob.pk)}
+                                             for i in range(6)])
+    assert [r["data"]["seq"] for r in replies] == [2, 3, 4, 5, 6, 7]
+    assert fastsend.BATCHES.stats["largest"] == 1  # each waited for the one before it
+    fastsend.BATCHES.stats["largest"] = max(largest_before, 1)
