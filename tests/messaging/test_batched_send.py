@@ -199,7 +199,7 @@ async def pipelined(socket: SocketClient, frames: list[dict[str, Any]]) -> list[
     for offset, frame in enumerate(frames):
         await socket.send_raw(json.dumps({"id": first + offset, **frame}))
     socket.last_id += len(frames)
-    replies = []
+    replies: list[dict[str, Any]] = []
     while len(replies) < len(frames):
         frame = await socket.frame()
         if "event" in frame:
