@@ -11,6 +11,7 @@ import base64
 import binascii
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -350,11 +351,18 @@ def _outcome(send: Callable[[], object]) -> str:
     return SUCCESS
 
 
+# A group target: our chatId in its one spelling (ASCII digits, no sign but "-", no leading zero,
+# no spaces), so one group cannot be named twice in a request and be sent the message twice.
+GROUP_ID = re.compile(r"-?[1-9][0-9]{0,17}", re.ASCII)
+
+
 def _group_outcome(sender: User, key: str, type_: int, content: dict[str, Any]) -> str:
+    if not GROUP_ID.fullmatch(key):
+        return "no such group"
+    wire_id = int(key)
     try:
-        wire_id = int(key)
         chat = chat_from_wire(wire_id)
-    except (ValueError, ApplicationError):
+    except ApplicationError:
         return "no such group"
     if not chat.is_group:
         return "no such group"  # a private chat's id is not a group's
