@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -40,8 +41,6 @@ RECEIVER_KEYS = ["id", "nick", "avatar", "status", "sign", "terminal", "friends"
 
 def networks(value: str) -> Any:
     """DESK_TRUSTED_NETWORKS as an operator writes it, parsed as at start-up."""
-    import os
-
     os.environ["DESK_TRUSTED_NETWORKS"] = value
     try:
         return env_networks("DESK_TRUSTED_NETWORKS")
@@ -115,7 +114,14 @@ def test_a_trusted_network_reaches_no_account_the_desk_did_not_make() -> None:
                                              "nick": "mallory", "token": "stolen-token-1"})
             assert (status, reply["msg"]) == (409, "admin-desk is not an account the desk manages")
         assert seed_call("chatInfo", {**SEED_CHAT_INFO, "to": f"uid:{admin.pk}"})[0] == 404
-    assert session_authenticate("stolen-token-1") is None
+    # a desk-made account an operator later made staff is out of reach too
+    promoted = register("promoted-1", 1)
+    type(admin).objects.filter(pk=promoted.user_id).update(is_staff=True)
+    with override_settings(DESK_TRUSTED_NETWORKS=networks("172.16.0.0/12")):
+        status, _ = seed_call("initUser", {**SEED_INIT_USER, "senderId": "promoted-1", "type": 1,
+                                           "token": "stolen-token-2"})
+    assert status == 409
+    assert session_authenticate("stolen-token-1") is None and session_authenticate("stolen-token-2") is None
     admin.refresh_from_db()
     assert admin.first_name == "Admin"
 
@@ -143,9 +149,11 @@ def test_a_queued_visitor_is_shown_the_leave_a_message_account() -> None:
                              "extras": {"queued": True, "position": 1, "leaveMessage": True}, "position": 1}
 
 
-@pytest.mark.parametrize("setting", ["nobody-here", "a-visitor"])
+@pytest.mark.parametrize("setting", ["nobody-here", "a-visitor", "disabled", "operator-desk"])
 def test_a_leave_a_message_id_that_is_no_agent_is_not_shown(setting: str) -> None:
     register("a-visitor", 0)
+    DeskProfile.objects.filter(pk=register("disabled", 1).pk).update(is_enabled=False)
+    profile_link(user=make_user(username="boss", is_staff=True), external_id="operator-desk", kind=1)
     with override_settings(DESK_LEAVE_MESSAGE_ID=setting):
         reply = seed_call("getReceiver", SEED_GET_RECEIVER, **{"X-Desk-Key": KEY})[1]
     assert (reply["data"]["id"], reply["data"]["status"]) == ("", "queued")
