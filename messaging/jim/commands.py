@@ -198,9 +198,10 @@ def _page(frame: dict[str, Any], default: int, most: int) -> Page:
 def _offline(caller: Caller, chat: Chat, member: ChatMember, remove: bool, page: Page) -> list[dict[str, Any]]:
     messages = desk.unread_messages(user_id=caller.user.pk, chat=chat, read_seq=member.read_seq, limit=page.count,
                                     offset=page.offset)
-    if remove and messages:
-        # "removed once read": the caller's read position moves past what this reply carries (a
-        # read position has no gaps, so what the offset skipped is read with it).
+    if remove and messages and page.offset == 0:
+        # "removed once read": the caller's read position moves past what this reply carries.
+        # A read position has no gaps, so a page that skipped unread messages (offset > 0) moves
+        # nothing: marking it read would mark the skipped ones, never delivered, read too.
         messaging.messages_read(user=caller.user, wire_id=chat.wire_id, seq=messages[-1].seq)
     return _bodies(messages, chat)
 

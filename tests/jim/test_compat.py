@@ -197,10 +197,14 @@ async def test_offline_messages_are_paged_as_the_document_describes(connect: Con
     # "offset": 1, "count": 2 is "limit 1,2": the second and third unread, oldest first
     assert contents(await visitor.ask(SEED_OFFLINE_KEEP, 20)) == ["m1", "m2"]  # type 2: kept unread
     assert contents(await visitor.ask(SEED_OFFLINE_KEEP, 20)) == ["m1", "m2"]
-    assert contents(await visitor.ask(SEED_OFFLINE, 20)) == ["m1", "m2"]  # type 0: read up to m2
-    # what came after the page stays unread for the next call
+    # type 0 with the document's offset 1: m0 was skipped, never delivered, so nothing is read
+    assert contents(await visitor.ask(SEED_OFFLINE, 20)) == ["m1", "m2"]
+    assert contents(await visitor.ask(SEED_OFFLINE_KEEP, 20)) == ["m1", "m2"]
+    # from the first unread on, the page is read; what came after it stays unread for the next call
+    first_two = {"cmd": 19, "type": "0", "userId": SEED_OTHER, "fromUserId": SEED_VISITOR, "offset": 0, "count": 2}
+    assert contents(await visitor.ask(first_two, 20)) == ["m0", "m1"]
     rest = {"cmd": 19, "type": "0", "userId": SEED_OTHER, "fromUserId": SEED_VISITOR}
-    assert contents(await visitor.ask(rest, 20)) == ["m3"]
+    assert contents(await visitor.ask(rest, 20)) == ["m2", "m3"]
     assert contents(await visitor.ask(rest, 20)) == []
 
 
