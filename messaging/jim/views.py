@@ -144,15 +144,16 @@ def get_receiver(params: dict[str, Any]) -> Response:
 
 
 def _leave_message_account() -> DeskProfile | None:
-    """``DESK_LEAVE_MESSAGE_ID``'s profile if it is an enabled agent or consultant of an active user
-    who is not an operator."""
+    """``DESK_LEAVE_MESSAGE_ID``'s profile if it is an agent or consultant of an active user who
+    is not an operator. (Enabled or not: a disabled agent gets no routed visitors, which suits
+    an account that only collects messages.)"""
     external_id = settings.DESK_LEAVE_MESSAGE_ID
     if not external_id:
         return None
     profile = selectors.profile_by_external_id(external_id)
-    if (profile is None or profile.kind == DeskProfile.Kind.VISITOR or not profile.is_enabled
-            or not profile.user.is_active or is_operator(profile.user)):
-        log.warning("DESK_LEAVE_MESSAGE_ID %r is not an enabled agent or consultant (nor may it be an operator's "
+    if (profile is None or profile.kind == DeskProfile.Kind.VISITOR or not profile.user.is_active
+            or is_operator(profile.user)):
+        log.warning("DESK_LEAVE_MESSAGE_ID %r is not an active agent or consultant (nor may it be an operator's "
                     "account); queued visitors get none", external_id)
         return None
     return profile

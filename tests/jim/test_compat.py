@@ -139,8 +139,9 @@ def test_a_queued_visitor_gets_the_documents_shape() -> None:
     assert (second["code"], second["data"]["position"]) == (200, 2)
 
 
-def test_a_queued_visitor_is_shown_the_leave_a_message_account() -> None:
-    register("leave-msg", 2, nick="留言")
+@pytest.mark.parametrize(("kind", "enabled"), [(2, True), (1, False)])  # a consultant, or an agent routed nothing
+def test_a_queued_visitor_is_shown_the_leave_a_message_account(kind: int, enabled: bool) -> None:
+    DeskProfile.objects.filter(pk=register("leave-msg", kind, nick="留言").pk).update(is_enabled=enabled)
     with override_settings(DESK_LEAVE_MESSAGE_ID="leave-msg"):
         status, reply = seed_call("getReceiver", SEED_GET_RECEIVER, **{"X-Desk-Key": KEY})
     assert status == 200 and reply["code"] == 200 and reply["msg"] == "success"
@@ -149,10 +150,10 @@ def test_a_queued_visitor_is_shown_the_leave_a_message_account() -> None:
                              "extras": {"queued": True, "position": 1, "leaveMessage": True}, "position": 1}
 
 
-@pytest.mark.parametrize("setting", ["nobody-here", "a-visitor", "disabled", "operator-desk"])
+@pytest.mark.parametrize("setting", ["nobody-here", "a-visitor", "banned", "operator-desk"])
 def test_a_leave_a_message_id_that_is_no_agent_is_not_shown(setting: str) -> None:
     register("a-visitor", 0)
-    DeskProfile.objects.filter(pk=register("disabled", 1).pk).update(is_enabled=False)
+    type(register("banned", 1).user).objects.filter(desk_profile__external_id="banned").update(is_active=False)
     profile_link(user=make_user(username="boss", is_staff=True), external_id="operator-desk", kind=1)
     with override_settings(DESK_LEAVE_MESSAGE_ID=setting):
         reply = seed_call("getReceiver", SEED_GET_RECEIVER, **{"X-Desk-Key": KEY})[1]
