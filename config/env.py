@@ -6,6 +6,7 @@ Typed reads with development-safe defaults; a malformed value raises
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 import environ
@@ -52,3 +53,24 @@ def env_decimal(name: str, default: str, *, minimum: str = "0") -> Decimal:
     if not value.is_finite() or value < Decimal(minimum):
         raise ImproperlyConfigured(f"{name} must be a number >= {minimum}, got {raw!r}")
     return value
+
+
+def env_networks(name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated networks in CIDR notation (``10.0.0.0/8, 192.168.1.7``; a bare address is
+    one host); empty: none. A malformed entry, one with host bits set (``10.0.0.1/8``) or a
+    network of every address (``0.0.0.0/0``) stops the start-up."""
+    networks: list[IPv4Network | IPv6Network] = []
+    for raw in env.str(name, default="").split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        try:
+            network = ip_network(entry, strict=True)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not a network in CIDR notation (e.g. 10.0.0.0/8 or 192.168.1.7): {exc}"
+            ) from exc
+        if network.prefixlen == 0:
+            raise ImproperlyConfigured(f"{name}: {entry!r} is every address; list your private networks only")
+        networks.append(network)
+    return tuple(networks)

@@ -26,10 +26,14 @@ def _same(given: str, expected: str) -> bool:
 
 
 @transaction.atomic
-def token_issue(*, client_id: str, client_secret: str, ip: str | None) -> tuple[str, int]:
+def token_issue(*, client_id: str, client_secret: str, ip: str | None, trusted: bool = False) -> tuple[str, int]:
     """Trade the configured client credentials for a new admin token; returns it (shown once,
     stored hashed) with its lifetime in seconds. Every attempt, right or wrong, counts against
-    the caller's address (``HX_TOKEN_PER_IP_PER_HOUR``)."""
+    the caller's address (``HX_TOKEN_PER_IP_PER_HOUR``).
+
+    ``trusted``: the caller is on one of ``HX_TRUSTED_NETWORKS``, so a request with no
+    credentials at all (the Easemob document's parameter-less call) is served as if it had sent
+    the configured ones. Credentials that are sent are always checked."""
     fingerprint = configured_fingerprint()
     if fingerprint is None:
         raise ApplicationError(
@@ -37,6 +41,8 @@ def token_issue(*, client_id: str, client_secret: str, ip: str | None) -> tuple[
         )
     throttle.check(f"hx-token:{ip}", settings.HX_TOKEN_PER_IP_PER_HOUR, 3600,
                    "too many token requests from this address; try again later")
+    if trusted and not client_id and not client_secret:
+        return _issue(fingerprint, ip)
     if not client_id or not client_secret:
         raise ApplicationError(INVALID_CREDENTIALS, "client_id and client_secret are required")
     # Wrong secrets are limited like every password: per client_id and per address.
@@ -51,6 +57,10 @@ def token_issue(*, client_id: str, client_secret: str, ip: str | None) -> tuple[
     if not (id_ok and secret_ok):
         raise ApplicationError(INVALID_CREDENTIALS, "wrong client_id or client_secret")
     attempt.succeeded()
+    return _issue(fingerprint, ip)
+
+
+def _issue(fingerprint: str, ip: str | None) -> tuple[str, int]:
     now = timezone.now()
     ttl = settings.HX_TOKEN_EXPIRE_SECONDS
     token = secrets.token_urlsafe(32)

@@ -11,11 +11,13 @@ import base64
 import binascii
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, JsonResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
@@ -36,6 +38,7 @@ from core.exceptions import (
     ApplicationError,
     database_unavailable,
 )
+from core.networks import from_trusted
 from core.params import ascii_whole
 from hxbridge import exceptions as codes
 from hxbridge import selectors, services, wire
@@ -209,28 +212,36 @@ def unknown(request: HttpRequest) -> JsonResponse:
 
 
 # --- 1 getToken -------------------------------------------------------------------------------
-def _client_credentials(call: Call) -> tuple[str, str]:
-    """``client_id`` / ``client_secret`` from the body (Easemob's names) or HTTP Basic."""
+def _client_credentials(call: Call) -> tuple[str, str] | None:
+    """``client_id`` / ``client_secret`` from the body (Easemob's names) or HTTP Basic; None when
+    the request sends neither (the Easemob document's parameter-less call)."""
     scheme, _, value = call.request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic" and value.strip():
+    if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             return "", ""
         client_id, _, secret = decoded.partition(":")
         return client_id, secret
+    if "client_id" not in call.body and "client_secret" not in call.body:
+        return None
     given = call.body.get("client_id"), call.body.get("client_secret")
     return (given[0] if isinstance(given[0], str) else "", given[1] if isinstance(given[1], str) else "")
 
 
 @endpoint(admin=False, stamped=False)
 def get_token(call: Call) -> dict[str, Any]:
+    """A token for the client credentials; without any (as the Easemob document calls it) only
+    from ``HX_TRUSTED_NETWORKS`` (docs/hxbridge.md#compatibility)."""
     grant = call.body.get("grant_type")
     if grant not in (None, "", "client_credentials"):
         raise invalid('grant_type must be "client_credentials"')
-    client_id, secret = _client_credentials(call)
-    token, ttl = services.token_issue(client_id=client_id, client_secret=secret,
-                                      ip=call.request.META.get("REMOTE_ADDR"))
+    sent = _client_credentials(call)
+    client_id, secret = sent if sent is not None else ("", "")
+    token, ttl = services.token_issue(
+        client_id=client_id, client_secret=secret, ip=call.request.META.get("REMOTE_ADDR"),
+        trusted=sent is None and from_trusted(call.request.META, settings.HX_TRUSTED_NETWORKS),
+    )
     return {"access_token": token, "application": wire.application_uuid(), "expires_in": ttl}
 
 
@@ -340,11 +351,18 @@ def _outcome(send: Callable[[], object]) -> str:
     return SUCCESS
 
 
+# A group target: our chatId in its one spelling (ASCII digits, no sign but "-", no leading zero,
+# no spaces), so one group cannot be named twice in a request and be sent the message twice.
+GROUP_ID = re.compile(r"-?[1-9][0-9]{0,17}", re.ASCII)
+
+
 def _group_outcome(sender: User, key: str, type_: int, content: dict[str, Any]) -> str:
+    if not GROUP_ID.fullmatch(key):
+        return "no such group"
+    wire_id = int(key)
     try:
-        wire_id = int(key)
         chat = chat_from_wire(wire_id)
-    except (ValueError, ApplicationError):
+    except ApplicationError:
         return "no such group"
     if not chat.is_group:
         return "no such group"  # a private chat's id is not a group's

@@ -33,7 +33,14 @@ from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
 from wallet.selectors import exact_sum
-from wallet.services import default_coin, ledger_transfer, parse_amount, system_account, user_account
+from wallet.services import (
+    default_coin,
+    ledger_transfer,
+    parse_amount,
+    system_account,
+    user_account,
+    wire_decimal,
+)
 
 CREATED, GRABBED = 100, 200  # message subTypes of type 2 (seed 002)
 
@@ -48,8 +55,14 @@ def _units(value: Decimal, coin: Coin, rounding: str) -> int:
     return int((value / coin.quantum).to_integral_value(rounding=rounding))
 
 
-def _optional_amount(raw: Any, coin: Coin) -> Decimal | None:
-    return None if raw is None else parse_amount(raw, coin)
+def _optional_amount(raw: Any, coin: Coin, *, least: Decimal) -> Decimal | None:
+    """The amount, or None when not sent. A number under ``least`` (zero and negatives included)
+    is the document's "share under the minimum" (402), before the coin's own rules (422)."""
+    if raw is None:
+        return None
+    if wire_decimal(raw) < least:
+        raise ApplicationError(codes.SHARE_TOO_SMALL, f"each share must be at least {settings.REDPACKET_MIN_SHARE}")
+    return parse_amount(raw, coin)
 
 
 def _plan(*, chat: Chat, type_: int, price: Any, total_price: Any, count: int, coin: Coin) -> tuple[Decimal, Decimal,
@@ -59,7 +72,9 @@ def _plan(*, chat: Chat, type_: int, price: Any, total_price: Any, count: int, c
         raise ApplicationError(INVALID, "count must be at least 1")
     if count > settings.REDPACKET_MAX_COUNT:
         raise ApplicationError(codes.TOO_MANY, f"a red packet has at most {settings.REDPACKET_MAX_COUNT} shares")
-    one, total = _optional_amount(price, coin), _optional_amount(total_price, coin)
+    least = settings.REDPACKET_MIN_SHARE
+    one = _optional_amount(price, coin, least=least)
+    total = _optional_amount(total_price, coin, least=least * (1 if type_ == RedPacket.Type.SINGLE else count))
     if type_ == RedPacket.Type.SINGLE:
         if chat.kind != Chat.Kind.PRIVATE:
             raise ApplicationError(INVALID, "a single red packet (type 1) is for a private chat")

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, env, env_bool, env_decimal, env_int
+from config.env import BASE_DIR, env, env_bool, env_decimal, env_int, env_networks
 
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -378,6 +378,10 @@ if bool(HX_CLIENT_ID) != bool(HX_CLIENT_SECRET):
     raise ImproperlyConfigured("HX_CLIENT_ID and HX_CLIENT_SECRET must be set together (or neither)")
 if not re.fullmatch(r"[A-Za-z0-9_\-]+#[A-Za-z0-9_\-]+", HX_APP_KEY):
     raise ImproperlyConfigured("HX_APP_KEY must look like org#app (letters, digits, '_', '-')")
+# Easemob bridge compatibility (docs/hxbridge.md#compatibility): networks (CIDRs, comma-separated)
+# whose back offices may call /hx/getToken without client credentials, as the Easemob document
+# shows. Default none: every caller sends the credentials. The client address is REMOTE_ADDR.
+HX_TRUSTED_NETWORKS = env_networks("HX_TRUSTED_NETWORKS")
 # Red packets (seed 002 codes 401/402/403 name these limits: 1000 shares, 0.01 and 200 a share).
 REDPACKET_MAX_COUNT = env_int("REDPACKET_MAX_COUNT", 1000, minimum=1)
 REDPACKET_MIN_SHARE = env_decimal("REDPACKET_MIN_SHARE", "0.01", minimum="0.000000000000000001")
@@ -404,6 +408,14 @@ MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
 DESK_API_KEY = env.str("DESK_API_KEY", default="")
 DESK_AGENT_MAX_OPEN = env_int("DESK_AGENT_MAX_OPEN", 0, minimum=0)
 DESK_IDLE_CLOSE_SECONDS = env_int("DESK_IDLE_CLOSE_SECONDS", 1800, minimum=0)
+# Desk compatibility (docs/jim.md#compatibility): networks (CIDRs, comma-separated) whose servers
+# may call /im/vanke/* without X-Desk-Key, as the J-IM document shows (default none); and the
+# external id of the desk account a queued visitor is shown by getReceiver to leave a message
+# with (default none: a receiver that only says "queued").
+DESK_TRUSTED_NETWORKS = env_networks("DESK_TRUSTED_NETWORKS")
+DESK_LEAVE_MESSAGE_ID = env.str("DESK_LEAVE_MESSAGE_ID", default="").strip()
+if DESK_LEAVE_MESSAGE_ID and not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", DESK_LEAVE_MESSAGE_ID):
+    raise ImproperlyConfigured("DESK_LEAVE_MESSAGE_ID must be a desk user id (1-64 letters, digits, '_' or '-')")
 # Operator switch (seed 002 web.system.getAppConfig onlyFriendChat): private messages only between friends.
 # The initial value of the admin's App config "only friend chat" switch (the admin decides after).
 ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)

@@ -134,10 +134,11 @@ def last_messages(*, user_id: int, chat_ids: list[int], per_chat: int) -> dict[i
     return out
 
 
-def unread_messages(*, user_id: int, chat: Chat, read_seq: int, limit: int) -> list[Message]:
-    """The oldest ``limit`` messages of ``chat`` the user has not read (from others), in order."""
+def unread_messages(*, user_id: int, chat: Chat, read_seq: int, limit: int, offset: int = 0) -> list[Message]:
+    """The messages of ``chat`` the user has not read (from others), oldest first: the oldest
+    ``offset`` skipped, then at most ``limit``."""
     return list(_visible(user_id).filter(chat=chat, seq__gt=read_seq).exclude(sender_id=user_id)
-                .order_by("seq")[:limit])
+                .order_by("seq")[offset:offset + limit])
 
 
 def history(*, user_id: int, chat: Chat, after_seq: int, begin: datetime | None, end: datetime | None,

@@ -21,7 +21,7 @@ from messaging.jim.frames import number
 from messaging.models import Message
 
 HISTORY_PER_FRIEND = 10  # seed 004 cmd 17 type 2: "好友消息前10条"
-OFFLINE_MAX = 500  # offline messages of one chat per cmd 19; the rest stay unread for the next call
+OFFLINE_MAX = 500  # offline messages of one chat per cmd 19 (the default and most of count); the rest stay unread
 HISTORY_DEFAULT, HISTORY_MAX = 100, 500
 PULL_ALL, PULL_PENDING, PULL_RECENT = 1, 2, 3
 OFFLINE_REMOVE, HISTORY, OFFLINE_KEEP = 0, 1, 2
@@ -180,10 +180,28 @@ def _friend_of(caller: Caller, user_id: str, from_user_id: str) -> User:
     return _peer(from_user_id if user_id == caller.jim_id else user_id, "fromUserId")
 
 
-def _offline(caller: Caller, chat: Chat, member: ChatMember, remove: bool) -> list[dict[str, Any]]:
-    messages = desk.unread_messages(user_id=caller.user.pk, chat=chat, read_seq=member.read_seq, limit=OFFLINE_MAX)
-    if remove and messages:
+@dataclass(frozen=True, slots=True)
+class Page:
+    offset: int
+    count: int
+
+
+def _page(frame: dict[str, Any], default: int, most: int) -> Page:
+    """``offset`` and ``count`` as in SQL's ``limit offset,count`` (the document's words): a
+    negative offset is 0, at most ``OFFSET_MAX`` (more is refused); count 1..``most``."""
+    offset = max(0, number(frame.get("offset"), "offset", 0))
+    if offset > OFFSET_MAX:
+        raise ApplicationError(INVALID, f"offset must be at most {OFFSET_MAX}")
+    return Page(offset, min(max(1, number(frame.get("count"), "count", default)), most))
+
+
+def _offline(caller: Caller, chat: Chat, member: ChatMember, remove: bool, page: Page) -> list[dict[str, Any]]:
+    messages = desk.unread_messages(user_id=caller.user.pk, chat=chat, read_seq=member.read_seq, limit=page.count,
+                                    offset=page.offset)
+    if remove and messages and page.offset == 0:
         # "removed once read": the caller's read position moves past what this reply carries.
+        # A read position has no gaps, so a page that skipped unread messages (offset > 0) moves
+        # nothing: marking it read would mark the skipped ones, never delivered, read too.
         messaging.messages_read(user=caller.user, wire_id=chat.wire_id, seq=messages[-1].seq)
     return _bodies(messages, chat)
 
@@ -202,42 +220,40 @@ def get_message(caller: Caller, frame: dict[str, Any]) -> dict[str, Any]:
         raise ApplicationError(PERMISSION_DENIED, "userId must be your own user id")
     if kind == HISTORY:
         begin, end = _millis(frame, "beginTime"), _millis(frame, "endTime")
-        offset = max(0, number(frame.get("offset"), "offset", 0))
-        if offset > OFFSET_MAX:
-            raise ApplicationError(INVALID, f"offset must be at most {OFFSET_MAX}")
-        count = min(max(1, number(frame.get("count"), "count", HISTORY_DEFAULT)), HISTORY_MAX)
+        window = _page(frame, HISTORY_DEFAULT, HISTORY_MAX)
         if from_user_id:
             friend = _friend_of(caller, user_id, from_user_id)
             pair = private_chat_between(me, friend.pk)
             page = [] if pair is None else desk.history(user_id=me, chat=pair, after_seq=0, begin=begin, end=end,
-                                                        offset=offset, count=count)
+                                                        offset=window.offset, count=window.count)
             if page:
                 friends[desk.jim_ids([friend.pk])[friend.pk]] = _bodies(page, pair)  # type: ignore[arg-type]
         elif group:
             chat, member = access_chat(user_id=me, wire_id=number(group, "groupId"))
             page = desk.history(user_id=me, chat=chat, after_seq=member.joined_seq, begin=begin, end=end,
-                                offset=offset, count=count)
+                                offset=window.offset, count=window.count)
             if page:
                 groups[group] = _bodies(page, chat)
         else:
             raise ApplicationError(INVALID, "history needs fromUserId or groupId")
     else:
         remove = kind == OFFLINE_REMOVE
+        window = _page(frame, OFFLINE_MAX, OFFLINE_MAX)
         if from_user_id:
             friend = _friend_of(caller, user_id, from_user_id)
             pair = private_chat_between(me, friend.pk)
             mine = ChatMember.objects.filter(chat=pair, user_id=me).first() if pair else None
-            if pair is not None and mine is not None and (found := _offline(caller, pair, mine, remove)):
+            if pair is not None and mine is not None and (found := _offline(caller, pair, mine, remove, window)):
                 friends[desk.jim_ids([friend.pk])[friend.pk]] = found
         elif group:
             chat, member = access_chat(user_id=me, wire_id=number(group, "groupId"))
-            if found := _offline(caller, chat, member, remove):
+            if found := _offline(caller, chat, member, remove, window):
                 groups[group] = found
         else:
             members = ChatMember.objects.filter(user_id=me).select_related("chat").order_by("chat_id")
             for member in members:
                 chat = member.chat
-                if chat.last_seq <= member.read_seq or not (found := _offline(caller, chat, member, remove)):
+                if chat.last_seq <= member.read_seq or not (found := _offline(caller, chat, member, remove, window)):
                     continue
                 if chat.is_group:
                     groups[str(chat.wire_id)] = found

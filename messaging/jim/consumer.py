@@ -6,7 +6,8 @@ presence, rate limit, frame cap, the database thread pool, session ends) speakin
 * request ``{"cmd": 11, ...}`` (``cmd`` a number or a string); replies ``{"code", "command", "msg", "data"?}``
 * 11 chat -> 12, 13 heartbeat -> 13, 17 users -> 18, 19 messages -> 20 (messaging.jim.commands)
 * pushes: a native ``onMessage`` becomes the cmd 11 chat body; ``desk.onAssigned`` becomes a
-  cmd 18 frame with the new contact; other native events have no J-IM command and are dropped.
+  command 101 frame (``frames.ASSIGNED``) with the new contact; other native events have no
+  J-IM command and are dropped.
 
 A socket without a valid token is closed with 4001 (J-IM has no anonymous use).
 """
@@ -34,7 +35,7 @@ HANDLERS: dict[int, Callable[[commands.Caller, dict[str, Any]], dict[str, Any]]]
 
 
 def _contact(card: dict[str, Any]) -> dict[str, Any]:
-    """A desk card as an entry of cmd 18's friends list."""
+    """A desk card as an entry of a friends list (cmd 18's shape)."""
     entry: dict[str, Any] = {"id": card["id"]}
     if card.get("nick"):
         entry["nick"] = card["nick"]
@@ -110,5 +111,5 @@ class JimConsumer(GatewayConsumer):
                 await self._send(body)
         elif name == "desk.onAssigned":
             other = data["agent"] if data["visitor"]["uId"] == self.user.pk else data["visitor"]
-            await self._send({"code": 200, "command": frames.GET_USER_REPLY, "data": [_contact(other)],
+            await self._send({"code": 200, "command": frames.ASSIGNED, "data": [_contact(other)],
                               "msg": "assigned"})

@@ -23,6 +23,10 @@ T = Message.Type
 
 CHAT, CHAT_REPLY, HEARTBEAT, GET_USER, GET_USER_REPLY, GET_MESSAGE, GET_MESSAGE_REPLY = 11, 12, 13, 17, 18, 19, 20
 REPLY_OF = {CHAT: CHAT_REPLY, HEARTBEAT: HEARTBEAT, GET_USER: GET_USER_REPLY, GET_MESSAGE: GET_MESSAGE_REPLY}
+# The desk's assignment push (desk.onAssigned). Not a reply, so not 18 (cmd 17's reply): clients
+# that pair replies by "command" would take it for one. J-IM's own commands end at 20; this one
+# is outside that table and unused by the document (docs/jim.md#pushes).
+ASSIGNED = 101
 HEARTBEAT_BYTE = -128  # J-IM's Protocol.HEARTBEAT_BYTE, what the seed's heartbeat reply carries
 
 # J-IM's ImStatus: ``msg`` is its description and text joined by a space, as the seed shows.

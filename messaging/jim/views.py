@@ -2,7 +2,8 @@
 ``getReceiver`` and ``chatInfo`` (docs/jim.md#http). Replies ``{"code", "msg", "data"}``.
 
 They are server-to-server calls: each must carry the shared secret ``DESK_API_KEY`` in the
-``X-Desk-Key`` header (401 without it or when wrong; 503 while the setting is empty).
+``X-Desk-Key`` header (401 without it or when wrong; 503 while the setting is empty), unless it
+comes without a key from one of ``DESK_TRUSTED_NETWORKS`` (docs/jim.md#compatibility).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 
 from accounts.services import is_operator
 from core.exceptions import CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, ApplicationError
+from core.networks import from_trusted
 from core.renderers import refuse_nul
 from messaging.desk import selectors, services
 from messaging.desk.models import DeskProfile
@@ -29,7 +31,6 @@ from messaging.jim.frames import number
 log = logging.getLogger(__name__)
 
 CODES = {INVALID: 400, PERMISSION_DENIED: 403, NOT_FOUND: 404, CONFLICT: 409}
-QUEUED = 202
 
 
 def _reply(code: int, msg: str, data: Any = None) -> Response:
@@ -47,14 +48,28 @@ def _params(request: Request) -> dict[str, Any]:
     return params
 
 
+def _refusal(request: Request) -> Response | None:
+    """None when the caller may use the desk API: it sends the right ``X-Desk-Key``, or sends no
+    key at all from one of ``DESK_TRUSTED_NETWORKS`` (the J-IM document's calls carry none). A key
+    that is sent is always checked."""
+    key = settings.DESK_API_KEY
+    if "X-Desk-Key" not in request.headers and from_trusted(request.META, settings.DESK_TRUSTED_NETWORKS):
+        return None
+    if not key:
+        if settings.DESK_TRUSTED_NETWORKS:
+            return _reply(401, "missing or wrong X-Desk-Key")
+        return _reply(503, "the desk API is off: set DESK_API_KEY")
+    given = request.headers.get("X-Desk-Key", "")
+    if not hmac.compare_digest(given.encode(), key.encode()):
+        return _reply(401, "missing or wrong X-Desk-Key")
+    return None
+
+
 def desk_endpoint(handler: Callable[[dict[str, Any]], Response]) -> Any:
     def view(request: Request) -> Response:
-        key = settings.DESK_API_KEY
-        if not key:
-            return _reply(503, "the desk API is off: set DESK_API_KEY")
-        given = request.headers.get("X-Desk-Key", "")
-        if not hmac.compare_digest(given.encode(), key.encode()):
-            return _reply(401, "missing or wrong X-Desk-Key")
+        refused = _refusal(request)
+        if refused is not None:
+            return refused
         try:
             params = _params(request)
         except APIException as error:  # malformed JSON or form (400), a body too large (413)
@@ -105,7 +120,8 @@ def init_user(params: dict[str, Any]) -> Response:
 @desk_endpoint
 def get_receiver(params: dict[str, Any]) -> Response:
     """Register the sender and answer who they chat with: for a visitor the chosen receiver or
-    the routed agent, or their place in the queue (code 202); for others the named receiver."""
+    the routed agent, or a receiver that says they are queued (``queued_info``); for others the
+    named receiver."""
     sender = _register(params)
     receiver_id = _text(params, "receiverId")
     if receiver_id:
@@ -123,9 +139,38 @@ def get_receiver(params: dict[str, Any]) -> Response:
     if routed.receiver is not None:
         return _reply(200, "success", receiver_info(routed.receiver))
     if routed.position is not None:
-        return _reply(QUEUED, "queued: no agent is free; desk.onAssigned (J-IM: command 18) follows",
-                      {"position": routed.position})
+        return _reply(200, "success", queued_info(routed.position))
     return _reply(200, "success")
+
+
+def _leave_message_account() -> DeskProfile | None:
+    """``DESK_LEAVE_MESSAGE_ID``'s profile if it is an agent or consultant of an active user who
+    is not an operator. (Enabled or not: a disabled agent gets no routed visitors, which suits
+    an account that only collects messages.)"""
+    external_id = settings.DESK_LEAVE_MESSAGE_ID
+    if not external_id:
+        return None
+    profile = selectors.profile_by_external_id(external_id)
+    if (profile is None or profile.kind == DeskProfile.Kind.VISITOR or not profile.user.is_active
+            or is_operator(profile.user)):
+        log.warning("DESK_LEAVE_MESSAGE_ID %r is not an active agent or consultant (nor may it be an operator's "
+                    "account); queued visitors get none", external_id)
+        return None
+    return profile
+
+
+def queued_info(position: int) -> dict[str, Any]:
+    """getReceiver's answer to a visitor no agent is free for, in the document's shape (it knows
+    no other): the desk's leave-a-message account (``DESK_LEAVE_MESSAGE_ID``) if one is set, else
+    an empty receiver whose ``status`` is "queued". Either way ``extras`` says queued with the
+    place in the queue, and ``position`` repeats it; ``desk.onAssigned`` follows when an agent is
+    free (J-IM: command ``frames.ASSIGNED``)."""
+    queued = {"queued": True, "position": position}
+    account = _leave_message_account()
+    if account is not None:
+        return {**receiver_info(account), "extras": {**queued, "leaveMessage": True}, "position": position}
+    return {"id": "", "nick": "", "avatar": "", "status": "queued", "sign": None, "terminal": "", "friends": None,
+            "groups": None, "extras": queued, "position": position}
 
 
 @desk_endpoint

@@ -20,6 +20,11 @@ LOAD = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settin
     ("HX_CLIENT_SECRET", "YXA6bNlbOqkLsI-test-secret", "HX_CLIENT_ID and HX_CLIENT_SECRET must be set together"),
     ("HX_CLIENT_SECRET", "too-short", "HX_CLIENT_SECRET must be at least 16 characters"),
     ("HX_APP_KEY", "no-hash", "HX_APP_KEY must look like org#app"),
+    # compatibility switches of the Easemob bridge and the desk
+    ("HX_TRUSTED_NETWORKS", "10.0.0.0/8,10.1.0.1/16", "HX_TRUSTED_NETWORKS: '10.1.0.1/16' is not a network in CIDR"),
+    ("HX_TRUSTED_NETWORKS", "0.0.0.0/0", "HX_TRUSTED_NETWORKS: '0.0.0.0/0' is every address"),
+    ("DESK_TRUSTED_NETWORKS", "office-lan", "DESK_TRUSTED_NETWORKS: 'office-lan' is not a network in CIDR"),
+    ("DESK_LEAVE_MESSAGE_ID", "uid:42", "DESK_LEAVE_MESSAGE_ID must be a desk user id"),
     ("ARGON2_MEMORY_KIB", "4096", "ARGON2_MEMORY_KIB must be >= 7168"),
     ("ARGON2_TIME_COST", "1", "ARGON2_MEMORY_KIB * ARGON2_TIME_COST must be at least 35840"),  # 12 MiB x 1
     ("ARGON2_PARALLELISM", "64", "ARGON2_PARALLELISM at most 16"),

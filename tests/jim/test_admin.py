@@ -39,7 +39,7 @@ def test_operator_lists_links_switches_and_closes(operator: Client, alice: User)
     assert not DeskProfile.objects.get(pk=agent.pk).is_enabled
     body = {"type": 0, "token": "token-of-visitor"}
     assert vanke("getReceiver", {**body, "senderId": "v1"})["data"]["id"] == "alice-desk"
-    assert vanke("getReceiver", {**body, "senderId": "v2", "token": "token-of-v2"})["code"] == 202
+    assert vanke("getReceiver", {**body, "senderId": "v2", "token": "token-of-v2"})["data"]["status"] == "queued"
     assert operator.get("/admin/messaging/queueentry/").status_code == 200
     assert operator.get(f"/admin/messaging/deskprofile/{linked.pk}/change/").status_code == 200
     # closing alice's conversation gives her the waiting visitor

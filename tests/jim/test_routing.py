@@ -22,6 +22,14 @@ def visit(external_id: str, receiver: str = "") -> dict[str, Any]:
                                  "terminal": "wx", "token": f"token-of-{external_id}", "type": 0})
 
 
+def queued_at(reply: dict[str, Any]) -> int:
+    """The place in the queue of a getReceiver answer that says "queued" (in the document's shape)."""
+    data = reply["data"]
+    assert reply["code"] == 200 and data["status"] == "queued" and data["extras"]["queued"], reply
+    assert data["extras"]["position"] == data["position"]
+    return int(data["position"])
+
+
 def agents(*names: str, live: bool = True) -> list[DeskProfile]:
     out = [register(name, 1) for name in names]
     for agent in out if live else []:
@@ -61,9 +69,9 @@ def test_agent_offline_sends_the_visitor_to_the_least_loaded_online_agent() -> N
 def test_nobody_online_queues_then_an_agent_coming_online_takes_the_queue_in_order() -> None:
     (a1,) = agents("a1", live=False)
     replies = [visit(f"v{n}") for n in range(3)]
-    assert [r["code"] for r in replies] == [202, 202, 202]
+    assert [(r["code"], r["data"]["status"], r["data"]["id"]) for r in replies] == [(200, "queued", "")] * 3
     assert [r["data"]["position"] for r in replies] == [1, 2, 3]
-    assert visit("v1")["data"] == {"position": 2}  # asking again keeps the place
+    assert queued_at(visit("v1")) == 2  # asking again keeps the place
     online(a1)  # the came_online signal drains the queue
     assert QueueEntry.objects.count() == 0
     assert [c.visitor.external_id for c in Conversation.objects.select_related("visitor").order_by("pk")] == [
@@ -77,13 +85,13 @@ def test_full_agents_queue_visitors_until_a_conversation_closes() -> None:
     for n in range(4):
         assert visit(f"v{n}")["code"] == 200
     assert Counter(served_by(f"v{n}") for n in range(4)) == {"a1": 2, "a2": 2}
-    assert visit("late-1")["data"] == {"position": 1}
-    assert visit("late-2")["data"] == {"position": 2}
+    assert queued_at(visit("late-1")) == 1
+    assert queued_at(visit("late-2")) == 2
     freed = Conversation.objects.get(visitor__external_id="v1")
     services.conversation_close(conversation_id=freed.pk, actor=freed.agent.user)
     assert served_by("late-1") == freed.agent.external_id and served_by("late-2") is None
-    assert visit("late-2")["data"] == {"position": 1}
-    assert visit("newcomer")["data"] == {"position": 2}  # no jumping the queue
+    assert queued_at(visit("late-2")) == 1
+    assert queued_at(visit("newcomer")) == 2  # no jumping the queue
 
 
 def test_fairness_spreads_visitors_evenly_and_rotates_ties() -> None:
@@ -120,7 +128,7 @@ def test_idle_conversations_close_and_free_their_agent() -> None:
     with override_settings(DESK_AGENT_MAX_OPEN=1):
         agents("a1")
         visit("v1")
-        assert visit("v2")["code"] == 202
+        assert queued_at(visit("v2")) == 1
         old = timezone.now() - timedelta(hours=2)
         Conversation.objects.update(created_at=old)
         Chat.objects.update(updated_at=old)
@@ -131,11 +139,11 @@ def test_idle_conversations_close_and_free_their_agent() -> None:
 async def test_the_queued_visitor_and_the_agent_are_told_on_their_sockets(connect: Connect) -> None:
     await avanke("initUser", {"senderId": "a1", "type": 1, "nick": "小李", "token": "token-of-agent-a1"})
     reply = await avanke("getReceiver", {"senderId": "v1", "type": 0, "nick": "访客", "token": "token-of-visitor-v1"})
-    assert reply["code"] == 202
+    assert (reply["code"], reply["data"]["status"], reply["data"]["position"]) == (200, "queued", 1)
     visitor = await jim(connect, "token-of-visitor-v1")
     agent = await jim(connect, "token-of-agent-a1")  # comes online: takes v1
     told = await visitor.push()
-    assert told == {"code": 200, "command": 18, "data": [{"id": "a1", "nick": "小李", "terminal": "ws"}],
+    assert told == {"code": 200, "command": 101, "data": [{"id": "a1", "nick": "小李", "terminal": "ws"}],
                     "msg": "assigned"}
     assert (await agent.push())["data"] == [{"id": "v1", "nick": "访客", "terminal": "ws"}]
     friends = await agent.ask({"cmd": 17, "type": 1}, 18)

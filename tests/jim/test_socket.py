@@ -1,6 +1,6 @@
 """The J-IM socket of seed 004 replaying the seed's own example frames: the reply shapes (12,
 13, 18 type 1 and 2, 20), offline messages removed once read (type 0) or kept (type 2), history
-paging, and the failure codes."""
+paging, and the failure codes (offline paging and the desk's compatibility: test_compat.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -74,7 +74,7 @@ async def test_offline_messages_type_0_are_removed_once_read_type_2_are_kept(con
     # type 2 ("不删除队列"): the same three, twice
     for _ in range(2):
         kept = await visitor.ask(SEED_OFFLINE_KEEP, 20)
-        assert len(kept["data"]["friends"][SEED_OTHER]) == 3
+        assert len(kept["data"]["friends"][SEED_OTHER]) == 2  # offset 1, count 2
     reply = await visitor.ask(SEED_OFFLINE, 20)
     # The seed's reply: code 10018, friends keyed by the other user, groups, userid.
     assert set(reply) == {"code", "command", "data", "msg"}
@@ -82,12 +82,16 @@ async def test_offline_messages_type_0_are_removed_once_read_type_2_are_kept(con
     assert set(reply["data"]) == {"friends", "groups", "userid"}
     assert reply["data"]["userid"] == SEED_VISITOR and reply["data"]["groups"] == {}
     messages = reply["data"]["friends"][SEED_OTHER]
-    assert len(messages) == 3  # as in the seed: offset/count do not cut offline messages
+    assert len(messages) == 2  # offset 1, count 2: the second and third
     for message in messages:
         assert set(message) == BODY_KEYS | {"extras"}
         assert (message["from"], message["to"], message["cmd"]) == (SEED_OTHER, SEED_VISITOR, 11)
     assert [m["id"] for m in messages] == sorted((m["id"] for m in messages), key=int)
-    again = await visitor.ask(SEED_OFFLINE, 20)
+    # offset 1 skipped the first, never delivered: nothing is read until a page starts at it
+    assert len((await visitor.ask(SEED_OFFLINE, 20))["data"]["friends"][SEED_OTHER]) == 2
+    everything = {"cmd": 19, "type": "0", "userId": SEED_OTHER, "fromUserId": SEED_VISITOR}
+    assert len((await visitor.ask(everything, 20))["data"]["friends"][SEED_OTHER]) == 3
+    again = await visitor.ask(everything, 20)
     assert again["data"]["friends"] == {}  # removed once read
     assert (await visitor.ask(SEED_OFFLINE_KEEP, 20))["data"]["friends"] == {}
 
@@ -120,7 +124,7 @@ async def test_history_pages_back_from_the_newest(connect: Connect) -> None:
     assert await page(offset=6, count=2) == []
     assert await page(beginTime=0, endTime=1) == []  # a window in 1970
     # History marks nothing read.
-    offline = await visitor.ask({**SEED_OFFLINE_KEEP, "userId": SEED_VISITOR, "fromUserId": SEED_OTHER}, 20)
+    offline = await visitor.ask({"cmd": 19, "type": "2", "userId": SEED_VISITOR, "fromUserId": SEED_OTHER}, 20)
     assert len(offline["data"]["friends"][SEED_OTHER]) == 5
 
 

@@ -140,7 +140,8 @@ async def test_create_codes_and_nothing_moves_on_refusal(connect: Connect, alice
     assert await code(total_price=1000.01, count=10) == 400  # more than alice holds
     assert await code(count=1001) == 401
     assert await code(total_price=0.04) == 402  # under 0.01 a share
-    assert await code(type=3, price=0.001, total_price=None) == 422  # finer than the coin (2 decimals)
+    assert await code(type=3, price=0.001, total_price=None) == 402  # under 0.01 a share (the document's code)
+    assert await code(type=3, price=1.001, total_price=None) == 422  # finer than the coin (2 decimals)
     assert await code(type=3, total_price=10, count=3) == 422  # 10 does not divide into 3 equal cents
     assert await code(type=2, total_price=None, price=1) == 422  # a lucky packet needs its total
     assert await code(type=3, price=200.01, total_price=None, count=1) == 403  # over 200 a share
