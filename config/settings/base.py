@@ -250,8 +250,15 @@ SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5, minimum=1)
 SMS_DAILY_LIMIT = env_int("SMS_DAILY_LIMIT", 10, minimum=1)
 
 # --- WebSocket gateway ---------------------------------------------------------------------
-# 192 KiB: a message with the largest content (MESSAGE_MAX_CONTENT_BYTES, 128 KiB) and its envelope fits.
-WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 192 * 1024, minimum=1024)
+# The largest message content, UTF-8 JSON bytes: 128 KiB, as the RongCloud-era im/* API documents
+# ("128k"). Defined here because the socket's frame limit below is derived from it.
+MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 128 * 1024, minimum=256)
+# By default a frame fits the largest content even when the client's JSON encoder writes every
+# non-ASCII character as a \uXXXX escape (up to 3 times its UTF-8 size), plus the envelope.
+WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 3 * MESSAGE_MAX_CONTENT_BYTES + 4096, minimum=1024)
+if WS_MAX_FRAME_BYTES < MESSAGE_MAX_CONTENT_BYTES + 4096:
+    raise ImproperlyConfigured("WS_MAX_FRAME_BYTES must be at least MESSAGE_MAX_CONTENT_BYTES + 4096 (the envelope), "
+                               "or the socket would refuse messages the server accepts elsewhere")
 # Larger messages are refused by the transport itself (close 1009) before being buffered.
 WS_TRANSPORT_MAX_BYTES = env_int("WS_TRANSPORT_MAX_BYTES", max(4 * WS_MAX_FRAME_BYTES, 1024 * 1024),
                                  minimum=WS_MAX_FRAME_BYTES)
@@ -408,11 +415,6 @@ CHAT_MAX_MEMBERS = env_int("CHAT_MAX_MEMBERS", 2000, minimum=2)
 # (at creation or added) plus invite links made.
 GROUP_CREATE_PER_HOUR = env_int("GROUP_CREATE_PER_HOUR", 20, minimum=1)
 GROUP_INVITES_PER_HOUR = env_int("GROUP_INVITES_PER_HOUR", 500, minimum=1)
-# 128 KiB, as the RongCloud-era im/* API documents for a message (objectName/content "128k").
-MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 128 * 1024, minimum=256)
-if WS_MAX_FRAME_BYTES < MESSAGE_MAX_CONTENT_BYTES + 4096:
-    raise ImproperlyConfigured("WS_MAX_FRAME_BYTES must be at least MESSAGE_MAX_CONTENT_BYTES + 4096 (the envelope), "
-                               "or the socket would refuse messages the server accepts elsewhere")
 MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
 # The customer-service desk (seed 004, docs/jim.md): the shared secret the property app's server
 # sends as X-Desk-Key to /im/vanke/* (empty: those endpoints answer 503); the most open

@@ -17,7 +17,7 @@ from messaging.models import Media, Message
 from redpackets.models import RedPacket
 from remittance.models import Remittance
 from tests.accounts.test_concurrency import run_parallel
-from tests.conftest import token_for
+from tests.conftest import Connect, atoken_for, token_for
 from tests.messaging.test_im_facade import fund, im
 from tests.wallet.factories import make_coin
 from wallet.models import Coin, IdempotencyKey, JournalEntry, Transfer
@@ -193,6 +193,19 @@ def test_a_message_of_128k_goes_through(alice: User, bob: User, settings: Any) -
     settings.MESSAGE_MAX_CONTENT_BYTES = 16 * 1024  # the earlier cap, still a setting
     assert im(Client(), "msg_private_publish", token_for(alice), toUserId=bob.pk, objectName="RC:TxtMsg",
               content=text)["status"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_socket_carries_a_128k_message_both_ways(connect: Connect, alice: User, bob: User) -> None:
+    """What the im/* apps may now send, the native socket takes too, and pushes to the reader:
+    its frame limit has room for the largest content even from a client whose JSON encoder
+    escapes every non-ASCII character (as this test's does: 6 bytes a character)."""
+    a, b = await connect(await atoken_for(alice)), await connect(await atoken_for(bob))
+    text = "字" * 43_000  # 129,000 bytes of UTF-8, just under 128 KiB with the JSON around it
+    await a.ok("messages.send", {"type": 1, "content": {"text": text}, "to": bob.pk})
+    assert (await b.push("onMessage"))["content"]["text"] == text
+    refused = await a.call("messages.send", {"type": 1, "content": {"text": text + "字" * 800}, "to": bob.pk})
+    assert refused["code"] == 422, refused  # over MESSAGE_MAX_CONTENT_BYTES: refused by the content rule
 
 
 # --- 5. transfers in any coin, 225-character notes -------------------------------------------
