@@ -31,7 +31,7 @@ class RedPacket(models.Model):
     chat = models.ForeignKey("chats.Chat", on_delete=models.PROTECT, related_name="+")
     coin = models.ForeignKey("wallet.Coin", on_delete=models.PROTECT, related_name="+")
     type = models.PositiveSmallIntegerField(choices=Type.choices)
-    title = models.CharField(max_length=64, blank=True, default="")
+    title = models.CharField(max_length=225, blank=True, default="")  # im/* notes: 225 (native: 64)
     price = MoneyField(max_digits=DIGITS, decimal_places=PLACES,
                                 help_text="one share (single and equal packets); the average for lucky ones")
     total_price = MoneyField(max_digits=DIGITS, decimal_places=PLACES)

@@ -31,7 +31,7 @@ from redpackets.split import lucky_split
 from wallet import idempotency
 from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
-from wallet.passwords import payment_password_check
+from wallet.passwords import payment_password_check, payment_unlocked
 from wallet.selectors import exact_sum
 from wallet.services import (
     default_coin,
@@ -114,14 +114,18 @@ def _plan(*, chat: Chat, type_: int, price: Any, total_price: Any, count: int, c
 
 def redpacket_create(
     *, user: User, chat_wire_id: int, type_: int, title: str, price: Any, total_price: Any, count: int, password: str,
-    coin_id: int | None = None, client_msg_id: str | None = None,
+    coin_id: int | None = None, client_msg_id: str | None = None, password_required: bool = True,
 ) -> RedPacket:
     """Hold the total in escrow, split it into shares and post the packet (message 2/100).
     The coin is the default one unless ``coin_id`` names another active coin (seed 000's
     ``im/msg_redpack_publish`` lets the client choose).
 
     A repeated ``client_msg_id`` returns the first packet and moves nothing (wallet.idempotency);
-    the same key with other parameters is refused with ``idempotency_conflict``."""
+    the same key with other parameters is refused with ``idempotency_conflict``.
+
+    ``password_required=False`` is for the im/* facade's ``IM_REDPACK_WITHOUT_PASSWORD`` only:
+    the login session authorises the payment, no payment password is asked (a payment lock
+    still refuses it); every other check is the same."""
     request = idempotency.keyed(user_id=user.pk, method="redpacket.create", key=client_msg_id, params={
         "chatId": chat_wire_id, "type": type_, "title": title, "price": idempotency.amount_text(price),
         "total_price": idempotency.amount_text(total_price), "count": count, "coinId": coin_id})
@@ -129,12 +133,12 @@ def redpacket_create(
         request, replay=lambda pk: RedPacket.objects.get(pk=pk),
         perform=lambda: _create(user=user, chat_wire_id=chat_wire_id, type_=type_, title=title, price=price,
                                 total_price=total_price, count=count, password=password, coin_id=coin_id,
-                                request=request))
+                                request=request, password_required=password_required))
 
 
 def _create(
     *, user: User, chat_wire_id: int, type_: int, title: str, price: Any, total_price: Any, count: int, password: str,
-    coin_id: int | None, request: idempotency.KeyedRequest | None,
+    coin_id: int | None, request: idempotency.KeyedRequest | None, password_required: bool = True,
 ) -> RedPacket:
     coin = default_coin() if coin_id is None else Coin.objects.filter(pk=coin_id, is_active=True).first()
     if coin is None:
@@ -142,7 +146,10 @@ def _create(
     chat = chat_from_wire(chat_wire_id)
     one, total, count, shares = _plan(chat=chat, type_=type_, price=price, total_price=total_price, count=count,
                                       coin=coin)
-    payment_password_check(user=user, password=password)  # slow hashing: before any lock
+    if password_required:
+        payment_password_check(user=user, password=password)  # slow hashing: before any lock
+    else:
+        payment_unlocked(user=user)
     from messaging.services import service_message_send
 
     best = shares.index(max(shares)) if type_ == RedPacket.Type.LUCKY else -1
@@ -191,6 +198,13 @@ _COUNT_GRAB = " ".join([
 def redpacket_grab(*, user: User, packet_id: int) -> tuple[RedPacket, RedPacketShare | None]:
     """Take one share. Returns ``(packet, share)``; ``share`` is the user's earlier share when
     they had already grabbed (a repeated tap, from any device, takes nothing more)."""
+    packet, share, _ = redpacket_take(user=user, packet_id=packet_id)
+    return packet, share
+
+
+def redpacket_take(*, user: User, packet_id: int) -> tuple[RedPacket, RedPacketShare | None, bool]:
+    """``redpacket_grab`` that also says whether this call took the share (False: the user's
+    earlier share, taken by an earlier call or by a concurrent tap from another device)."""
     packet = RedPacket.objects.select_related("chat", "coin").filter(pk=packet_id).first()
     if packet is None:
         raise no_packet(packet_id)
@@ -200,7 +214,7 @@ def redpacket_grab(*, user: User, packet_id: int) -> tuple[RedPacket, RedPacketS
         raise not_a_member()
     mine = RedPacketShare.objects.filter(packet=packet, user=user).first()
     if mine is not None:
-        return packet, mine
+        return packet, mine, False
     now = timezone.now()
     _refuse_unless_active(packet, now)
     try:
@@ -209,15 +223,15 @@ def redpacket_grab(*, user: User, packet_id: int) -> tuple[RedPacket, RedPacketS
         mine = RedPacketShare.objects.filter(packet=packet, user=user).first()
         if mine is None:
             raise
-        return packet, mine
+        return packet, mine, False
     except ApplicationError as refused:
         # The same user's other tap may have taken the last free share while this one waited:
         # this tap answers with that share, not "all taken".
         mine = RedPacketShare.objects.filter(packet=packet, user=user).first()
         if mine is None or refused.code != codes.ALL_TAKEN:
             raise
-        return packet, mine
-    return packet, share
+        return packet, mine, False
+    return packet, share, True
 
 
 # The grab's refusals, worded once for the ordinary grab and the batched one (fastgrab).

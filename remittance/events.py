@@ -21,6 +21,8 @@ def card(remittance: Remittance, *, expired: bool = False) -> dict[str, Any]:
         "payee": remittance.payee_id,
         "amount": remittance.amount.quantize(remittance.coin.quantum),
     }
+    if not remittance.coin.is_default:  # the im/* facade's transfers may be in another coin
+        content["coinId"] = remittance.coin_id
     if expired:
         content["expired"] = True
     return content

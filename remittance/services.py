@@ -92,9 +92,10 @@ def _chat(payer: User, payee: User, type_: int, chat_wire_id: int | None) -> Cha
 
 def remit(
     *, payer: User, payee_id: int, amount: Any, password: str, type_: int, chat_wire_id: int | None = None,
-    description: str = "", request_id: str | None = None,
+    description: str = "", request_id: str | None = None, coin_id: int | None = None,
 ) -> Remittance:
-    """Send ``amount`` of the default coin to ``payee_id`` in a chat; it waits in escrow.
+    """Send ``amount`` of the default coin (or of the active coin ``coin_id``: the im/* facade's
+    transfers) to ``payee_id`` in a chat; it waits in escrow.
 
     A repeated ``request_id`` (the client's clientMsgId, a client retrying) returns the first
     remittance and moves nothing; the same id with other parameters is refused with
@@ -103,20 +104,23 @@ def remit(
     """
     request = idempotency.keyed(user_id=payer.pk, method="remittance.remit", key=request_id, params={
         "payee": payee_id, "amount": idempotency.amount_text(amount), "type": type_, "chatId": chat_wire_id or None,
-        "description": description[:225]})
+        "description": description[:225], **({"coinId": coin_id} if coin_id is not None else {})})
     return idempotency.run_once(
         request, replay=lambda pk: Remittance.objects.select_related("coin", "chat").get(pk=pk),
         perform=lambda: _remit(payer=payer, payee_id=payee_id, amount=amount, password=password, type_=type_,
-                               chat_wire_id=chat_wire_id, description=description, request=request))
+                               chat_wire_id=chat_wire_id, description=description, request=request,
+                               coin_id=coin_id))
 
 
 def _remit(
     *, payer: User, payee_id: int, amount: Any, password: str, type_: int, chat_wire_id: int | None,
-    description: str, request: idempotency.KeyedRequest | None,
+    description: str, request: idempotency.KeyedRequest | None, coin_id: int | None = None,
 ) -> Remittance:
     if payee_id == payer.pk:
         raise ApplicationError(INVALID, "you cannot remit to yourself")
-    coin = default_coin()
+    coin = default_coin() if coin_id is None else Coin.objects.filter(pk=coin_id, is_active=True).first()
+    if coin is None:
+        raise ApplicationError(NOT_FOUND, f"no active coin {coin_id}")
     value = _amount(amount, coin)
     payee = User.objects.filter(pk=payee_id, is_active=True).first()
     if payee is None:

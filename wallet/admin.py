@@ -24,6 +24,7 @@ from wallet.models import (
     PaymentDesk,
     Posting,
     Recharge,
+    Transfer,
     Wallet,
     Withdrawal,
 )
@@ -164,6 +165,17 @@ class ExchangeOfferAdmin(ReadOnlyAdmin):
     list_filter = ("status", "from_coin", "to_coin")
     search_fields = ("from_user__username", "to_user__username", "memo")
     list_select_related = ("from_user", "to_user", "from_coin", "to_coin")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    """Plain transfers between two users (im/wallet_transfer); each is one ledger entry."""
+
+    list_display = ("id", "payer", "payee", "amount", "coin", "memo", "entry", "created_at")
+    list_filter = ("coin",)
+    search_fields = ("payer__username", "payee__username", "memo")
+    list_select_related = ("payer", "payee", "coin")
     date_hierarchy = "created_at"
 
 

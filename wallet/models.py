@@ -257,6 +257,30 @@ class ExchangeOffer(models.Model):
                 f"({self.get_status_display()})")
 
 
+class Transfer(models.Model):
+    """A plain transfer between two users' wallets (the im/* facade's ``im/wallet_transfer``;
+    seed 000's ``transfer_log`` with ``wrap`` 0): paid at once, no escrow, no chat message.
+    ``entry`` is its ledger entry (kind 4, key ``transfer:<id>``)."""
+
+    payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    payee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    coin = models.ForeignKey(Coin, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField(max_digits=DIGITS, decimal_places=PLACES)
+    memo = models.CharField(max_length=225, blank=True, default="")
+    # Set in the transaction that creates the transfer, right after the row (the key row in between).
+    entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(condition=~Q(payer=models.F("payee")), name="transfer_two_users"),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk}: {self.amount} {self.coin} from {self.payer_id} to {self.payee_id}"
+
+
 class IdempotencyKey(models.Model):
     """A money-moving request a client named with its ``clientMsgId`` (wallet.idempotency).
 

@@ -85,6 +85,9 @@ def payment_password_check(
         raise ApplicationError(codes.NO_WALLET, "no wallet yet: set a payment password first")
     subject, most = _subject(user.pk), settings.PAYMENT_PASSWORD_MAX_FAILURES
     minutes = max(1, settings.PAYMENT_LOCK_SECONDS // 60)
+    if not password:  # nothing was tried: refused, but never counted as a wrong password
+        payment_unlocked(user=user)
+        raise ApplicationError(wrong_code, "a payment password is required")
     attempt = throttle.password_attempt(
         subject, limit=most, window_seconds=settings.PAYMENT_LOCK_SECONDS, code=codes.PAYMENT_LOCKED,
         message=f"too many wrong payment passwords: payments are locked for up to {minutes} minutes",
@@ -98,7 +101,7 @@ def payment_password_check(
         return saved
 
     throttle.release_connection()  # no connection held while hashing
-    if not password or not verify_and_upgrade(canonical_password(password), wallet.password, store):
+    if not verify_and_upgrade(canonical_password(password), wallet.password, store):
         left = most - throttle.password_failures(subject)
         if left <= 0:
             raise ApplicationError(codes.PAYMENT_LOCKED,
@@ -106,3 +109,14 @@ def payment_password_check(
         raise ApplicationError(wrong_code, f"wrong payment password ({left} tries left)")
     attempt.succeeded()
     return wallet
+
+
+def payment_unlocked(*, user: User) -> None:
+    """Refuse with ``payment_locked`` while the user's payments are locked by wrong payment
+    passwords; count nothing. For payments that no password authorises (the im/* facade's
+    ``IM_REDPACK_WITHOUT_PASSWORD``) and for calls that carry no password at all."""
+    most = settings.PAYMENT_PASSWORD_MAX_FAILURES
+    if throttle.password_failures(_subject(user.pk)) >= most:
+        minutes = max(1, settings.PAYMENT_LOCK_SECONDS // 60)
+        raise ApplicationError(codes.PAYMENT_LOCKED,
+                               f"too many wrong payment passwords: payments are locked for up to {minutes} minutes")

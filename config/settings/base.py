@@ -250,7 +250,15 @@ SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5, minimum=1)
 SMS_DAILY_LIMIT = env_int("SMS_DAILY_LIMIT", 10, minimum=1)
 
 # --- WebSocket gateway ---------------------------------------------------------------------
-WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+# The largest message content, UTF-8 JSON bytes: 128 KiB, as the RongCloud-era im/* API documents
+# ("128k"). Defined here because the socket's frame limit below is derived from it.
+MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 128 * 1024, minimum=256)
+# By default a frame fits the largest content even when the client's JSON encoder writes every
+# non-ASCII character as a \uXXXX escape (up to 3 times its UTF-8 size), plus the envelope.
+WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 3 * MESSAGE_MAX_CONTENT_BYTES + 4096, minimum=1024)
+if WS_MAX_FRAME_BYTES < MESSAGE_MAX_CONTENT_BYTES + 4096:
+    raise ImproperlyConfigured("WS_MAX_FRAME_BYTES must be at least MESSAGE_MAX_CONTENT_BYTES + 4096 (the envelope), "
+                               "or the socket would refuse messages the server accepts elsewhere")
 # Larger messages are refused by the transport itself (close 1009) before being buffered.
 WS_TRANSPORT_MAX_BYTES = env_int("WS_TRANSPORT_MAX_BYTES", max(4 * WS_MAX_FRAME_BYTES, 1024 * 1024),
                                  minimum=WS_MAX_FRAME_BYTES)
@@ -345,6 +353,21 @@ EXCHANGE_EXPIRE_SECONDS = env_int("EXCHANGE_EXPIRE_SECONDS", 24 * 3600, minimum=
 IM_MONEY_RETRY_SECONDS = env_int("IM_MONEY_RETRY_SECONDS", 60, minimum=0)
 if IM_MONEY_RETRY_SECONDS > 3600:
     raise ImproperlyConfigured("IM_MONEY_RETRY_SECONDS must be at most 3600 (an hour)")
+# --- im/* compatibility switches (docs/im.md#compatibility) ---
+# Which generation of the RongCloud-era im/* API the apps were built for: "newer" (default;
+# success is status 0 everywhere) or "older" (im/get_token answers status 1 on success, as that
+# generation documents). Methods only the older generation has always answer its status 1.
+IM_API_GENERATION = env.str("IM_API_GENERATION", default="newer")
+if IM_API_GENERATION not in ("newer", "older"):
+    raise ImproperlyConfigured('IM_API_GENERATION must be "newer" or "older"')
+# Off (default): im/msg_redpack_publish needs wallet_pwd. On: a red packet (wrap 1) sent without
+# any wallet_pwd parameter is authorised by the login session alone (apps of the newer
+# generation had no payment password). Risk: a stolen session_key can spend the balance.
+IM_REDPACK_WITHOUT_PASSWORD = env_bool("IM_REDPACK_WITHOUT_PASSWORD", default=False)
+# RC:VcMsg voice notes sent inline (base64 AMR in content): the largest decoded audio accepted
+# (96 KiB: 60 s of AMR-NB); 0 refuses inline audio (upload it through /api/v1/media instead).
+IM_VOICE_INLINE_MAX_BYTES = env_int("IM_VOICE_INLINE_MAX_BYTES", 96 * 1024, minimum=0)
+# ---
 # Calls (seed 002 call.*): Agora project credentials for call.token.create (empty: the method
 # answers 503), token lifetime, how long invitees ring, and the most invitees per call.
 AGORA_APP_ID = env.str("AGORA_APP_ID", default="")
@@ -399,7 +422,6 @@ CHAT_MAX_MEMBERS = env_int("CHAT_MAX_MEMBERS", 2000, minimum=2)
 # (at creation or added) plus invite links made.
 GROUP_CREATE_PER_HOUR = env_int("GROUP_CREATE_PER_HOUR", 20, minimum=1)
 GROUP_INVITES_PER_HOUR = env_int("GROUP_INVITES_PER_HOUR", 500, minimum=1)
-MESSAGE_MAX_CONTENT_BYTES = env_int("MESSAGE_MAX_CONTENT_BYTES", 16 * 1024, minimum=256)
 MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
 # The customer-service desk (seed 004, docs/jim.md): the shared secret the property app's server
 # sends as X-Desk-Key to /im/vanke/* (empty: those endpoints answer 503); the most open

@@ -1,8 +1,13 @@
 """RongCloud-style ``objectName`` <-> our message types, and the seed 000 reply shapes."""
 from __future__ import annotations
 
+import base64
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from django.conf import settings
 
 from core import jsonwire
 from core.exceptions import INVALID, ApplicationError
@@ -27,11 +32,9 @@ def _first(data: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-def to_native(object_name: str, raw: Any) -> tuple[int, dict[str, Any]]:
-    """A RongCloud message (its objectName and content, a JSON object or its text) as our
-    ``(type, content)``. Unknown names become custom messages that keep the name."""
-    if object_name in MONEY_OBJECTS:
-        raise ApplicationError(INVALID, f"{object_name} is sent with {MONEY_OBJECTS[object_name]}")
+def _parse(raw: Any) -> dict[str, Any]:
+    """``content`` as RongCloud clients send it (a JSON object or its text; plain text becomes
+    ``{"content": text}``), bounded as client JSON."""
     content: Any = raw
     if isinstance(raw, str):
         try:
@@ -46,6 +49,15 @@ def to_native(object_name: str, raw: Any) -> tuple[int, dict[str, Any]]:
         raise ApplicationError(INVALID, f"content is refused: {exc}") from exc
     if not isinstance(content, dict):
         content = {"content": content}
+    return content
+
+
+def to_native(object_name: str, raw: Any) -> tuple[int, dict[str, Any]]:
+    """A RongCloud message (its objectName and content, a JSON object or its text) as our
+    ``(type, content)``. Unknown names become custom messages that keep the name."""
+    if object_name in MONEY_OBJECTS:
+        raise ApplicationError(INVALID, f"{object_name} is sent with {MONEY_OBJECTS[object_name]}")
+    content = _parse(raw)
     type_ = OBJECT_TYPES.get(object_name, T.CUSTOM)
     extra = {"extra": content["extra"]} if content.get("extra") not in (None, "") else {}
     if type_ == T.TEXT:
@@ -71,6 +83,61 @@ def to_native(object_name: str, raw: Any) -> tuple[int, dict[str, Any]]:
         name = _first(content, "poi", "name")
         return type_, {**place, **({"name": str(name)} if name else {}), **extra}
     return T.CUSTOM, {"objectName": object_name, **content}
+
+
+@dataclass(frozen=True)
+class InlineVoice:
+    audio: bytes
+    duration: int
+    content_type: str
+    extra: Any
+
+
+AMR_HEADERS = ((b"#!AMR-WB\n", "audio/amr-wb"), (b"#!AMR\n", "audio/amr"))
+VOICE_MAX_SECONDS = 60  # RongCloud's RC:VcMsg records at most 60 seconds
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}", re.ASCII)
+
+
+def inline_voice(object_name: str, raw: Any) -> InlineVoice | None:
+    """An ``RC:VcMsg`` that carries its AMR audio inline (base64 ``content`` and ``duration``,
+    no URL), decoded and bounded; None for any other message (a voice note with a URL goes
+    through ``to_native``). Refused: inline audio while ``IM_VOICE_INLINE_MAX_BYTES`` is 0,
+    text that is not base64 or longer than ``MESSAGE_MAX_CONTENT_BYTES``, audio larger than
+    ``IM_VOICE_INLINE_MAX_BYTES`` or not AMR, a duration outside 1-60 seconds."""
+    if object_name != "RC:VcMsg":
+        return None
+    if isinstance(raw, str) and len(raw) > settings.MESSAGE_MAX_CONTENT_BYTES:
+        raise ApplicationError(INVALID, f"content is larger than {settings.MESSAGE_MAX_CONTENT_BYTES} bytes")
+    content = _parse(raw)
+    if _first(content, "remoteUrl", "url", "uri") is not None:
+        return None
+    encoded = content.get("content")
+    if not isinstance(encoded, str) or not encoded:
+        return None  # to_native answers that a voice note needs its audio
+    limit = settings.IM_VOICE_INLINE_MAX_BYTES
+    if limit <= 0:
+        raise ApplicationError(INVALID, "inline voice notes are not accepted here: upload the audio through "
+                                        "/api/v1/media and send its remoteUrl")
+    if len(encoded) > settings.MESSAGE_MAX_CONTENT_BYTES:
+        raise ApplicationError(INVALID, f"content is larger than {settings.MESSAGE_MAX_CONTENT_BYTES} bytes")
+    text = encoded.replace("\r", "").replace("\n", "")  # Android's Base64.DEFAULT wraps its lines
+    if len(text) % 4 or not _BASE64.fullmatch(text):
+        raise ApplicationError(INVALID, "RC:VcMsg content is not base64")
+    if len(text) // 4 * 3 > limit + 2:  # before decoding: no larger buffer than the limit
+        raise ApplicationError(INVALID, f"a voice note may be at most {limit} bytes of audio")
+    audio = base64.b64decode(text, validate=True)
+    if not audio or len(audio) > limit:
+        raise ApplicationError(INVALID, f"a voice note may be at most {limit} bytes of audio")
+    content_type = next((kind for header, kind in AMR_HEADERS if audio.startswith(header)), None)
+    if content_type is None:
+        raise ApplicationError(INVALID, "RC:VcMsg content is not AMR audio")
+    duration = content.get("duration")
+    if isinstance(duration, str) and duration.isascii() and duration.isdigit() and len(duration) <= 4:
+        duration = int(duration)
+    if not isinstance(duration, int) or isinstance(duration, bool) or not 1 <= duration <= VOICE_MAX_SECONDS:
+        raise ApplicationError(INVALID, f"RC:VcMsg duration must be 1-{VOICE_MAX_SECONDS} seconds")
+    return InlineVoice(audio=audio, duration=duration, content_type=content_type,
+                       extra=content.get("extra") if content.get("extra") not in (None, "") else None)
 
 
 def _s(value: Any) -> str | None:

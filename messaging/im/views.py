@@ -2,8 +2,11 @@
 URLs with a ``session_key`` and get ``{"status", "msg", "data"}``. Every method calls the same
 services as the native protocol; this module only translates parameters, replies and codes.
 
-``status`` 0 is success (docs/decisions.md). Each method has its table from symbolic error
-codes to its seed status; a refusal no table names answers 3 (the seeds' "cloud error").
+``status`` 0 is success, except where the API's documents say 1 (docs/im.md#compatibility):
+the methods only the older generation has, and ``get_token`` with ``IM_API_GENERATION=older``.
+Where success is 1, a missing or malformed parameter answers 4 instead of 1. Each method has its
+table from symbolic error codes to its status; a refusal no table names answers 3 (the
+documents' "cloud error").
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
@@ -45,7 +49,9 @@ from wallet import exceptions as wallet_codes
 log = logging.getLogger(__name__)
 
 OK, MISSING, NOT_LOGGED_IN, REFUSED = 0, 1, 2, 3
-WRAP_REDPACKET, WRAP_TRANSFER = 1, 2
+OLDER_OK, OLDER_MISSING = 1, 4  # where success is status 1, a bad parameter cannot be 1 too
+WRAP_PLAIN, WRAP_REDPACKET, WRAP_TRANSFER = 0, 1, 2
+NOTE_MAX = 225  # the documents' red packet / transfer note: vchar(225)
 
 
 class Refusal(Exception):
@@ -54,18 +60,39 @@ class Refusal(Exception):
         self.status, self.msg = status, msg
 
 
+def _always_older() -> bool:
+    return True
+
+
+def _never_older() -> bool:
+    return False
+
+
+def _older_generation() -> bool:
+    return settings.IM_API_GENERATION == "older"
+
+
 @dataclass(frozen=True)
 class Method:
     handler: Callable[[User, Any, Any], Any]
     statuses: dict[str, int]
+    # Whether this method answers the older generation's codes now: success 1, bad parameter 4.
+    older: Callable[[], bool] = _never_older
+
+    def status(self, status: int) -> int:
+        """The status this method answers for ``status`` (0 success, 1 bad parameter, ...)."""
+        if not self.older():
+            return status
+        return {OK: OLDER_OK, MISSING: OLDER_MISSING}.get(status, status)
 
 
 METHODS: dict[str, Method] = {}
 
 
-def method(name: str, statuses: dict[str, int] | None = None) -> Callable[[Any], Any]:
+def method(name: str, statuses: dict[str, int] | None = None, *,
+           older: Callable[[], bool] = _never_older) -> Callable[[Any], Any]:
     def register(handler: Callable[[User, Any, Any], Any]) -> Callable[[User, Any, Any], Any]:
-        METHODS[name] = Method(handler, {INVALID: MISSING, **(statuses or {})})
+        METHODS[name] = Method(handler, {INVALID: MISSING, **(statuses or {})}, older)
         return handler
     return register
 
@@ -117,10 +144,10 @@ def im_method(request: Request, name: str) -> Response:
         params: dict[str, Any] = {key: query.get(key) for key in query}
         if request.method == "POST" and hasattr(request.data, "items"):
             params.update(request.data.items())  # a form or JSON body; its values win over the query's
-    except RequestTooLarge as error:  # the body is not read: status 1 with HTTP 413
-        return Response({"status": MISSING, "msg": str(error.detail), "data": {}}, status=413)
+    except RequestTooLarge as error:  # the body is not read: status 1 (4) with HTTP 413
+        return Response({"status": spec.status(MISSING), "msg": str(error.detail), "data": {}}, status=413)
     except (APIException, SuspiciousOperation) as error:  # malformed JSON or form, too many fields
-        return _reply(MISSING, f"bad request: {getattr(error, 'detail', error)}")
+        return _reply(spec.status(MISSING), f"bad request: {getattr(error, 'detail', error)}")
     token = token_from_request(request)
     try:
         session = session_authenticate(token) if token else None
@@ -133,26 +160,26 @@ def im_method(request: Request, name: str) -> Response:
     try:
         data = spec.handler(session.user, params, token)
     except Refusal as refusal:
-        return _reply(refusal.status, refusal.msg)
+        return _reply(spec.status(refusal.status), refusal.msg)
     except ApplicationError as error:
-        return _reply(spec.statuses.get(error.code, REFUSED), error.message)
+        return _reply(spec.status(spec.statuses.get(error.code, REFUSED)), error.message)
     except Exception as exc:
         if database_unavailable(exc):
             return _unavailable(name, exc)
         # a bug: logged with its traceback, answered in the facade's shape
         log.exception("im/%s failed", name)
         return Response({"status": REFUSED, "msg": "internal error", "data": {}}, status=500)
-    return _reply(OK, "成功", data)
+    return _reply(spec.status(OK), "成功", data)
 
 
 # --- users ----------------------------------------------------------------------------------
 
 def _user_info(user: User) -> dict[str, Any]:
     name = f"{user.first_name} {user.last_name}".strip() or user.username
-    return {"user_id": str(user.pk), "name": name, "portraitUri": user.avatar or None}
+    return {"user_id": str(user.pk), "name": name, "portraitUri": user.avatar or ""}  # a string, as documented
 
 
-@method("get_token")
+@method("get_token", older=_older_generation)
 def get_token(user: User, params: Any, token: str) -> str:
     """The token a client opens our sockets with: the session itself (ws://HOST/ws/?token=...)."""
     return token
@@ -210,10 +237,39 @@ def msg_private_publish(user: User, params: Any, token: str) -> dict[str, Any]:
     object_name = _required(params, "objectName")
     if params.get("content") in (None, ""):
         raise Refusal(MISSING, "content is required")
-    type_, content = objects.to_native(object_name, params.get("content"))
-    msg, chat, _ = message_send(sender=user, type_=type_, content=content, to=to)
+    voice = objects.inline_voice(object_name, params.get("content"))
+    if voice is not None:
+        msg, chat = _send_voice(user, to, voice)
+    else:
+        type_, content = objects.to_native(object_name, params.get("content"))
+        msg, chat, _ = message_send(sender=user, type_=type_, content=content, to=to)
     return {"messageId": msg.pk, "chatId": chat.wire_id, "seq": msg.seq, "objectName": object_name,
             "createAt": int(msg.created_at.timestamp())}
+
+
+def _send_voice(user: User, to: int, voice: objects.InlineVoice) -> tuple[Any, Any]:
+    """An inline RC:VcMsg: the audio is stored as the sender's voice upload (as through
+    /api/v1/media) and the message refers to it, so readers get its link and duration. If the
+    message is refused, the upload is removed again."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from messaging.media import media_upload
+    from messaging.models import Message
+    from messaging.services import message_send
+
+    extension = "awb" if voice.content_type == "audio/amr-wb" else "amr"
+    media = media_upload(owner=user, upload=SimpleUploadedFile(f"voice.{extension}", voice.audio, voice.content_type),
+                         kind="voice", duration=voice.duration)
+    content: dict[str, Any] = {"mediaId": media.pk, "duration": voice.duration}
+    if voice.extra is not None:
+        content["extra"] = voice.extra
+    try:
+        msg, chat, _ = message_send(sender=user, type_=Message.Type.VOICE, content=content, to=to)
+    except BaseException:
+        media.file.delete(save=False)
+        media.delete()
+        raise
+    return msg, chat
 
 
 def _group(chat: Any) -> dict[str, Any]:
@@ -242,7 +298,7 @@ def group_join(user: User, params: Any, token: str) -> dict[str, Any]:
 
 
 # --- money ----------------------------------------------------------------------------------
-# Transfer ids of seed 000 name red packets and transfers alike: ``id * 10 + wrap``.
+# Transfer ids name plain transfers, red packets and transfer messages alike: ``id * 10 + wrap``.
 
 MONEY = {NOT_FOUND: 5, wallet_codes.BAD_AMOUNT: 6, packet_codes.SHARE_TOO_SMALL: 6, packet_codes.SHARE_TOO_LARGE: 6,
          remit_codes.AMOUNT_TOO_SMALL: 6, remit_codes.AMOUNT_TOO_LARGE: 6, wallet_codes.INSUFFICIENT_BALANCE: 7,
@@ -256,7 +312,7 @@ def transfer_id(pk: int, wrap: int) -> str:
 
 def _split_transfer(params: Any) -> tuple[int, int]:
     value = _whole(params.get("transfer_id"))
-    if value is None or value < 0 or value % 10 not in (1, 2):
+    if value is None or value < 10 or value % 10 not in (WRAP_PLAIN, WRAP_REDPACKET, WRAP_TRANSFER):
         raise Refusal(MISSING, "transfer_id is empty or not one of ours")
     return value // 10, value % 10
 
@@ -284,9 +340,23 @@ def _request_key(name: str, params: Any, fields: tuple[str, ...]) -> str | None:
                                               else str(params.get(field) or "") for field in fields}})
 
 
+def _note(params: Any) -> str:
+    note = str(params.get("content") or "")
+    if len(note) > NOTE_MAX:
+        raise Refusal(MISSING, f"content (the note) has at most {NOTE_MAX} characters")
+    return note
+
+
+def _session_pays(params: Any, wrap: int) -> bool:
+    """IM_REDPACK_WITHOUT_PASSWORD: a red packet of the newer generation's shape (no
+    ``wallet_pwd`` parameter at all, no ``wrap`` or wrap 1) is authorised by the session."""
+    return settings.IM_REDPACK_WITHOUT_PASSWORD and wrap == WRAP_REDPACKET and "wallet_pwd" not in params
+
+
 @method("msg_redpack_publish", MONEY)
 def msg_redpack_publish(user: User, params: Any, token: str) -> dict[str, Any]:
-    """wrap 1 (default): a single red packet to toUserId; wrap 2: a transfer (remittance)."""
+    """wrap 1 (default): a single red packet to toUserId; wrap 2: a transfer (remittance).
+    Both in any active coin; the note (``content``) has at most 225 characters."""
     from chats.services import private_chat_get_or_create
     from redpackets.services import redpacket_create
     from remittance.services import remit
@@ -297,7 +367,9 @@ def msg_redpack_publish(user: User, params: Any, token: str) -> dict[str, Any]:
     coin_id = _int(params, "coin_id", status=5)
     amount = _amount(params, "amount")
     wrap = _int(params, "wrap") if params.get("wrap") not in (None, "") else WRAP_REDPACKET
-    memo = str(params.get("content") or "")[:64]
+    if wrap not in (WRAP_REDPACKET, WRAP_TRANSFER):
+        raise Refusal(MISSING, "wrap must be 1 (red packet) or 2 (transfer)")
+    memo = _note(params)
     password = str(params.get("wallet_pwd") or "")
     if not User.objects.filter(pk=to, is_active=True).exclude(pk=user.pk).exists():
         raise Refusal(MISSING, "toUserId is not another user")
@@ -306,29 +378,51 @@ def msg_redpack_publish(user: User, params: Any, token: str) -> dict[str, Any]:
         chat = private_chat_get_or_create(user_id=user.pk, peer_id=to)
         packet = redpacket_create(user=user, chat_wire_id=chat.wire_id, type_=1, title=memo, price=amount,
                                   total_price=None, count=1, password=password, coin_id=coin_id,
-                                  client_msg_id=key)
+                                  client_msg_id=key, password_required=not _session_pays(params, wrap))
         return {"transfer_id": transfer_id(packet.pk, WRAP_REDPACKET), "wrap": WRAP_REDPACKET}
-    if wrap == WRAP_TRANSFER:
-        from wallet.services import default_coin
+    sent = remit(payer=user, payee_id=to, amount=amount, password=password, type_=1, description=memo,
+                 request_id=key, coin_id=coin_id)
+    return {"transfer_id": transfer_id(sent.pk, WRAP_TRANSFER), "wrap": WRAP_TRANSFER}
 
-        if default_coin().pk != coin_id:
-            raise Refusal(5, "transfers are in the wallet's default coin")
-        sent = remit(payer=user, payee_id=to, amount=amount, password=password, type_=1, description=memo,
-                     request_id=key)
-        return {"transfer_id": transfer_id(sent.pk, WRAP_TRANSFER), "wrap": WRAP_TRANSFER}
-    raise Refusal(MISSING, "wrap must be 1 (red packet) or 2 (transfer)")
+
+@method("wallet_transfer", {**MONEY, BLACKLISTED: 3}, older=_always_older)
+def wallet_transfer(user: User, params: Any, token: str) -> dict[str, Any]:
+    """A plain transfer (``transfer_log.wrap`` 0): ``amount`` of ``coin_id`` from the caller's
+    wallet to ``toUserId``'s, paid at once, with the payment password; no chat message."""
+    from wallet.transfers import transfer_send
+
+    to = _int(params, "toUserId")
+    if params.get("coin_id") in (None, ""):
+        raise Refusal(4, "coin_id is required")
+    coin_id = _int(params, "coin_id", status=5)
+    amount = _amount(params, "amount")
+    memo = _note(params)
+    if not User.objects.filter(pk=to, is_active=True).exclude(pk=user.pk).exists():
+        raise Refusal(MISSING, "toUserId is not another user")
+    sent = transfer_send(payer=user, payee_id=to, coin_id=coin_id, amount=amount,
+                         password=str(params.get("wallet_pwd") or ""), memo=memo,
+                         request_id=_request_key("wallet_transfer", params, ("toUserId", "coin_id", "amount",
+                                                                            "content")))
+    return {"transfer_id": transfer_id(sent.pk, WRAP_PLAIN), "wrap": WRAP_PLAIN,
+            "amount": f"{sent.amount.quantize(sent.coin.quantum):f}"}
 
 
 @method("msg_redpack_accept", {NOT_FOUND: 4, packet_codes.ALL_TAKEN: 4, packet_codes.EXPIRED: 4,
                                remit_codes.REMITTANCE_EXPIRED: 4, CONFLICT: 4, packet_codes.OWN_PACKET: 5,
                                packet_codes.NOT_ALLOWED: 5, remit_codes.NOT_PAYEE: 5, PERMISSION_DENIED: 5})
 def msg_redpack_accept(user: User, params: Any, token: str) -> dict[str, Any]:
-    from redpackets.services import redpacket_grab
+    """A repeated accept (a packet this user already took, a transfer already received)
+    answers 4, "nothing to take", and moves nothing."""
+    from redpackets.services import redpacket_take
     from remittance.services import receive
 
     pk, wrap = _split_transfer(params)
+    if wrap == WRAP_PLAIN:
+        raise Refusal(4, "a plain transfer is paid at once: there is nothing to accept")
     if wrap == WRAP_REDPACKET:
-        packet, share = redpacket_grab(user=user, packet_id=pk)
+        packet, share, taken_now = redpacket_take(user=user, packet_id=pk)
+        if not taken_now:
+            raise Refusal(4, "you have already taken this red packet")
         amount = share.amount.quantize(packet.coin.quantum) if share else None
     else:
         done = receive(user=user, remittance_id=pk)
@@ -336,9 +430,22 @@ def msg_redpack_accept(user: User, params: Any, token: str) -> dict[str, Any]:
     return objects.stringify({"transfer_id": transfer_id(pk, wrap), "wrap": wrap, "amount": amount})
 
 
-@method("msg_get_transfer", {NOT_FOUND: 4})
+@method("msg_get_transfer", {NOT_FOUND: 4}, older=_always_older)
 def msg_get_transfer(user: User, params: Any, token: str) -> dict[str, Any]:
     pk, wrap = _split_transfer(params)
+    if wrap == WRAP_PLAIN:
+        from wallet.transfers import transfer_for_reader
+
+        plain = transfer_for_reader(user=user, transfer_id=pk)
+        users = User.objects.in_bulk([plain.payer_id, plain.payee_id])
+        stamp = int(plain.created_at.timestamp())
+        log_ = {"id": transfer_id(pk, wrap), "from_user_id": plain.payer_id, "to_user_id": plain.payee_id,
+                "coin_id": plain.coin_id, "amount": plain.amount.quantize(plain.coin.quantum), "action": None,
+                "target_id": "0", "memo": plain.memo, "status": 100, "wrap": WRAP_PLAIN, "update_time": stamp,
+                "created_time": stamp}
+        return {"from_user": objects.user_full(users[plain.payer_id], reader_id=user.pk),
+                "to_user": objects.user_short(users[plain.payee_id]), "coin_info": objects.coin_info(plain.coin),
+                "transfer_log": objects.stringify(log_)}
     if wrap == WRAP_TRANSFER:
         from remittance.services import transfer_details
 
@@ -371,7 +478,7 @@ def msg_get_transfer(user: User, params: Any, token: str) -> dict[str, Any]:
             "coin_info": objects.coin_info(packet.coin), "transfer_log": objects.stringify(log_)}
 
 
-@method("msg_exchange_publish", {**MONEY, NOT_FOUND: 5, BLACKLISTED: 3})
+@method("msg_exchange_publish", {**MONEY, NOT_FOUND: 5, BLACKLISTED: 3}, older=_always_older)
 def msg_exchange_publish(user: User, params: Any, token: str) -> dict[str, Any]:
     from core.gateway.registry import check_limit
     from wallet.exchange import card, exchange_publish
@@ -394,7 +501,7 @@ def msg_exchange_publish(user: User, params: Any, token: str) -> dict[str, Any]:
 
 
 @method("msg_exchange_accept", {**MONEY, NOT_FOUND: 4, CONFLICT: 4, wallet_codes.EXCHANGE_EXPIRED: 4,
-                                PERMISSION_DENIED: 5})
+                                PERMISSION_DENIED: 5}, older=_always_older)
 def msg_exchange_accept(user: User, params: Any, token: str) -> dict[str, Any]:
     from wallet.exchange import exchange_accept
 
@@ -403,7 +510,7 @@ def msg_exchange_accept(user: User, params: Any, token: str) -> dict[str, Any]:
     return {"exchange_id": str(offer.pk), "status": str(offer.status)}
 
 
-@method("msg_get_exchange", {NOT_FOUND: 4})
+@method("msg_get_exchange", {NOT_FOUND: 4}, older=_always_older)
 def msg_get_exchange(user: User, params: Any, token: str) -> dict[str, Any]:
     from wallet.exchange import exchange_get
 

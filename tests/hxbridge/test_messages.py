@@ -197,7 +197,7 @@ async def make_admin(**fields: bool) -> User:
     ({"msg": {"type": "cmd"}}, 400, "msg.action must be a non-empty string"),
     ({"msg": {"type": "custom", "customExts": ["a"]}}, 400, "msg.customExts must be an object"),
     ({"ext": "attr"}, 400, "ext must be an object"),
-    ({"msg": {"type": "txt", "msg": "x" * 20000}}, 400, "content larger than"),
+    ({"msg": {"type": "txt", "msg": "x" * (128 * 1024 + 1)}}, 400, "content larger than"),  # MESSAGE_MAX_CONTENT_BYTES
 ])
 async def test_bad_requests_send_nothing(connect: Connect, alice: User, bob: User, change: dict[str, Any],
                                          code: int, message: str) -> None:

@@ -48,7 +48,7 @@ def test_every_method_answers_2_without_a_valid_session(alice: User) -> None:
     for name in METHODS:
         assert im(client, name, None)["status"] == 2, name
         assert im(client, name, "not-a-token")["status"] == 2, name
-    assert len(METHODS) == 14
+    assert len(METHODS) == 15
 
 
 @pytest.mark.django_db
@@ -158,7 +158,8 @@ def test_red_packet_and_transfer_through_the_facade(alice: User, bob: User, char
     assert in_usdt["status"] == 0
     transfer = publish(wrap=2, amount="20")
     assert transfer["status"] == 0 and transfer["data"]["transfer_id"].endswith("2")
-    assert publish(wrap=2, coin_id=usdt.pk)["status"] == 5  # transfers are in the default coin
+    assert publish(wrap=2, coin_id=usdt.pk)["status"] == 7  # any active coin; alice has 5 - 1.5 usdt
+    assert publish(wrap=2, coin_id=999)["status"] == 5
     assert publish(wrap=3)["status"] == 1
 
     tid = packet["data"]["transfer_id"]
@@ -168,7 +169,7 @@ def test_red_packet_and_transfer_through_the_facade(alice: User, bob: User, char
     assert detail["from_user"]["id"] == str(alice.pk) and detail["to_user"]["id"] == str(bob.pk)
     assert detail["coin_info"]["name"] == "cny" and set(detail["to_user"]) == {"id", "name", "icon", "extra"}
     assert im(client, "msg_get_transfer", token_for(charlie), transfer_id=tid)["status"] == 4  # not yours
-    assert im(client, "msg_get_transfer", bob_key, transfer_id="abc")["status"] == 1
+    assert im(client, "msg_get_transfer", bob_key, transfer_id="abc")["status"] == 4  # 1 is this method's success
 
     assert im(client, "msg_redpack_accept", key, transfer_id=tid)["status"] == 5  # own packet
     assert im(client, "msg_redpack_accept", token_for(charlie), transfer_id=tid)["status"] == 5
@@ -211,13 +212,13 @@ def test_exchange_through_the_facade_matches_seed_000(alice: User, bob: User, ch
     assert publish(from_coin_amount="101")["status"] == 7
     assert publish(wallet_pwd="nope12")["status"] == 8
     made = publish()
-    assert made["status"] == 0
+    assert made["status"] == 1  # the older generation's success, as its document says
     eid = made["data"]["exchange_id"]
     assert im(client, "msg_exchange_accept", key, exchange_id=eid, wallet_pwd="pay123")["status"] == 5
-    assert im(client, "msg_exchange_accept", bob_key, exchange_id=eid, wallet_pwd="pay123")["status"] == 0
+    assert im(client, "msg_exchange_accept", bob_key, exchange_id=eid, wallet_pwd="pay123")["status"] == 1
     assert im(client, "msg_exchange_accept", bob_key, exchange_id=eid, wallet_pwd="pay123")["status"] == 4
     shown = im(client, "msg_get_exchange", bob_key, exchange_id=eid)
-    assert shown["status"] == 0
+    assert shown["status"] == 1
     data = shown["data"]
     assert set(data) == {"from_user", "to_user", "from_coin_info", "to_coin_info", "exchange_log"}
     assert data["exchange_log"] == {
@@ -227,7 +228,7 @@ def test_exchange_through_the_facade_matches_seed_000(alice: User, bob: User, ch
         "create_time": data["exchange_log"]["create_time"]}
     assert data["from_user"]["fomo_id"] == "alice" and data["to_coin_info"]["decimals"] == "18"
     assert im(client, "msg_get_exchange", token_for(charlie), exchange_id=eid)["status"] == 4
-    assert im(client, "msg_get_exchange", bob_key)["status"] == 1
+    assert im(client, "msg_get_exchange", bob_key)["status"] == 4
     # an offer nobody takes expires and reads 400
     other = publish(from_coin_amount="0", to_coin_amount="1")
     assert other["status"] == 6

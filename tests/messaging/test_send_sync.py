@@ -103,7 +103,7 @@ async def test_bad_content_is_422(connect: Connect, alice: User, bob: User) -> N
         {"type": 8, "content": {"lat": 95, "lng": 0}, "to": bob.pk},
         {"type": 3, "content": {}, "to": bob.pk},
         {"type": 1, "content": {"text": "x"}},  # neither to nor chatId
-        {"type": 1, "content": {"text": "x" * 20000}, "to": bob.pk},
+        {"type": 1, "content": {"text": "x" * (128 * 1024 + 1)}, "to": bob.pk},  # over MESSAGE_MAX_CONTENT_BYTES
         text("to myself", to=alice.pk),
     ]
     for params in cases:
