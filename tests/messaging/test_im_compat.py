@@ -150,7 +150,8 @@ def test_an_inline_amr_voice_note_becomes_a_voice_upload(alice: User, bob: User,
     assert (media.kind, media.content_type, media.size, media.owner_id) == ("voice", "audio/amr", len(audio), alice.pk)
     link = fresh_content(message.pk, message.type, message.content)["url"]  # what bob's socket is handed
     got = Client().get(link, HTTP_AUTHORIZATION=f"Bearer {token_for(bob)}")
-    assert got.status_code == 200 and b"".join(got.streaming_content)  # type: ignore[attr-defined] == audio
+    body = b"".join(got.streaming_content)  # type: ignore[attr-defined]
+    assert got.status_code == 200 and body == audio
     assert got["Content-Type"] == "audio/amr"
     wrapped = base64.encodebytes(amr(2)).decode()  # Android's Base64.DEFAULT: lines of 76
     assert voice(alice, bob, wrapped, duration="2")["status"] == 0
