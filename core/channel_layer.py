@@ -18,6 +18,7 @@ into the message, ``detach`` unsubscribes when the socket ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from copy import deepcopy
@@ -165,6 +166,30 @@ class InMemoryLayer(InMemoryChannelLayer):
     """channels' ``InMemoryChannelLayer`` (its send and receive, unchanged otherwise) with a
     ``LeanQueue`` per channel, made only when the channel has none (the stock layer builds a
     queue on every call and drops it when the channel has one)."""
+
+    CLEAN_EVERY = 1.0  # seconds between sweeps for expired messages and group memberships
+
+    _cleaned = 0.0
+
+    def _clean_expired(self) -> None:
+        """The stock sweep walks every channel and group membership; it ran on every group send
+        and receive (~8% of the event loop at 1,200 one-to-one messages/s). Expiry is counted
+        in seconds (``expiry``, ``group_expiry``): once a second is enough."""
+        now = time.monotonic()
+        if now - self._cleaned < self.CLEAN_EVERY:
+            return
+        self._cleaned = now
+        super()._clean_expired()
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """The stock group send, without a task and an ``as_completed`` per member channel
+        (each ``send`` here only puts the message in a queue, nothing to wait for)."""
+        assert isinstance(message, dict), "message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        for channel in list(self.groups.get(group, ())):
+            with contextlib.suppress(ChannelFull):  # a full channel misses it, as in the stock layer
+                await self.send(channel, message)
 
     def _queue(self, channel: str) -> asyncio.Queue[Any]:
         queue: asyncio.Queue[Any] | None = self.channels.get(channel)
