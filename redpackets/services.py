@@ -34,7 +34,7 @@ from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check, payment_unlocked
 from wallet.selectors import exact_sum
 from wallet.services import (
-    default_coin,
+    active_coin,
     ledger_transfer,
     parse_amount,
     system_account,
@@ -140,9 +140,7 @@ def _create(
     *, user: User, chat_wire_id: int, type_: int, title: str, price: Any, total_price: Any, count: int, password: str,
     coin_id: int | None, request: idempotency.KeyedRequest | None, password_required: bool = True,
 ) -> RedPacket:
-    coin = default_coin() if coin_id is None else Coin.objects.filter(pk=coin_id, is_active=True).first()
-    if coin is None:
-        raise ApplicationError(NOT_FOUND, f"no active coin {coin_id}")
+    coin = active_coin(coin_id)
     chat = chat_from_wire(chat_wire_id)
     one, total, count, shares = _plan(chat=chat, type_=type_, price=price, total_price=total_price, count=count,
                                       coin=coin)

@@ -43,7 +43,15 @@ from wallet import idempotency
 from wallet.models import Account, Coin
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
-from wallet.services import default_coin, ledger_transfer, parse_amount, system_account, user_account, wire_decimal
+from wallet.services import (
+    active_coin,
+    active_user,
+    ledger_transfer,
+    parse_amount,
+    system_account,
+    user_account,
+    wire_decimal,
+)
 
 MIN_AMOUNT = Decimal("0.01")  # seed 002 remittance.remit 401
 Status = Remittance.Status
@@ -118,13 +126,9 @@ def _remit(
 ) -> Remittance:
     if payee_id == payer.pk:
         raise ApplicationError(INVALID, "you cannot remit to yourself")
-    coin = default_coin() if coin_id is None else Coin.objects.filter(pk=coin_id, is_active=True).first()
-    if coin is None:
-        raise ApplicationError(NOT_FOUND, f"no active coin {coin_id}")
+    coin = active_coin(coin_id)
     value = _amount(amount, coin)
-    payee = User.objects.filter(pk=payee_id, is_active=True).first()
-    if payee is None:
-        raise ApplicationError(NOT_FOUND, f"no user {payee_id}")
+    payee = active_user(payee_id)
     chat = _chat(payer, payee, type_, chat_wire_id)
     payment_password_check(user=payer, password=password)  # hashing is slow: no locks held yet
     now = timezone.now()

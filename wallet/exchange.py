@@ -32,16 +32,18 @@ from wallet import idempotency
 from wallet.models import Account, Coin, ExchangeOffer
 from wallet.models import JournalEntry as Entry
 from wallet.passwords import payment_password_check
-from wallet.services import Leg, ledger_post, ledger_transfer, parse_amount, system_account, user_account
+from wallet.services import (
+    Leg,
+    active_coin,
+    active_user,
+    ledger_post,
+    ledger_transfer,
+    parse_amount,
+    system_account,
+    user_account,
+)
 
 OFFERED, ACCEPTED, EXPIRED = 100, 200, 400  # message subTypes of type 11
-
-
-def _coin(coin_id: int) -> Coin:
-    coin = Coin.objects.filter(pk=coin_id, is_active=True).first()
-    if coin is None:
-        raise ApplicationError(NOT_FOUND, f"no active coin {coin_id}")
-    return coin
 
 
 def card(offer: ExchangeOffer) -> dict[str, Any]:
@@ -102,10 +104,8 @@ def _publish(
 ) -> ExchangeOffer:
     if to_user_id == user.pk:
         raise ApplicationError(INVALID, "you cannot offer an exchange to yourself")
-    to_user = User.objects.filter(pk=to_user_id, is_active=True).first()
-    if to_user is None:
-        raise ApplicationError(NOT_FOUND, f"no user {to_user_id}")
-    from_coin, to_coin = _coin(from_coin_id), _coin(to_coin_id)
+    to_user = active_user(to_user_id)
+    from_coin, to_coin = active_coin(from_coin_id), active_coin(to_coin_id)
     if from_coin.pk == to_coin.pk:
         raise ApplicationError(INVALID, "an exchange needs two different coins")
     give, take = parse_amount(from_amount, from_coin), parse_amount(to_amount, to_coin)

@@ -84,6 +84,24 @@ def default_coin() -> Coin:
     return coin
 
 
+def active_coin(coin_id: int | None) -> Coin:
+    """The active coin ``coin_id``; None: the default coin."""
+    if coin_id is None:
+        return default_coin()
+    coin = Coin.objects.filter(pk=coin_id, is_active=True).first()
+    if coin is None:
+        raise ApplicationError(NOT_FOUND, f"no active coin {coin_id}")
+    return coin
+
+
+def active_user(user_id: int) -> User:
+    """The active user ``user_id``: the other side of a payment."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise ApplicationError(NOT_FOUND, f"no user {user_id}")
+    return user
+
+
 def _account(**lookup: Any) -> Account:
     """The account matching ``lookup``, created on first use; a concurrent creator wins the
     unique constraint and we take its row."""

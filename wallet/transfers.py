@@ -22,10 +22,10 @@ from accounts.selectors import has_blocked
 from core.exceptions import BLACKLISTED, INVALID, NOT_FOUND, ApplicationError
 from wallet import exceptions as codes
 from wallet import idempotency
-from wallet.models import Coin, Transfer
 from wallet.models import JournalEntry as Entry
+from wallet.models import Transfer
 from wallet.passwords import payment_password_check
-from wallet.services import ledger_transfer, parse_amount, user_account
+from wallet.services import active_coin, active_user, ledger_transfer, parse_amount, user_account
 
 MEMO_MAX = 225  # the im/* API's note (vchar(225))
 
@@ -54,12 +54,8 @@ def _send(
 ) -> Transfer:
     if payee_id == payer.pk:
         raise ApplicationError(INVALID, "you cannot transfer to yourself")
-    payee = User.objects.filter(pk=payee_id, is_active=True).first()
-    if payee is None:
-        raise ApplicationError(NOT_FOUND, f"no user {payee_id}")
-    coin = Coin.objects.filter(pk=coin_id, is_active=True).first()
-    if coin is None:
-        raise ApplicationError(NOT_FOUND, f"no active coin {coin_id}")
+    payee = active_user(payee_id)
+    coin = active_coin(coin_id)
     value = parse_amount(amount, coin)
     if value > settings.REMITTANCE_MAX_AMOUNT:
         raise ApplicationError(codes.BAD_AMOUNT, f"a transfer is at most {settings.REMITTANCE_MAX_AMOUNT}")

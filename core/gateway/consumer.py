@@ -384,11 +384,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         await self._answer(rid, method, lambda: self._call(method, ctx, params))
 
-    async def _call(self, method: registry.RpcMethod, ctx: registry.RpcContext, params: Any) -> Any:
+    async def _call(self, method: registry.RpcMethod, ctx: registry.RpcContext, params: Any,
+                    turn: Callable[[], Awaitable[None]] | None = None) -> Any:
+        """The fast path if it answers, else the ordinary handler; a pipelined call (``turn``)
+        goes the ordinary way only once the socket's earlier calls are done."""
         result = None
         if method.fast is not None:
-            result = await method.fast(ctx, params)
+            result = await (method.fast(ctx, params) if turn is None else method.fast(ctx, params, turn=turn))
         if result is None:
+            if turn is not None:
+                await turn()
             result = await run_sync(method.invoke_sync)(ctx, params)
         return result
 
@@ -406,15 +411,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if earlier is not None:
                 await asyncio.wait({earlier})
 
-        async def call() -> Any:
-            assert method.fast is not None
-            result = await method.fast(ctx, params, turn=turn)
-            if result is None:
-                await turn()
-                result = await run_sync(method.invoke_sync)(ctx, params)
-            return result
-
-        task = asyncio.get_running_loop().create_task(self._answer(rid, method, call, after=turn))
+        task = asyncio.get_running_loop().create_task(
+            self._answer(rid, method, lambda: self._call(method, ctx, params, turn), after=turn))
         self.inflight.append(task)
         task.add_done_callback(self.inflight.remove)
 
@@ -426,25 +424,23 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _answer(self, rid: Any, method: registry.RpcMethod, call: Callable[[], Awaitable[Any]],
                       after: Callable[[], Awaitable[None]] | None = None) -> None:
         """Run ``call`` and answer the client with its result or error (once ``after`` returns)."""
+        error: tuple[int, str] | None = None
         try:
             result = await call()
-        except ApplicationError as error:
-            if after is not None:
-                await after()
-            await self._reply_error(rid, method.wire_code(error), error.message)
-            return
+        except ApplicationError as refused:
+            error = method.wire_code(refused), refused.message
         except Exception as exc:
-            if after is not None:
-                await after()
             if database_unavailable(exc):  # down or restarting: answer at once, the client retries
                 log.warning("socket method %s: database unavailable: %s", method.name, exc)
-                await self._reply_error(rid, 503, UNAVAILABLE_MSG)
-                return
-            log.exception("socket method %s failed", method.name)
-            await self._reply_error(rid, 500, "internal error")
-            return
+                error = 503, UNAVAILABLE_MSG
+            else:
+                log.exception("socket method %s failed", method.name)
+                error = 500, "internal error"
         if after is not None:
             await after()
+        if error is not None:
+            await self._reply_error(rid, *error)
+            return
         for message_id in resync.message_ids(result):  # the sender has its own message
             self._saw(message_id)
         await self.send(text_data=dumps({"id": rid, "code": 200, "data": {} if result is None else result}))

@@ -347,6 +347,19 @@ def _note(params: Any) -> str:
     return note
 
 
+def _payment(params: Any) -> tuple[int, int, Any]:
+    """A payment's ``toUserId``, ``coin_id`` (required: status 4; not a number: 5) and ``amount``."""
+    to = _int(params, "toUserId")
+    if params.get("coin_id") in (None, ""):
+        raise Refusal(4, "coin_id is required")
+    return to, _int(params, "coin_id", status=5), _amount(params, "amount")
+
+
+def _another_user(user: User, to: int) -> None:
+    if not User.objects.filter(pk=to, is_active=True).exclude(pk=user.pk).exists():
+        raise Refusal(MISSING, "toUserId is not another user")
+
+
 def _session_pays(params: Any, wrap: int) -> bool:
     """IM_REDPACK_WITHOUT_PASSWORD: a red packet of the newer generation's shape (no
     ``wallet_pwd`` parameter at all, no ``wrap`` or wrap 1) is authorised by the session."""
@@ -361,18 +374,13 @@ def msg_redpack_publish(user: User, params: Any, token: str) -> dict[str, Any]:
     from redpackets.services import redpacket_create
     from remittance.services import remit
 
-    to = _int(params, "toUserId")
-    if params.get("coin_id") in (None, ""):
-        raise Refusal(4, "coin_id is required")
-    coin_id = _int(params, "coin_id", status=5)
-    amount = _amount(params, "amount")
+    to, coin_id, amount = _payment(params)
     wrap = _int(params, "wrap") if params.get("wrap") not in (None, "") else WRAP_REDPACKET
     if wrap not in (WRAP_REDPACKET, WRAP_TRANSFER):
         raise Refusal(MISSING, "wrap must be 1 (red packet) or 2 (transfer)")
     memo = _note(params)
     password = str(params.get("wallet_pwd") or "")
-    if not User.objects.filter(pk=to, is_active=True).exclude(pk=user.pk).exists():
-        raise Refusal(MISSING, "toUserId is not another user")
+    _another_user(user, to)
     key = _request_key("msg_redpack_publish", params, ("toUserId", "coin_id", "amount", "wrap", "content"))
     if wrap == WRAP_REDPACKET:  # an unknown or inactive coin: not_found -> 5
         chat = private_chat_get_or_create(user_id=user.pk, peer_id=to)
@@ -391,14 +399,9 @@ def wallet_transfer(user: User, params: Any, token: str) -> dict[str, Any]:
     wallet to ``toUserId``'s, paid at once, with the payment password; no chat message."""
     from wallet.transfers import transfer_send
 
-    to = _int(params, "toUserId")
-    if params.get("coin_id") in (None, ""):
-        raise Refusal(4, "coin_id is required")
-    coin_id = _int(params, "coin_id", status=5)
-    amount = _amount(params, "amount")
+    to, coin_id, amount = _payment(params)
     memo = _note(params)
-    if not User.objects.filter(pk=to, is_active=True).exclude(pk=user.pk).exists():
-        raise Refusal(MISSING, "toUserId is not another user")
+    _another_user(user, to)
     sent = transfer_send(payer=user, payee_id=to, coin_id=coin_id, amount=amount,
                          password=str(params.get("wallet_pwd") or ""), memo=memo,
                          request_id=_request_key("wallet_transfer", params, ("toUserId", "coin_id", "amount",
