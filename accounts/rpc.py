@@ -8,7 +8,7 @@ from django.conf import settings
 
 import accounts.moment_rpc  # noqa: F401  (registers moment.*)
 from accounts import exceptions as codes
-from accounts import selectors, serializers, services
+from accounts import replies, selectors, serializers, services
 from accounts.events import friend_request, user_brief
 from core import throttle
 from core.exceptions import NOT_FOUND, ApplicationError
@@ -18,7 +18,7 @@ from core.gateway.registry import RpcContext
 method = registry.method
 
 
-@method("users.info", params=serializers.UserIdsParams)
+@method("users.info", params=serializers.UserIdsParams, reply=replies.UserBrief(many=True))
 def users_info(ctx: RpcContext, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [user_brief(u) for u in selectors.users_by_ids(params["uIds"])]
 
@@ -51,7 +51,7 @@ def users_update_profile(ctx: RpcContext, params: dict[str, Any]) -> dict[str, A
     return user_brief(user)
 
 
-@method("users.setPrivacy", params=serializers.PrivacyParams)
+@method("users.setPrivacy", params=serializers.PrivacyParams, reply=registry.NoData)
 def users_set_privacy(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     policy = params.get("friendAdd")
     services.user_set_privacy(user=ctx.user, phone_searchable=params.get("phoneSearchable"),

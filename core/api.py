@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core import contract
 from core.exceptions import (
     HTTP_FALLBACK_STATUS,
     HTTP_STATUS,
@@ -122,6 +124,8 @@ def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
                 result = method.call_blocking(ctx, raw)
             except ApplicationError as error:
                 return error_response(error, method.wire_code(error))
+            if settings.RPC_CHECK_REPLIES:
+                contract.check_reply(method_name, result)
             return Response({} if result is None else result)
 
     def handler(self: RpcView, request: Request, **kwargs: Any) -> Response:

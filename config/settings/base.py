@@ -279,6 +279,9 @@ GATEWAY_DB_THREADS = env_int("GATEWAY_DB_THREADS", 4, minimum=1)
 # queue and the recent time per call) is refused at once with 503 "server busy, retry".
 # 0 (the default for now): never refused; the estimate still refuses some calls at moderate
 # load on a 2-core machine (docs/deploy.md#overload).
+# Check every socket and REST reply against the method's published reply schema (core.contract);
+# a reply that breaks it answers 500. For tests and staging: it costs time on every call.
+RPC_CHECK_REPLIES = env_bool("RPC_CHECK_REPLIES", default=False)
 GATEWAY_QUEUE_BUDGET_MS = env_int("GATEWAY_QUEUE_BUDGET_MS", 500, minimum=0)
 WS_CHECK_ORIGIN = env_bool("WS_CHECK_ORIGIN", default=True)
 WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS", default=[])

@@ -22,6 +22,8 @@ RESYNC_ENABLED = env_bool("RESYNC_ENABLED", default=False)
 # Refusing work under overload depends on how late the event loop runs, which a loaded CI
 # machine would trip at random; the overload tests turn it on themselves.
 GATEWAY_QUEUE_BUDGET_MS = 0
+# Every reply a test receives is held to the method's published reply schema.
+RPC_CHECK_REPLIES = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # gateway threads must not keep the test database open
 if REDIS_URL:

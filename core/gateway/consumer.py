@@ -28,7 +28,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts import presence
-from core import degrade, fanout, jsonwire, realtime, resync
+from core import contract, degrade, fanout, jsonwire, realtime, resync
 from core.channel_layer import Forwarded
 from core.degrade import REDIS_ERRORS
 from core.exceptions import BUSY_MSG, UNAVAILABLE_MSG, ApplicationError, database_unavailable
@@ -427,6 +427,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         error: tuple[int, str] | None = None
         try:
             result = await call()
+            if settings.RPC_CHECK_REPLIES:  # the tests: a reply that breaks its schema is a 500
+                contract.check_reply(method.name, result)
         except ApplicationError as refused:
             error = method.wire_code(refused), refused.message
         except Exception as exc:

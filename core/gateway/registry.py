@@ -47,6 +47,10 @@ def check_limit(name: str, limit: Limit, user_id: int) -> None:
                    f"at most {allowed} {name} calls in {limit.window} seconds; try again later")
 
 
+class NoData(serializers.Serializer):
+    """A method's ``reply`` when the reply's ``data`` is always ``{}``."""
+
+
 @dataclass(frozen=True, slots=True)
 class RpcMethod:
     name: str
@@ -63,6 +67,9 @@ class RpcMethod:
     # Whether a socket may start this call before the calls it sent earlier have been answered
     # (see fast_path).
     pipelined: bool = False
+    # The serializer describing the reply's ``data`` (core.contract publishes and checks it);
+    # None: not described yet.
+    reply: type[serializers.Serializer] | serializers.BaseSerializer | None = None
 
     def wire_code(self, error: ApplicationError) -> int:
         code = self.errors.get(error.code)
@@ -153,11 +160,15 @@ def method(
     errors: Mapping[str, int] | None = None,
     limit: Limit | None = None,
     money: bool = False,
+    reply: type[serializers.Serializer] | serializers.BaseSerializer | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a socket method. ``errors`` maps symbolic codes to this method's seed codes;
     ``limit`` bounds its calls per user (socket and REST twin alike). ``money``: the method
     moves money (or guards it), so every call first re-checks that the login session is still
-    live (``_login_still_valid``)."""
+    live (``_login_still_valid``). ``reply`` describes the reply's ``data`` (``core.contract``):
+    a serializer class whose fields are the reply's keys (``required=False`` for a key that may
+    be absent, ``allow_null=True`` for one that may be null), ``Item(many=True)`` for a list,
+    or ``NoData`` for ``{}``."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         if name.startswith("_") or not name:
@@ -175,6 +186,7 @@ def method(
             is_async=inspect.iscoroutinefunction(handler),
             limit=limit,
             money=money,
+            reply=reply,
         )
         if money and _methods[name].is_async:
             raise ImproperlyConfigured(f"money method {name!r} must be synchronous (it re-checks the login)")
@@ -202,6 +214,11 @@ def get(name: str) -> RpcMethod | None:
     if not isinstance(name, str) or name.startswith("_"):
         return None
     return _methods.get(name)
+
+
+def all_methods() -> dict[str, RpcMethod]:
+    """Every registered method by name (a copy)."""
+    return dict(_methods)
 
 
 def describe_errors(errors: Any, prefix: str = "") -> str:
