@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core import contract
+
 
 class UserBrief(serializers.Serializer):
     uId = serializers.IntegerField()
@@ -13,3 +15,12 @@ class UserBrief(serializers.Serializer):
     userName = serializers.CharField()
     avatar = serializers.CharField(allow_blank=True)
     isInternal = serializers.BooleanField()
+
+
+class Kicked(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=["login_elsewhere"])
+    device = serializers.CharField()
+
+
+contract.event("accounts.onKicked", Kicked,
+               "This login was ended by a login elsewhere (single-device accounts); the socket closes next.")

@@ -48,6 +48,36 @@ def reply_serializer(reply: Any, name: str) -> Any:
     return named(reply, name)
 
 
+_events: dict[str, tuple[Any, str]] = {}
+
+
+def event(name: str, data: Any, description: str = "") -> None:
+    """Declare a push ``{"event": name, "data": ...}``: ``data`` is a serializer class (or
+    ``NoData``) describing its ``data``. Each app declares the events it pushes."""
+    if name in _events:
+        raise ValueError(f"event {name!r} declared twice")
+    _events[name] = (data, description)
+
+
+def all_events() -> dict[str, tuple[Any, str]]:
+    """Every declared push by name: (data serializer, description)."""
+    return dict(_events)
+
+
+def _event_view(name: str, data: Any, description: str) -> Any:
+    class EventView(APIView):
+        permission_classes = [permissions.AllowAny]
+
+        def get(self, request: Any) -> Response:  # never served: only described
+            return Response({})
+
+    schema = reply_serializer(data, component_name(name, "Event"))
+    EventView.get = extend_schema(operation_id="event." + name, description=description,  # type: ignore[method-assign]
+                                  responses={200: schema})(EventView.get)
+    EventView.__name__ = EventView.__qualname__ = "Event_" + name.replace(".", "_")
+    return EventView.as_view()
+
+
 def _view_for(method: registry.RpcMethod) -> Any:
     class MethodView(APIView):
         permission_classes = [permissions.AllowAny]
@@ -65,16 +95,24 @@ def _view_for(method: registry.RpcMethod) -> Any:
 
 @functools.cache
 def document() -> dict[str, Any]:
-    """An OpenAPI document with one operation per socket method (``POST /<method>``); its
-    ``components.schemas`` hold ``<Method>Params`` and ``<Method>Reply`` for each."""
+    """An OpenAPI document with one operation per socket method (``POST /<method>``) and one
+    per push (``GET /events/<event>``); its ``components.schemas`` hold ``<Method>Params`` and
+    ``<Method>Reply`` for each method, ``<Event>Event`` for each push's data."""
     methods = registry.all_methods()
     patterns = [path(name, _view_for(methods[name])) for name in sorted(methods)]
+    patterns += [path("events/" + name, _event_view(name, *_events[name])) for name in sorted(_events)]
     return SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
 
 
 def reply_schema(method_name: str) -> dict[str, Any]:
     """The reply's schema in ``document()`` (a ``$ref``, or an array of one)."""
     operation = document()["paths"]["/" + method_name]["post"]
+    return operation["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+def event_schema(name: str) -> dict[str, Any]:
+    """A push's ``data`` schema in ``document()``."""
+    operation = document()["paths"]["/events/" + name]["get"]
     return operation["responses"]["200"]["content"]["application/json"]["schema"]
 
 
@@ -112,16 +150,23 @@ def _rebase(schema: Any) -> Any:
     return schema
 
 
-def reply_errors(method_name: str, result: Any) -> list[str]:
-    """How ``result`` (a reply's ``data``) breaks the method's reply schema; empty when it fits."""
+def _errors(schema: dict[str, Any], value: Any) -> list[str]:
     from jsonschema import Draft202012Validator
 
-    validator = _validator()
-    schema = _rebase(reply_schema(method_name))
-    checker = Draft202012Validator(schema, registry=validator._registry)
-    data = json.loads(dumps({} if result is None else result))  # what the client receives
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(reply)'}: {e.message}"
+    checker = Draft202012Validator(_rebase(schema), registry=_validator()._registry)
+    data = json.loads(dumps({} if value is None else value))  # what the client receives
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
             for e in checker.iter_errors(data)]
+
+
+def reply_errors(method_name: str, result: Any) -> list[str]:
+    """How ``result`` (a reply's ``data``) breaks the method's reply schema; empty when it fits."""
+    return _errors(reply_schema(method_name), result)
+
+
+def event_errors(name: str, data: Any) -> list[str]:
+    """How a push's ``data`` breaks the event's schema; empty when it fits."""
+    return _errors(event_schema(name), data)
 
 
 def check_reply(method_name: str, result: Any) -> None:
@@ -132,3 +177,13 @@ def check_reply(method_name: str, result: Any) -> None:
     errors = reply_errors(method_name, result)
     if errors:
         raise AssertionError(f"{method_name} reply breaks its schema: " + "; ".join(errors[:5]))
+
+
+def check_event(name: str, data: Any) -> None:
+    """Raise AssertionError when a declared push's data breaks its schema (the tests turn this
+    on where pushes are built)."""
+    if name not in _events:
+        return
+    errors = event_errors(name, data)
+    if errors:
+        raise AssertionError(f"push {name} breaks its schema: " + "; ".join(errors[:5]))

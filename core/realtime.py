@@ -23,7 +23,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
-from core import fanout, jsonwire
+from core import contract, fanout, jsonwire
 from core.degrade import REDIS_ERRORS, degraded
 from core.loops import cancel
 
@@ -41,6 +41,8 @@ def user_group(user_id: int) -> str:
 
 
 def _envelope(name: str, data: dict[str, Any], user_ids: Iterable[int], exclude_channel: str | None) -> Envelope:
+    if settings.RPC_CHECK_REPLIES:  # the tests: every push is held to its published schema
+        contract.check_event(name, data)
     # Encoded once here, not once per receiving socket; exact Decimals survive the channel
     # layer's msgpack this way too.
     message: dict[str, Any] = {"type": "realtime.event", "text": jsonwire.dumps({"event": name, "data": data}),
@@ -209,5 +211,7 @@ def end_sessions_on_commit(
     ids = sorted(set(session_ids))
     if not ids:
         return
+    if event is not None and settings.RPC_CHECK_REPLIES:
+        contract.check_event(event["event"], event["data"])
     message = {"type": "session.end", "sessions": ids, "close_code": close_code, "event": event}
     transaction.on_commit(lambda: _send([(user_group(user_id), message)]))
