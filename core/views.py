@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from config.version import VERSION
 from core import degrade
 from core.gateway import batching, threads
 
@@ -60,7 +61,8 @@ async def _run_check(name: str, check: Callable[[], Awaitable[str]]) -> dict[str
 
 
 async def healthz(request: HttpRequest) -> JsonResponse:
-    """``{"status": "ok", "database": {...}, "channelLayer": {...}}``; 503 when a part is down.
+    """``{"status": "ok", "version": "...", "database": {...}, "channelLayer": {...}}``; 503 when
+    a part is down.
     The checks run side by side, each bounded by HEALTHZ_TIMEOUT_SECONDS."""
     names = ("database", "channelLayer")
     results = await asyncio.gather(_run_check("database", sync_to_async(_check_database)),
@@ -73,6 +75,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     report["gateway"] = threads.load()
     report["batches"] = batching.stats()
     report["status"] = "ok" if healthy else "down"
+    report["version"] = VERSION
     return JsonResponse(report, status=200 if healthy else 503)
 
 

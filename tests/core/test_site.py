@@ -1,10 +1,12 @@
 """/healthz, the OpenAPI schema and docs, the admin, and the embedded beat."""
 from __future__ import annotations
 
+import tomllib
 from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -19,6 +21,9 @@ pytestmark = pytest.mark.django_db
 def test_healthz_reports_database_and_channel_layer() -> None:
     body = Client().get("/healthz").json()
     assert body["status"] == "ok"
+    with open(settings.BASE_DIR / "pyproject.toml", "rb") as f:
+        assert body["version"] == tomllib.load(f)["project"]["version"]
+    assert body["version"] != "unknown"
     assert body["database"]["status"] == "ok" and body["channelLayer"]["status"] == "ok"
 
 
