@@ -213,8 +213,8 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     done = subprocess.run(["systemd-analyze", "verify", "--man=no", *units],  # noqa: S607
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
-    for unit in units:
-        assert f"ExecStart={ROOT}/deploy/entrypoint.sh " in Path(unit).read_text()
+    for name in units:
+        assert f"ExecStart={ROOT}/deploy/entrypoint.sh " in Path(name).read_text()
 
 
 def test_compose_runs_every_process_through_the_entrypoint() -> None:
