@@ -16,7 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from core import accesslog, deployment  # noqa: E402
+from core import accesslog, deployment, logs  # noqa: E402
 from core.gateway.consumer import GatewayConsumer  # noqa: E402
 from core.gateway.origin import origin_checked  # noqa: E402
 from core.gateway.transport import cap_daphne_frames, lean_daphne_inboxes, time_out_slow_requests  # noqa: E402
@@ -38,7 +38,8 @@ websocket_app = URLRouter(websocket_urlpatterns)
 if settings.WS_CHECK_ORIGIN:
     websocket_app = origin_checked(websocket_app)
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})
+# Every HTTP request's log lines carry its id (core.logs), answered in X-Request-ID.
+application = ProtocolTypeRouter({"http": logs.with_request_ids(django_asgi_app), "websocket": websocket_app})
 
 if settings.EMBEDDED_BEAT:
     from core.embedded_beat import start as start_embedded_beat

@@ -28,7 +28,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts import presence
-from core import contract, degrade, fanout, jsonwire, realtime, resync
+from core import contract, degrade, fanout, jsonwire, logs, realtime, resync
 from core.channel_layer import Forwarded
 from core.degrade import REDIS_ERRORS
 from core.exceptions import BUSY_MSG, UNAVAILABLE_MSG, ApplicationError, database_unavailable
@@ -149,6 +149,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        # The socket's log records carry its id (the consumer's handlers share this context).
+        logs.current_id.set(logs.new_id("ws-"))
         loop = asyncio.get_running_loop()
         realtime.bind_loop(loop)
         departures.bind_loop(loop)
