@@ -118,11 +118,16 @@ def event_schema(name: str) -> dict[str, Any]:
 
 def _strict(schema: Any) -> Any:
     """A copy in which every object with listed properties admits no other property: what the
-    tests hold the replies to (the published document stays open to additions)."""
+    tests hold the replies to (the published document stays open to additions). OpenAPI 3.0's
+    ``nullable: true`` (a field's ``allow_null``) means nothing to a JSON Schema validator: it
+    becomes the alternative ``{"type": "null"}``."""
     if isinstance(schema, dict):
         out = {key: _strict(value) for key, value in schema.items()}
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
+        if out.get("nullable") is True:
+            del out["nullable"]
+            return {"anyOf": [out, {"type": "null"}]}
         return out
     if isinstance(schema, list):
         return [_strict(item) for item in schema]
