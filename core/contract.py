@@ -40,10 +40,13 @@ def named(serializer: type[serializers.Serializer], name: str) -> type[serialize
 
 def reply_serializer(reply: Any, name: str) -> Any:
     """A method's declared reply under the component name ``name``: a serializer class (an
-    object), an instance with ``many=True`` (a list of such objects), or ``NoData`` (``{}``)."""
+    object), an instance with ``many=True`` (a list of such objects), a ``ListSerializer`` of a
+    plain field (a list of strings, numbers...), or ``NoData`` (``{}``)."""
     if reply is None or reply is registry.NoData:
         return EMPTY_REPLY
     if isinstance(reply, serializers.ListSerializer):
+        if not isinstance(reply.child, serializers.BaseSerializer):
+            return reply  # a list of plain values: ListSerializer(child=serializers.CharField())
         return named(type(reply.child), name)(many=True)  # type: ignore[arg-type]
     return named(reply, name)
 
