@@ -8,7 +8,7 @@ from rest_framework import serializers
 from calls.models import Call as CallModel
 from core import contract
 
-ENDS = CallModel.End.values  # "ended", "cancelled", "declined", "missed"
+ENDS = CallModel.End.choices  # "ended", "cancelled", "declined", "missed"
 END_HELP = ("ended: everyone left (or the call reached CALL_MAX_SECONDS); cancelled: by its creator; "
             "declined: every invitee declined; missed: nobody answered")
 

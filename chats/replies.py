@@ -11,13 +11,14 @@ from chats.models import ChatMember, GroupInvitePrivacy
 from core import contract
 
 ROLES = ChatMember.Role.labels  # "member", "admin", "owner"
+KINDS = ["private", "group", "supergroup"]
 
 
 class ChatInfo(serializers.Serializer):
     """A chat as its member sees it (chats.info, chats.update, chats.join...)."""
 
     chatId = serializers.IntegerField(help_text="-id for a normal group, +id for a super-group or a private chat")
-    kind = serializers.ChoiceField(choices=["private", "group", "supergroup"])
+    kind = serializers.ChoiceField(choices=KINDS)
     title = serializers.CharField(allow_blank=True, help_text="empty for a private chat")
     avatar = serializers.CharField(allow_blank=True)
     memo = serializers.CharField(allow_blank=True)

@@ -58,9 +58,7 @@ class Message(serializers.Serializer):
     locals()["from"] = serializers.IntegerField(
         allow_null=True, help_text="the sender (for a system message, the user who made the change); null for a "
                                    "notice the server posts by itself (an expiry) or when the account is gone")
-    type = serializers.ChoiceField(choices=MessageModel.Type.values,
-                                   help_text="1 text, 2 red packet, 3 image, 4 voice, 5 remittance, 6 video, 7 file, "
-                                             "8 location, 9 custom, 10 system, 11 coin exchange offer, 12 call record")
+    type = serializers.ChoiceField(choices=MessageModel.Type.choices, help_text="what content holds")
     subType = serializers.IntegerField(help_text="0 for messages clients send; set by the services that post types "
                                                  "2, 5 and 11")
     content = ContentField()
@@ -150,8 +148,7 @@ class DeskPerson(serializers.Serializer):
 
     id = serializers.CharField(help_text="the J-IM user id")
     uId = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=DeskProfile.Kind.values, help_text="0 visitor, 1 agent, 2 property "
-                                                                              "consultant")
+    kind = serializers.ChoiceField(choices=DeskProfile.Kind.choices)
     nick = serializers.CharField(allow_blank=True)
     avatar = serializers.CharField(allow_blank=True)
     terminal = serializers.CharField(allow_blank=True)
@@ -178,10 +175,13 @@ class Assigned(serializers.Serializer):
     agent = DeskPerson()
 
 
+CLOSE_REASONS = ["closed", "operator", "agent_offline", "moved", "idle"]
+
+
 class Closed(serializers.Serializer):
     conversationId = serializers.IntegerField()
     reason = serializers.ChoiceField(
-        choices=["closed", "operator", "agent_offline", "moved", "idle"],
+        choices=CLOSE_REASONS,
         help_text="closed: desk.close by its agent; operator: the admin; agent_offline: the agent went offline; "
                   "moved: the visitor chose someone else; idle: no message for DESK_IDLE_CLOSE_SECONDS")
 
