@@ -7,7 +7,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from calls import exceptions as codes
-from calls import services
+from calls import replies, services
 from chats import exceptions as chat_codes
 from core.exceptions import PERMISSION_DENIED, ApplicationError
 from core.gateway import registry
@@ -43,7 +43,8 @@ class RecordParams(serializers.Serializer):
     page = page_field()
 
 
-@registry.method("call.token.create", params=TokenParams, errors={codes.NOT_CONFIGURED: 503, codes.CLOSED: 410})
+@registry.method("call.token.create", params=TokenParams, errors={codes.NOT_CONFIGURED: 503, codes.CLOSED: 410},
+                 reply=replies.Token)
 def token_create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """An Agora RTC token (AccessToken2, "007...") for the caller's own uid, on the channel of an
     open call they are in or ringing for (403 otherwise), valid no longer than the call needs
@@ -69,7 +70,7 @@ def token_create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 
 @registry.method("call.create", params=CreateParams,
                  errors={chat_codes.NOT_A_MEMBER: 403, codes.CHANNEL_BUSY: 409, message_codes.NOT_FRIENDS: 470},
-                 limit=registry.Limit("CALL_CREATE_PER_MINUTE", 60))
+                 limit=registry.Limit("CALL_CREATE_PER_MINUTE", 60), reply=replies.Call)
 def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     from calls import events
 
@@ -78,35 +79,35 @@ def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return events.call(call, call.invitee_ids)  # type: ignore[attr-defined]
 
 
-@registry.method("call.getInfo", params=CallParams)
+@registry.method("call.getInfo", params=CallParams, reply=replies.CallInfo)
 def get_info(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return services.call_info(user=ctx.user, call_id=p["callId"])
 
 
-@registry.method("call.cancel", params=CallParams, errors={codes.CLOSED: 410})
+@registry.method("call.cancel", params=CallParams, errors={codes.CLOSED: 410}, reply=registry.NoData)
 def cancel(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.call_cancel(user=ctx.user, call_id=p["callId"])
     return {}
 
 
-@registry.method("call.start", params=CallParams, errors={codes.CLOSED: 410})
+@registry.method("call.start", params=CallParams, errors={codes.CLOSED: 410}, reply=registry.NoData)
 def start(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.call_start(user=ctx.user, call_id=p["callId"])
     return {}
 
 
-@registry.method("call.stop", params=CallParams)
+@registry.method("call.stop", params=CallParams, reply=registry.NoData)
 def stop(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.call_stop(user=ctx.user, call_id=p["callId"])
     return {}
 
 
-@registry.method("call.queryOffline")
+@registry.method("call.queryOffline", reply=replies.Offline)
 def query_offline(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     records = services.calls_missed_offline(user=ctx.user)
     return {"count": len(records), "records": records}
 
 
-@registry.method("call.queryRecord", params=RecordParams)
+@registry.method("call.queryRecord", params=RecordParams, reply=replies.Record(many=True))
 def query_record(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     return services.call_records(user=ctx.user, kind=p["type"], page=p["page"], count=p["count"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from chats import events, selectors, services
+from chats import events, replies, selectors, services
 from chats import exceptions as codes
 from chats.models import Chat, GroupInvitePrivacy
 from core.gateway import registry
@@ -17,8 +17,9 @@ CHAT_ERRORS = {codes.NOT_A_MEMBER: 403, codes.NOT_ALLOWED: 403, codes.ALREADY_ME
                codes.INVALID_INVITE: 404}
 
 
-def method(name: str, params: type[serializers.Serializer] | None = None) -> Any:
-    return registry.method(name, params=params, errors=CHAT_ERRORS)
+def method(name: str, params: type[serializers.Serializer] | None = None, *,
+           reply: type[serializers.Serializer] | serializers.BaseSerializer) -> Any:
+    return registry.method(name, params=params, errors=CHAT_ERRORS, reply=reply)
 
 
 class ChatIdParams(serializers.Serializer):
@@ -90,7 +91,7 @@ def _info(ctx: RpcContext, chat: Chat) -> dict[str, Any]:
     return events.chat_info(chat, member)
 
 
-@method("chats.create", CreateParams)
+@method("chats.create", CreateParams, reply=replies.ChatCreated)
 def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     kind = Chat.Kind.SUPERGROUP if p["kind"] == "supergroup" else Chat.Kind.GROUP
     chat = services.group_create(owner=ctx.user, title=p["title"], kind=kind, member_ids=p["uIds"], memo=p["memo"])
@@ -100,13 +101,13 @@ def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return info
 
 
-@method("chats.info", ChatIdParams)
+@method("chats.info", ChatIdParams, reply=replies.ChatInfo)
 def info(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     chat, member = selectors.access_chat(user_id=ctx.user_id, wire_id=p["chatId"])
     return events.chat_info(chat, member)
 
 
-@method("chats.members", MembersParams)
+@method("chats.members", MembersParams, reply=replies.Members)
 def members(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     chat, _ = selectors.access_chat(user_id=ctx.user_id, wire_id=p["chatId"])
     start = (p["page"] - 1) * p["count"]
@@ -114,120 +115,120 @@ def members(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"chatId": chat.wire_id, "total": chat.member_count, "members": [events.member_info(m) for m in rows]}
 
 
-@method("chats.addMembers", AddMembersParams)
+@method("chats.addMembers", AddMembersParams, reply=replies.MembersAdded)
 def add_members(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     added, skipped = services.chat_members_add(actor=ctx.user, wire_id=p["chatId"], user_ids=p["uIds"])
     return {"added": added, "skipped": skipped}
 
 
-@method("chats.join", ChatIdParams)
+@method("chats.join", ChatIdParams, reply=replies.ChatInfo)
 def join(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return _info(ctx, services.chat_join(user=ctx.user, wire_id=p["chatId"]))
 
 
-@method("chats.leave", ChatIdParams)
+@method("chats.leave", ChatIdParams, reply=registry.NoData)
 def leave(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.chat_leave(user=ctx.user, wire_id=p["chatId"])
     return {}
 
 
-@method("chats.kick", ChatUserParams)
+@method("chats.kick", ChatUserParams, reply=registry.NoData)
 def kick(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.chat_kick(actor=ctx.user, wire_id=p["chatId"], user_id=p["uId"])
     return {}
 
 
-@method("chats.mute", MuteParams)
+@method("chats.mute", MuteParams, reply=registry.NoData)
 def mute(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.chat_mute(actor=ctx.user, wire_id=p["chatId"], user_id=p["uId"], seconds=p["seconds"])
     return {}
 
 
-@method("chats.setAdmin", AdminParams)
+@method("chats.setAdmin", AdminParams, reply=registry.NoData)
 def set_admin(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.chat_set_admin(actor=ctx.user, wire_id=p["chatId"], user_id=p["uId"], is_admin=p["isAdmin"])
     return {}
 
 
-@method("chats.transferOwner", ChatUserParams)
+@method("chats.transferOwner", ChatUserParams, reply=registry.NoData)
 def transfer_owner(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.chat_transfer_owner(actor=ctx.user, wire_id=p["chatId"], user_id=p["uId"])
     return {}
 
 
-@method("chats.update", UpdateParams)
+@method("chats.update", UpdateParams, reply=replies.ChatInfo)
 def update(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     chat = services.chat_update(actor=ctx.user, wire_id=p["chatId"], title=p.get("title"),
                                 avatar=p.get("avatar"), memo=p.get("memo"))
     return _info(ctx, chat)
 
 
-@method("chats.createInviteLink", ChatIdParams)
+@method("chats.createInviteLink", ChatIdParams, reply=replies.InviteToken)
 def create_invite_link(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"token": services.invite_link_create(actor=ctx.user, wire_id=p["chatId"])}
 
 
-@method("chats.joinByLink", TokenParams)
+@method("chats.joinByLink", TokenParams, reply=replies.ChatInfo)
 def join_by_link(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return _info(ctx, services.chat_join_by_link(user=ctx.user, token=p["token"]))
 
 
-@method("chats.disableInviteLink", ChatIdParams)
+@method("chats.disableInviteLink", ChatIdParams, reply=registry.NoData)
 def disable_invite_link(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.invite_link_disable(actor=ctx.user, wire_id=p["chatId"])
     return {}
 
 
-@method("chats.unban", ChatUserParams)
+@method("chats.unban", ChatUserParams, reply=registry.NoData)
 def unban(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.chat_unban(actor=ctx.user, wire_id=p["chatId"], user_id=p["uId"])
     return {}
 
 
-@method("chats.bans", ChatIdParams)
+@method("chats.bans", ChatIdParams, reply=replies.Ban(many=True))
 def bans(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"uId": ban.user_id, "bannedBy": ban.banned_by_id, "createAt": int(ban.created_at.timestamp())}
             for ban in services.chat_bans(actor=ctx.user, wire_id=p["chatId"])]
 
 
-@method("chats.invitePrivacy.get")
+@method("chats.invitePrivacy.get", reply=replies.InvitePrivacy)
 def invite_privacy_get(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"who": GroupInvitePrivacy.Who(services.invite_privacy_get(user=ctx.user)).label}
 
 
-@method("chats.invitePrivacy.set", InvitePrivacyParams)
+@method("chats.invitePrivacy.set", InvitePrivacyParams, reply=replies.InvitePrivacy)
 def invite_privacy_set(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     who = {label: value for value, label in GroupInvitePrivacy.Who.choices}[p["who"]]
     services.invite_privacy_set(user=ctx.user, who=who)
     return {"who": p["who"]}
 
 
-@method("chats.getBannedRightex", ChatIdParams)
+@method("chats.getBannedRightex", ChatIdParams, reply=replies.Rights)
 def get_rights(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     chat, _ = selectors.access_chat(user_id=ctx.user_id, wire_id=p["chatId"])
     return events.rights(chat)
 
 
-@method("chats.modifyBannedRightex", RightsParams)
+@method("chats.modifyBannedRightex", RightsParams, reply=registry.NoData)
 def modify_rights(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     rights = {k: v for k, v in p.items() if k != "chatId"}
     services.chat_rights_modify(actor=ctx.user, wire_id=p["chatId"], rights=rights)
     return {}
 
 
-@method("chats.getFilterKeywords", ChatIdParams)
+@method("chats.getFilterKeywords", ChatIdParams, reply=replies.KEYWORDS)
 def get_keywords(ctx: RpcContext, p: dict[str, Any]) -> list[str]:
     chat, _ = selectors.access_chat(user_id=ctx.user_id, wire_id=p["chatId"])
     return list(chat.filter_keywords)
 
 
-@method("chats.setFilterKeywords", KeywordsParams)
+@method("chats.setFilterKeywords", KeywordsParams, reply=registry.NoData)
 def set_keywords(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.chat_keywords_set(actor=ctx.user, wire_id=p["chatId"], keywords=p["keywords"])
     return {}
 
 
-@method("channel.cleanMessages", CleanParams)
+@method("channel.cleanMessages", CleanParams, reply=registry.NoData)
 def clean_messages(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     from messaging.services import messages_hide
 

@@ -40,10 +40,13 @@ def named(serializer: type[serializers.Serializer], name: str) -> type[serialize
 
 def reply_serializer(reply: Any, name: str) -> Any:
     """A method's declared reply under the component name ``name``: a serializer class (an
-    object), an instance with ``many=True`` (a list of such objects), or ``NoData`` (``{}``)."""
+    object), an instance with ``many=True`` (a list of such objects), a ``ListSerializer`` of a
+    plain field (a list of strings, numbers...), or ``NoData`` (``{}``)."""
     if reply is None or reply is registry.NoData:
         return EMPTY_REPLY
     if isinstance(reply, serializers.ListSerializer):
+        if not isinstance(reply.child, serializers.BaseSerializer):
+            return reply  # a list of plain values: ListSerializer(child=serializers.CharField())
         return named(type(reply.child), name)(many=True)  # type: ignore[arg-type]
     return named(reply, name)
 
@@ -118,11 +121,16 @@ def event_schema(name: str) -> dict[str, Any]:
 
 def _strict(schema: Any) -> Any:
     """A copy in which every object with listed properties admits no other property: what the
-    tests hold the replies to (the published document stays open to additions)."""
+    tests hold the replies to (the published document stays open to additions). OpenAPI 3.0's
+    ``nullable: true`` (a field's ``allow_null``) means nothing to a JSON Schema validator: it
+    becomes the alternative ``{"type": "null"}``."""
     if isinstance(schema, dict):
         out = {key: _strict(value) for key, value in schema.items()}
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
+        if out.get("nullable") is True:
+            del out["nullable"]
+            return {"anyOf": [out, {"type": "null"}]}
         return out
     if isinstance(schema, list):
         return [_strict(item) for item in schema]

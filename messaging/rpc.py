@@ -13,7 +13,7 @@ from core.gateway import registry
 from core.gateway.registry import RpcContext
 from core.realtime import send_event
 from core.renderers import PlainJSONField
-from messaging import events, fastsend, selectors, services
+from messaging import events, fastsend, replies, selectors, services
 from messaging import exceptions as codes
 from messaging.models import Message
 
@@ -67,7 +67,7 @@ class ChatIdParams(serializers.Serializer):
     chatId = serializers.IntegerField()
 
 
-@registry.method("messages.send", params=SendParams, errors=SEND_ERRORS)
+@registry.method("messages.send", params=SendParams, errors=SEND_ERRORS, reply=replies.Sent)
 def send(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return send_validated(ctx, p)
 
@@ -85,7 +85,7 @@ def send_validated(ctx: RpcContext, p: dict[str, Any], *, spent: bool = False) -
 registry.fast_path("messages.send", fastsend.send, pipelined=True)
 
 
-@registry.method("messages.sync", params=SyncParams, errors=CHAT_ERRORS)
+@registry.method("messages.sync", params=SyncParams, errors=CHAT_ERRORS, reply=replies.Synced)
 def sync(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     try:
         positions = {int(k): v for k, v in p["positions"].items()}
@@ -94,18 +94,18 @@ def sync(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return selectors.messages_sync(user_id=ctx.user_id, positions=positions, limit=p["limit"])
 
 
-@registry.method("messages.history", params=HistoryParams, errors=CHAT_ERRORS)
+@registry.method("messages.history", params=HistoryParams, errors=CHAT_ERRORS, reply=replies.History)
 def history(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return selectors.message_history(user_id=ctx.user_id, wire_id=p["chatId"], before_seq=p.get("beforeSeq"),
                                      limit=p["limit"])
 
 
-@registry.method("messages.conversations", errors=CHAT_ERRORS)
+@registry.method("messages.conversations", errors=CHAT_ERRORS, reply=replies.Conversation(many=True))
 def conversations(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     return selectors.conversations(user_id=ctx.user_id)
 
 
-@registry.method("messages.read", params=ReadParams, errors=CHAT_ERRORS)
+@registry.method("messages.read", params=ReadParams, errors=CHAT_ERRORS, reply=replies.ReadPosition)
 def read(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"readSeq": services.messages_read(user=ctx.user, wire_id=p["chatId"], seq=p["seq"])}
 
@@ -113,18 +113,18 @@ def read(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 RECALL_ERRORS = {**CHAT_ERRORS, codes.RECALL_TOO_LATE: 403, codes.NOT_RECALLABLE: 403}
 
 
-@registry.method("messages.recall", params=MessageRefParams, errors=RECALL_ERRORS)
+@registry.method("messages.recall", params=MessageRefParams, errors=RECALL_ERRORS, reply=registry.NoData)
 def recall(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     services.message_recall(user=ctx.user, wire_id=p["chatId"], message_id=p["messageId"])
     return {}
 
 
-@registry.method("messages.delete", params=DeleteParams, errors=CHAT_ERRORS)
+@registry.method("messages.delete", params=DeleteParams, errors=CHAT_ERRORS, reply=replies.Deleted)
 def delete(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"deleted": services.messages_hide(user=ctx.user, wire_id=p["chatId"], message_ids=p["messageIds"])}
 
 
-@registry.method("messages.typing", params=ChatIdParams, errors=CHAT_ERRORS)
+@registry.method("messages.typing", params=ChatIdParams, errors=CHAT_ERRORS, reply=registry.NoData)
 def typing(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Ephemeral: nothing is stored; the other members' sockets get messages.onTyping."""
     chat, _ = access_chat(user_id=ctx.user_id, wire_id=p["chatId"])

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from chats.models import Chat, ChatMember
 from chats.selectors import access_chat
-from core import jsonwire
+from core import contract, jsonwire
 from messaging import events
 from messaging.models import HiddenMessage, Message
 
@@ -79,7 +80,10 @@ def messages_between(user_ids: list[int], start: float, end: float, limit: int) 
         if len(mine) >= limit:
             continue
         if msg.pk not in pushes:
-            pushes[msg.pk] = jsonwire.dumps({"event": "onMessage", "data": events.message(msg, msg.chat)})
+            data = events.message(msg, msg.chat)
+            if settings.RPC_CHECK_REPLIES:  # the tests: built here, not by core.realtime, so checked here
+                contract.check_event("onMessage", data)
+            pushes[msg.pk] = jsonwire.dumps({"event": "onMessage", "data": data})
         mine.append((msg.pk, pushes[msg.pk]))
     return owed
 

@@ -483,6 +483,15 @@ SPECTACULAR_SETTINGS = {
     # The schema's own warnings are not deployment risks; `check --deploy` is kept to those
     # (the schema is exercised by the tests instead).
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # One name for each choice set the contract documents share (core.contract), instead of
+    # "TypeCffEnum"-style names when two fields of one name hold different sets.
+    "ENUM_NAME_OVERRIDES": {
+        "ChatKindEnum": "chats.replies.KINDS",
+        "MessageTypeEnum": "messaging.models.Message.Type",
+        "DeskProfileKindEnum": "messaging.desk.models.DeskProfile.Kind",
+        "DeskCloseReasonEnum": "messaging.replies.CLOSE_REASONS",
+        "CallEndEnum": "calls.models.Call.End",
+    },
 }
 
 # --- i18n, time, static ----------------------------------------------------------------------

@@ -64,6 +64,18 @@ async def test_private_call_invite_answer_hang_up_leaves_a_record(connect: Conne
     assert await b.ok("call.queryRecord", {"type": 3}) == []
 
 
+async def test_an_open_call_is_recorded_without_an_end(connect: Connect, alice: User, bob: User) -> None:
+    chat = await private(alice, bob)
+    a, b = await sockets(connect, alice, bob)
+    made = await a.ok("call.create", {"to": [bob.pk], "chatId": chat.wire_id})
+    (mine,) = await a.ok("call.queryRecord", {"type": 1})
+    assert mine["callId"] == made["callId"] and mine["end"] is None and mine["closeAt"] is None
+    assert abs(mine["enterAt"] - made["createAt"]) <= 1 and mine["leaveAt"] is None and mine["missed"] is False
+    (theirs,) = await b.ok("call.queryRecord", {"type": 2})
+    assert theirs["enterAt"] is None and theirs["leaveAt"] is None  # still ringing
+    assert (await b.ok("call.getInfo", {"callId": made["callId"]}))["closeAt"] is None
+
+
 async def test_only_the_creator_and_invitees_see_or_act(connect: Connect, alice: User, bob: User,
                                                         charlie: User) -> None:
     chat = await private(alice, bob)

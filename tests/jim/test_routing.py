@@ -164,3 +164,24 @@ async def test_agents_see_their_queue_and_conversations(connect: Connect) -> Non
     assert await native.ok("desk.conversations") == []
     visitor_native = await connect("token-of-visitor-v1")
     assert (await visitor_native.call("desk.queue"))["code"] == 403
+
+
+@override_settings(DESK_AGENT_MAX_OPEN=1)
+async def test_an_agent_with_no_room_sees_who_waits(connect: Connect) -> None:
+    from asgiref.sync import sync_to_async
+
+    agent = await sync_to_async(register)("a1", 1, nick="小李")
+    native = await connect("token-of-a1")  # online, with room for one
+    await avanke("getReceiver", {"senderId": "v1", "type": 0, "nick": "一", "token": "token-of-visitor-v1"})
+    assigned = await native.push("desk.onAssigned")
+    assert assigned["visitor"]["id"] == "v1" and assigned["agent"] == {
+        "id": "a1", "uId": agent.user_id, "kind": 1, "nick": "小李", "avatar": "", "terminal": "pc"}
+    reply = await avanke("getReceiver", {"senderId": "v2", "type": 0, "nick": "二", "token": "token-of-visitor-v2"})
+    assert queued_at(reply) == 1
+    (waiting,) = await native.ok("desk.queue")
+    assert (waiting["position"], waiting["id"], waiting["kind"], waiting["nick"]) == (1, "v2", 0, "二")
+    assert isinstance(waiting["since"], int) and waiting["since"] > 10**12  # milliseconds
+    await native.ok("desk.close", {"conversationId": assigned["conversationId"]})
+    assert (await native.push("desk.onClosed")) == {"conversationId": assigned["conversationId"], "reason": "closed"}
+    assert (await native.push("desk.onAssigned"))["visitor"]["id"] == "v2"  # the queue moves on
+    assert await native.ok("desk.queue") == []

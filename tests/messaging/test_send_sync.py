@@ -185,6 +185,19 @@ async def test_conversations_show_last_message_and_unread(connect: Connect, alic
     assert (await bob_socket.ok("messages.conversations"))[0]["unread"] == 1
 
 
+async def test_a_conversation_whose_messages_were_all_deleted_has_no_last_message(
+    connect: Connect, alice: User, bob: User
+) -> None:
+    (alice_socket,) = await devices(connect, alice, "phone")
+    (bob_socket,) = await devices(connect, bob, "phone")
+    sent = await alice_socket.ok("messages.send", text("gone", to=bob.pk))
+    await bob_socket.ok("messages.delete", {"chatId": sent["chatId"], "messageIds": [sent["messageId"]]})
+    (conv,) = await bob_socket.ok("messages.conversations")
+    assert conv["lastMessage"] is None and conv["unread"] == 0
+    assert conv["kind"] == "private" and conv["userIds"] == sorted([alice.pk, bob.pk]) and conv["ownerId"] is None
+    assert (await alice_socket.ok("messages.conversations"))[0]["lastMessage"]["messageId"] == sent["messageId"]
+
+
 async def test_read_receipt_goes_to_the_other_side(connect: Connect, alice: User, bob: User) -> None:
     (alice_socket,) = await devices(connect, alice, "phone")
     bob_phone, bob_pc = await devices(connect, bob, "phone", "pc")
