@@ -129,9 +129,8 @@ def _strict(schema: Any) -> Any:
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
         for exclusive, bound in (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum")):
-            if isinstance(out.get(exclusive), bool):
-                if out.pop(exclusive) and bound in out:
-                    out[exclusive] = out.pop(bound)
+            if isinstance(out.get(exclusive), bool) and out.pop(exclusive) and bound in out:
+                out[exclusive] = out.pop(bound)
         if out.get("nullable") is True:
             del out["nullable"]
             out = {"anyOf": [out, {"type": "null"}]}

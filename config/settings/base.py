@@ -483,6 +483,14 @@ SPECTACULAR_SETTINGS = {
     # The schema's own warnings are not deployment risks; `check --deploy` is kept to those
     # (the schema is exercised by the tests instead).
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # The socket contract's enums (core.contract) by name, not by a hash of their choices.
+    "ENUM_NAME_OVERRIDES": {
+        "WalletRecordTypeEnum": "wallet.models.JournalEntry.Kind",
+        "ExchangeStatusEnum": "wallet.models.ExchangeOffer.Status",
+        "RedPacketTypeEnum": "redpackets.models.RedPacket.Type",
+        "RemittanceTypeEnum": "remittance.models.Remittance.Type",
+        "RemittanceStatusEnum": "remittance.models.Remittance.Status",
+    },
 }
 
 # --- i18n, time, static ----------------------------------------------------------------------
