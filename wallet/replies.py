@@ -108,4 +108,6 @@ class ExchangeCard(serializers.Serializer):
 
 
 class Exchange(ExchangeCard):
+    """An exchange offer and the private chat it is posted in: the exchange methods' reply."""
+
     chatId = serializers.IntegerField(allow_null=True, help_text="the private chat the offer is posted in")
