@@ -121,16 +121,22 @@ def event_schema(name: str) -> dict[str, Any]:
 
 def _strict(schema: Any) -> Any:
     """A copy in which every object with listed properties admits no other property: what the
-    tests hold the replies to (the published document stays open to additions). OpenAPI 3.0's
-    ``nullable: true`` (a field's ``allow_null``) means nothing to a JSON Schema validator: it
-    becomes the alternative ``{"type": "null"}``."""
+    tests hold the replies to (the published document stays open to additions).
+
+    The document is OpenAPI 3.0, the validator JSON Schema 2020-12, so the copy also says in
+    2020-12 what 3.0 says its own way: ``nullable: true`` (``allow_null``) becomes "or null",
+    and the boolean ``exclusiveMaximum``/``exclusiveMinimum`` (a ``DecimalField``'s bounds)
+    become the numeric bounds 2020-12 reads (it would take ``true`` as the number 1)."""
     if isinstance(schema, dict):
         out = {key: _strict(value) for key, value in schema.items()}
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
+        for exclusive, bound in (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum")):
+            if isinstance(out.get(exclusive), bool) and out.pop(exclusive) and bound in out:
+                out[exclusive] = out.pop(bound)
         if out.get("nullable") is True:
             del out["nullable"]
-            return {"anyOf": [out, {"type": "null"}]}
+            out = {"anyOf": [out, {"type": "null"}]}
         return out
     if isinstance(schema, list):
         return [_strict(item) for item in schema]

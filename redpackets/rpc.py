@@ -12,7 +12,7 @@ from core.gateway.registry import RpcContext
 from core.params import YEAR_MAX, YEAR_MIN, page_field
 from messaging.rpc import SEND_ERRORS
 from redpackets import exceptions as codes
-from redpackets import fastgrab, selectors, services
+from redpackets import fastgrab, replies, selectors, services
 from wallet import exceptions as wallet_codes
 from wallet.rpc import amount_field
 
@@ -58,7 +58,7 @@ CREATE_ERRORS = {
 }
 
 
-@registry.method("redpacket.create", money=True, params=CreateParams, errors=CREATE_ERRORS)
+@registry.method("redpacket.create", money=True, params=CreateParams, reply=replies.Created, errors=CREATE_ERRORS)
 def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002: ``->{}`` and onMessage(2,100) to the chat; we also answer the packet's id."""
     packet = services.redpacket_create(user=ctx.user, chat_wire_id=p["chatId"], type_=p["type"], title=p["title"],
@@ -67,7 +67,7 @@ def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"redPacketId": packet.pk}
 
 
-@registry.method("redpacket.get", money=True, params=PacketParams,
+@registry.method("redpacket.get", money=True, params=PacketParams, reply=replies.Grabbed,
                  errors={codes.OWN_PACKET: 400, codes.NOT_ALLOWED: 401, codes.ALL_TAKEN: 402, codes.EXPIRED: 410})
 def grab(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Take one share (once per user); the reply lists who got what."""
@@ -79,16 +79,16 @@ def grab(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
 registry.fast_path("redpacket.get", fastgrab.grab)
 
 
-@registry.method("redpacket.detail", params=PacketParams)
+@registry.method("redpacket.detail", params=PacketParams, reply=replies.RedPacketDetail)
 def detail(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return selectors.detail(services.redpacket_for_reader(user=ctx.user, packet_id=p["redPacketId"]))
 
 
-@registry.method("redpacket.record", params=RecordParams)
+@registry.method("redpacket.record", params=RecordParams, reply=replies.RedPacketDetail(many=True))
 def record(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     return selectors.records(user_id=ctx.user_id, kind=p["type"], page=p["page"], count=p["count"])
 
 
-@registry.method("redpacket.statistics", params=StatisticsParams)
+@registry.method("redpacket.statistics", params=StatisticsParams, reply=replies.Statistics)
 def statistics(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return selectors.statistics(user_id=ctx.user_id, kind=p["type"], year=p["year"])

@@ -11,7 +11,7 @@ from core.gateway import registry
 from core.gateway.registry import RpcContext
 from messaging.rpc import SEND_ERRORS
 from remittance import exceptions as codes
-from remittance import services
+from remittance import replies, services
 from remittance.models import Remittance
 from wallet import exceptions as wallet_codes
 from wallet.rpc import amount_field
@@ -73,7 +73,8 @@ class RecordsParams(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 
-@registry.method("remittance.remit", money=True, params=RemitParams, errors=REMIT_ERRORS)
+@registry.method("remittance.remit", money=True, params=RemitParams, reply=replies.RemittanceRecord,
+                 errors=REMIT_ERRORS)
 def remit(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Send money to ``payee`` in a chat; it waits in escrow (onMessage 5/100 to the chat).
     400 insufficient, 401 below 0.01, 402 above the maximum, 403 wrong payment password."""
@@ -83,32 +84,34 @@ def remit(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return record(remittance)
 
 
-@registry.method("remittance.receive", money=True, params=RemittanceIdParams, errors=SETTLE_ERRORS)
+@registry.method("remittance.receive", money=True, params=RemittanceIdParams, reply=replies.RemittanceRecord,
+                 errors=SETTLE_ERRORS)
 def receive(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The payee takes the money (onMessage 5/200). 400 not the payee, 409 settled, 410 expired."""
     return record(services.receive(user=ctx.user, remittance_id=p["remittanceId"]))
 
 
-@registry.method("remittance.refund", money=True, params=RemittanceIdParams, errors=SETTLE_ERRORS)
+@registry.method("remittance.refund", money=True, params=RemittanceIdParams, reply=replies.RemittanceRecord,
+                 errors=SETTLE_ERRORS)
 def refund(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The payee sends the money back (onMessage 5/300). 400 not the payee, 409 settled, 410 expired."""
     return record(services.refund(user=ctx.user, remittance_id=p["remittanceId"]))
 
 
-@registry.method("remittance.remind", params=RemittanceIdParams, errors=REMIND_ERRORS,
+@registry.method("remittance.remind", params=RemittanceIdParams, reply=replies.RemittanceRecord, errors=REMIND_ERRORS,
                  limit=registry.Limit("REMITTANCE_REMIND_PER_HOUR", 3600))
 def remind(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The payer reminds the payee (onMessage 5/400). 403 not the payer, 409 settled, 410 expired."""
     return record(services.remind(user=ctx.user, remittance_id=p["remittanceId"]))
 
 
-@registry.method("remittance.getRecord", params=RemittanceIdParams)
+@registry.method("remittance.getRecord", params=RemittanceIdParams, reply=replies.RemittanceRecord)
 def get_record(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """One remittance, for its payer and payee only (404 to anyone else)."""
     return record(services.get_record(user=ctx.user, remittance_id=p["remittanceId"]))
 
 
-@registry.method("remittance.getRecords", params=RecordsParams)
+@registry.method("remittance.getRecords", params=RecordsParams, reply=replies.RemittanceRecord(many=True))
 def get_records(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     """The caller's remittances out (type 1) or in (type 2), newest first, ids below from_id."""
     rows = services.get_records(user=ctx.user, type_=p["type"], from_id=p["from_id"], limit=p["limit"])

@@ -14,7 +14,7 @@ from core.gateway import registry
 from core.gateway.registry import RpcContext
 from core.params import page_field
 from wallet import exceptions as codes
-from wallet import passwords
+from wallet import passwords, replies
 from wallet.services import AMOUNT_TEXT
 
 # Shared with the im/* facade's msg_exchange_publish, which publishes the same offers.
@@ -36,14 +36,14 @@ class CheckPasswordParams(serializers.Serializer):
     password = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
 
 
-@registry.method("wallet.setPassword", money=True, params=SetPasswordParams,
+@registry.method("wallet.setPassword", money=True, params=SetPasswordParams, reply=replies.Address,
                  errors={account_codes.INVALID_SMS_CODE: 400, account_codes.INVALID_PASSWORD: 422})
 def set_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     wallet = passwords.wallet_set_password(user=ctx.user, sms_code=p["smsCode"], password=p["password"])
     return {"address": wallet.address}
 
 
-@registry.method("web.account.setWalletPassword", money=True, params=ChangePasswordParams,
+@registry.method("web.account.setWalletPassword", money=True, params=ChangePasswordParams, reply=registry.NoData,
                  errors={account_codes.INVALID_PASSWORD: 400, account_codes.WRONG_PASSWORD: 401,
                          codes.PAYMENT_LOCKED: 429})
 def set_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def set_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-@registry.method("web.account.checkWalletPassword", params=CheckPasswordParams,
+@registry.method("web.account.checkWalletPassword", params=CheckPasswordParams, reply=registry.NoData,
                  errors={INVALID: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 401,
                          codes.PAYMENT_LOCKED: 429})
 def check_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +67,7 @@ class RecordsParams(serializers.Serializer):
     page = page_field()
 
 
-@registry.method("wallet.info", errors={codes.NO_WALLET: 400})
+@registry.method("wallet.info", reply=replies.WalletInfo, errors={codes.NO_WALLET: 400})
 def info(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002: address, balance (the default coin), hasPaymentPassword; 400 no wallet yet."""
     from wallet.models import Wallet
@@ -81,7 +81,7 @@ def info(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"address": wallet.address, "balance": default, "hasPaymentPassword": True, "balances": balances}
 
 
-@registry.method("wallet.records", params=RecordsParams)
+@registry.method("wallet.records", params=RecordsParams, reply=replies.WalletRecord(many=True))
 def records(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     from wallet.selectors import wallet_records
 
@@ -113,7 +113,7 @@ class WithdrawParams(serializers.Serializer):
     clientMsgId = serializers.CharField(max_length=64, required=False, allow_null=True)
 
 
-@registry.method("web.recharge")
+@registry.method("web.recharge", reply=replies.RechargeDesk)
 def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002: the customer-service uid and the recharge page, both set by operators."""
     from wallet.cashier import recharge_desk
@@ -121,7 +121,7 @@ def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return recharge_desk()
 
 
-@registry.method("web.withdraw", money=True, params=WithdrawParams,
+@registry.method("web.withdraw", money=True, params=WithdrawParams, reply=replies.WithdrawDesk,
                  errors={codes.INSUFFICIENT_BALANCE: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 402,
                          codes.BAD_AMOUNT: 422, codes.PAYMENT_LOCKED: 429, codes.IDEMPOTENCY_CONFLICT: 409})
 def web_withdraw(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +167,7 @@ def _exchange_errors() -> dict[str, int]:
 
 
 @registry.method("exchange.publish", money=True, params=ExchangePublishParams, errors=_exchange_errors(),
-                 limit=EXCHANGE_PUBLISH_LIMIT)
+                 limit=EXCHANGE_PUBLISH_LIMIT, reply=replies.Exchange)
 def exchange_publish(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """Offer fromAmount of one coin for toAmount of another to user ``to``; the offer is held in
     escrow and posted in the private chat (onMessage 11/100)."""
@@ -179,7 +179,7 @@ def exchange_publish(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {**card(offer), "chatId": offer.chat.wire_id if offer.chat else None}
 
 
-@registry.method("exchange.accept", money=True, params=ExchangeAcceptParams,
+@registry.method("exchange.accept", money=True, params=ExchangeAcceptParams, reply=replies.Exchange,
                  errors={**MONEY_ERRORS, codes.EXCHANGE_EXPIRED: 410})
 def exchange_accept(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The named user swaps: 400 short of the asked coin, 401/402/429 payment password, 403 not
@@ -190,7 +190,7 @@ def exchange_accept(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {**card(offer), "chatId": offer.chat.wire_id if offer.chat else None}
 
 
-@registry.method("exchange.get", params=ExchangeIdParams)
+@registry.method("exchange.get", params=ExchangeIdParams, reply=replies.Exchange)
 def exchange_get(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """One offer, for its two parties only (404 to anyone else)."""
     from wallet.exchange import card, exchange_get

@@ -491,6 +491,11 @@ SPECTACULAR_SETTINGS = {
         "DeskProfileKindEnum": "messaging.desk.models.DeskProfile.Kind",
         "DeskCloseReasonEnum": "messaging.replies.CLOSE_REASONS",
         "CallEndEnum": "calls.models.Call.End",
+        "WalletRecordTypeEnum": "wallet.models.JournalEntry.Kind",
+        "ExchangeStatusEnum": "wallet.models.ExchangeOffer.Status",
+        "RedPacketTypeEnum": "redpackets.models.RedPacket.Type",
+        "RemittanceTypeEnum": "remittance.models.Remittance.Type",
+        "RemittanceStatusEnum": "remittance.models.Remittance.Status",
     },
 }
 

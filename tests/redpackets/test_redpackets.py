@@ -16,6 +16,7 @@ from chats.models import Chat
 from chats.services import group_create, private_chat_get_or_create
 from core.exceptions import ApplicationError
 from messaging.models import Message
+from redpackets import replies
 from redpackets.models import RedPacket, RedPacketShare
 from redpackets.services import redpacket_create, redpacket_expire_due, redpacket_grab
 from redpackets.split import lucky_split
@@ -90,6 +91,7 @@ async def test_lucky_packet_in_a_group_create_grab_detail_with_pushes(
         posted = await side.push("onMessage")
         assert (posted["type"], posted["subType"], posted["from"]) == (2, 100, alice.pk)
         assert posted["content"] == {"redPacketId": pid, "from": alice.pk, "title": "Happy new year", "type": 2}
+        assert set(posted["content"]) == set(replies.CreatedContent().fields)  # the published content shape
     assert await sync_to_async(balance)(alice, coin) == Decimal("90")
     assert await sync_to_async(escrow)(coin) == Decimal("10")
 
@@ -102,6 +104,7 @@ async def test_lucky_packet_in_a_group_create_grab_detail_with_pushes(
         assert first["content"]["isLast"] is False and first["content"]["from"] == alice.pk
         assert first["messageId"] is None and first["seq"] is None  # a notification, not a chat message
         assert first["content"]["price"] == got["users"][0]["price"]
+        assert set(first["content"]) == set(replies.GrabbedContent().fields)  # the published content shape
     assert await c.nothing()  # the other members are not told of every grab
     assert (await b.ok("redpacket.get", {"redPacketId": pid})) == got  # a second tap takes nothing more
     last = await c.ok("redpacket.get", {"redPacketId": pid})

@@ -17,7 +17,7 @@ from chats.services import chat_mute, group_create, private_chat_get_or_create
 from core import jsonwire
 from core.exceptions import ApplicationError
 from messaging.models import Message
-from remittance import services
+from remittance import replies, services
 from remittance.models import Remittance
 from remittance.tasks import expire_remittances
 from tests.accounts.factories import make_user
@@ -74,7 +74,7 @@ async def test_private_remittance_is_held_then_received_with_pushes_to_every_dev
 
     sent = await a1.ok("remittance.remit", remit_params(bob))
     rid = sent["remittanceId"]
-    assert set(sent) == RECORD_FIELDS
+    assert set(sent) == RECORD_FIELDS == set(replies.RemittanceRecord().fields)
     assert (sent["type"], sent["payerUID"], sent["payeeUID"], sent["status"]) == (1, alice.pk, bob.pk, 50)
     assert sent["description"] == "rent" and sent["receivedAt"] is None and sent["refundedAt"] is None
     assert sent["expireAt"] - sent["remittedAt"] == 24 * 3600 and sent["chatId"] > 0
@@ -84,6 +84,7 @@ async def test_private_remittance_is_held_then_received_with_pushes_to_every_dev
         assert (pushed["type"], pushed["subType"], pushed["from"], pushed["chatId"]) == (5, 100, alice.pk,
                                                                                          sent["chatId"])
         assert pushed["content"] == card and '"amount":12.50' in pushed["raw"]
+        assert set(pushed["content"]) <= set(replies.Card().fields)  # the published content shape
     assert (await a1.push("onMessage"))["subType"] == 100  # the sending device too
     assert await books() == ({"alice": Decimal("87.50"), "escrow": Decimal("12.50")}, [])
 
@@ -254,6 +255,7 @@ async def test_expired_remittance_is_refunded_once_with_pushes(connect: Connect,
         assert (notice["type"], notice["subType"], notice["from"]) == (5, 300, None)
         assert notice["content"] == {"remittanceId": rid, "payer": alice.pk, "payee": bob.pk,
                                      "amount": Decimal("7.25"), "expired": True}
+        assert set(notice["content"]) <= set(replies.Card().fields)
     record = await a.ok("remittance.getRecord", {"remittanceId": rid})
     assert record["status"] == 400 and record["refundedAt"] is not None and record["receivedAt"] is None
     assert (await b.call("remittance.receive", {"remittanceId": rid}))["code"] == 410

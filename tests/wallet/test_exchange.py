@@ -19,6 +19,7 @@ from tests.wallet.factories import make_coin
 from wallet.exchange import exchange_accept, exchange_expire_due, exchange_publish
 from wallet.models import Account, Coin, ExchangeOffer, JournalEntry, Wallet
 from wallet.passwords import _hash
+from wallet.replies import ExchangeCard
 from wallet.selectors import ledger_verify
 from wallet.services import ledger_transfer, system_account, user_account
 from wallet.tasks import expire_exchanges
@@ -67,6 +68,7 @@ async def test_offer_escrows_then_accept_swaps_both_sides_with_pushes(
     pushed = await b.push("onMessage")
     assert (pushed["type"], pushed["subType"], pushed["from"]) == (11, 100, alice.pk)
     assert pushed["content"]["exchangeId"] == offer["exchangeId"] and pushed["content"]["memo"] == "lunch money"
+    assert set(pushed["content"]) == set(ExchangeCard().fields)  # the published content shape
     assert (await a.push("onMessage"))["content"]["exchangeId"] == offer["exchangeId"]  # the sender's devices too
     assert await sync_to_async(balances)(alice, bob) == {
         ("alice", "cny"): Decimal("87.50"), ("bob", "usdt"): Decimal("10"), ("escrow", "cny"): Decimal("12.50")}
