@@ -49,9 +49,8 @@ class RedPacketDetail(serializers.Serializer):
 
 
 class Statistics(serializers.Serializer):
-    total_price = Amount(help_text="type 1: the sum of the packets' totals; type 2: the sum of the shares got",
-                         places=" (the ledger's 18 decimals, not rounded to a coin: 6.000000000000000000; "
-                                "0 when there is none)")
+    total_price = Amount(help_text="type 1: the sum of the packets' totals; type 2: the sum of the shares got; "
+                                   "in the app wallet's (default) coin")
     count = serializers.IntegerField(help_text="type 1: packets created; type 2: shares got")
     top_price_count = serializers.IntegerField(help_text="type 2: best-luck shares (the largest of a lucky "
                                                          "packet all taken); 0 for type 1")

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from redpackets.models import RedPacket, RedPacketShare
+from wallet.models import Coin
 from wallet.selectors import exact_sum
 
 
@@ -59,18 +61,25 @@ def records(*, user_id: int, kind: int, page: int, count: int) -> list[dict[str,
 
 
 def statistics(*, user_id: int, kind: int, year: int) -> dict[str, Any]:
-    """seed 002 redpacket.statistics: totals for packets created (1) or grabbed (2), in
-    ``year`` (0 = all time). ``top_price_count`` counts best-luck shares: the largest share of
-    a lucky packet whose shares have all been taken."""
+    """redpacket.statistics: totals for packets created (1) or grabbed (2), in ``year`` (0 =
+    all time), in the app wallet's coin (the default one; packets in other coins, which only
+    the ``im/*`` API makes, are not added to it), with that coin's decimals.
+    ``top_price_count`` counts best-luck shares: the largest share of a lucky packet whose
+    shares have all been taken."""
+    coin = Coin.objects.filter(is_default=True).first()
+    if coin is None:
+        return {"total_price": Decimal(0), "count": 0, "top_price_count": 0}
     span: dict[str, datetime] = {}
     if year:
         tz = timezone.get_current_timezone()
         span = {"gte": datetime(year, 1, 1, tzinfo=tz), "lt": datetime(year + 1, 1, 1, tzinfo=tz)}
     if kind == 1:
-        created = RedPacket.objects.filter(sender_id=user_id, **{f"created_at__{k}": v for k, v in span.items()})
+        created = RedPacket.objects.filter(sender_id=user_id, coin=coin,
+                                           **{f"created_at__{k}": v for k, v in span.items()})
         total, count, top = exact_sum(created, "total_price"), created.count(), 0
     else:
-        grabbed = RedPacketShare.objects.filter(user_id=user_id, **{f"grabbed_at__{k}": v for k, v in span.items()})
+        grabbed = RedPacketShare.objects.filter(user_id=user_id, packet__coin=coin,
+                                                **{f"grabbed_at__{k}": v for k, v in span.items()})
         total, count = exact_sum(grabbed, "amount"), grabbed.count()
         top = grabbed.filter(is_best=True, packet__status=RedPacket.Status.TAKEN).count()
-    return {"total_price": total, "count": count, "top_price_count": top}
+    return {"total_price": total.quantize(coin.quantum), "count": count, "top_price_count": top}

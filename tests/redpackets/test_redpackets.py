@@ -226,6 +226,14 @@ async def test_records_and_statistics(connect: Connect, alice: User, bob: User) 
     assert await b.ok("redpacket.statistics", {"type": 2, "year": timezone.now().year}) == {
         "total_price": 3, "count": 2, "top_price_count": 2}
     assert (await b.ok("redpacket.statistics", {"type": 2, "year": 2001}))["count"] == 0
+    assert '"total_price":6.00,' in await a.raw("redpacket.statistics", {"type": 1, "year": 0})  # the coin's places
+    # a packet in another coin (the im/* API can make one) is not added to the default coin's sums
+    usdt = await sync_to_async(make_coin)(name="usdt", decimals=6, is_default=False)
+    await sync_to_async(fund)(alice, usdt, "5")
+    await sync_to_async(redpacket_create)(user=alice, chat_wire_id=group.wire_id, type_=2, title="u", price=None,
+                                          total_price="4", count=1, password="pay123", coin_id=usdt.pk)
+    assert await a.ok("redpacket.statistics", {"type": 1, "year": 0}) == {"total_price": 6, "count": 3,
+                                                                          "top_price_count": 0}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -78,7 +78,7 @@ def test_nothing_yet_answers_empty_shapes(alice_api: APIClient, alice: User) -> 
     make_coin(name="cny", decimals=2)
     for kind in (1, 2):
         stats = alice_api.get(f"/api/v1/redpackets/statistics?type={kind}&year=0")
-        assert stats.content.decode() == '{"total_price":0,"count":0,"top_price_count":0}'
+        assert stats.content.decode() == '{"total_price":0.00,"count":0,"top_price_count":0}'
         assert alice_api.get(f"/api/v1/redpackets/record?type={kind}").json() == []
         assert alice_api.get(f"/api/v1/remittances/records?type={kind}").json() == []
     assert alice_api.get("/api/v1/wallet/records").json() == []
