@@ -42,6 +42,7 @@ class RedPacketDetail(serializers.Serializer):
     title = serializers.CharField(allow_blank=True)
     price = Amount(help_text="one share (single and equal packets); the average share of a lucky one")
     total_price = Amount(help_text="the packet's total")
+    coinId = serializers.IntegerField(help_text="the coin of its amounts (the default one unless made through im/*)")
     count = serializers.IntegerField(help_text="how many shares")
     isExpire = serializers.BooleanField(help_text="expired, the rest refunded to the sender")
     remainCount = serializers.IntegerField(help_text="shares still free (ours)")

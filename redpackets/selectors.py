@@ -38,6 +38,7 @@ def detail(packet: RedPacket) -> dict[str, Any]:
         "title": packet.title,
         "price": packet.price.quantize(q),
         "total_price": packet.total_price.quantize(q),
+        "coinId": packet.coin_id,
         "count": packet.count,
         "isExpire": packet.is_expire,
         "remainCount": packet.remaining_count,

@@ -31,6 +31,7 @@ class RemittanceRecord(serializers.Serializer):
     chatId = serializers.IntegerField(help_text="the chat its messages are posted in (negative for a group)")
     description = serializers.CharField(allow_blank=True)
     amount = Amount(help_text="the amount sent, held in escrow while pending")
+    coinId = serializers.IntegerField(help_text="the coin of the amount (the default one unless sent through im/*)")
     status = serializers.ChoiceField(choices=Remittance.Status.choices)
 
 

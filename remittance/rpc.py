@@ -47,6 +47,7 @@ def record(remittance: Remittance) -> dict[str, Any]:
         "chatId": remittance.chat.wire_id,
         "description": remittance.description,
         "amount": remittance.amount.quantize(remittance.coin.quantum),
+        "coinId": remittance.coin_id,
         "status": remittance.status,
     }
 

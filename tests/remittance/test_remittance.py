@@ -28,7 +28,7 @@ from wallet.models import Account, Coin, JournalEntry, Wallet
 from wallet.passwords import _hash
 from wallet.selectors import ledger_verify
 
-RECORD_FIELDS = {"type", "remittanceId", "payerUID", "payeeUID", "remittedAt", "receivedAt", "refundedAt",
+RECORD_FIELDS = {"type", "remittanceId", "coinId", "payerUID", "payeeUID", "remittedAt", "receivedAt", "refundedAt",
                  "expireAt", "chatId", "description", "amount", "status"}
 
 
