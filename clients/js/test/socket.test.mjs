@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImClient, ImError } from '../src/index.js';
-import { PASSWORD, SERVER, collect, newUser, nextEvent, sleep, startProxy } from './helpers.mjs';
+import { PASSWORD, SERVER, collect, newUser, nextEvent, sleep, startProxy, track } from './helpers.mjs';
 
 test('call() resolves the reply data; refusals are ImError with the server code and method', async () => {
   const alice = await newUser('calla');
@@ -34,7 +34,7 @@ test('a call without a reply times out with ImError 408; calls before connect() 
   const proxy = await startProxy();
   try {
     const { username } = await newUser('timeout');
-    const client = new ImClient({ baseUrl: proxy.url, heartbeatMs: 0 });
+    const client = track(new ImClient({ baseUrl: proxy.url, heartbeatMs: 0 }));
     const early = await client.call('users.info', { uIds: [1] }).then(() => null, (e) => e);
     assert.equal(early.reason, 'closed');
     await client.login(username, PASSWORD);

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { generate, readContract } from '../scripts/gen-types.mjs';
+import { SERVER } from './helpers.mjs';
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL('../scripts/gen-types.mjs', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/asyncapi.json', import.meta.url));
+/** The methods and pushes the SDK itself relies on. */
+const SDK_METHODS = ['messages.send', 'messages.sync', 'messages.conversations', 'web.account.myInfo', 'system.heartbeat'];
+
+test('gen-types: methods from operations with a reply, events from the others, on the /ws/ channel only', async () => {
+  const doc = JSON.parse(await readFile(fixture, 'utf8'));
+  const { methods, events } = readContract(doc);
+  assert.deepEqual([...methods.keys()].sort(), ['accounts.toggleMultiOnline', 'messages.sync', 'users.info']);
+  assert.deepEqual([...events.keys()].sort(), ['accounts.onKicked', 'onMessage', 'presence.onUpdate']);
+  const text = generate(doc);
+  // components.schemas become named types; a name the file needs itself is renamed
+  assert.match(text, /export type UsersInfoReply = \{\n  uId: number;\n  firstName: string;/);
+  assert.match(text, /export type Message_ = \{/);
+  assert.match(text, /export type Message = Events\['onMessage'\];/);
+  // a reply declared as a list of objects
+  assert.match(text, /"users\.info": \{\n {4}params: UsersInfoParamsRequest;\n {4}reply: UsersInfoReply\[\];/);
+  // whole frames are unwrapped to params and data; open objects keep an index signature
+  assert.match(text, /"messages\.sync": \{\n {4}params: \{\n {6}positions: \{\n {8}\[key: string\]: number;/);
+  assert.match(text, /chats: SyncChat\[\];\n {6}hasMore: boolean;/);
+  // OpenAPI nullable, oneOf with null, enums, names that are not identifiers, optional keys
+  assert.match(text, /clientMsgId: string \| null;/);
+  assert.match(text, /lastSeen: number \| null;/);
+  assert.match(text, /"x-extra"\?: "a" \| "b" \| null;/);
+  assert.match(text, /\/\*\* A friend came online or went offline\. \*\//);
+  assert.doesNotMatch(text, /other\.thing/);
+});
+
+test('gen-types: the command line writes the file; a document that is not AsyncAPI 3 is refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gen-types-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'protocol.d.ts');
+  const { stderr } = await run(process.execPath, [script, fixture, out], { timeout: 20000 });
+  assert.match(stderr, /3 methods, 3 events/);
+  assert.match(await readFile(out, 'utf8'), /export interface Methods \{/);
+
+  const openapi = join(dir, 'openapi.json');
+  await import('node:fs/promises').then((fs) => fs.writeFile(openapi, JSON.stringify({ openapi: '3.0.3', paths: {} })));
+  const failed = await run(process.execPath, [script, openapi, join(dir, 'x.d.ts')], { timeout: 20000 }).then(() => null, (e) => e);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /not an AsyncAPI document/);
+  assert.throws(() => readContract({ asyncapi: '3.0.0', channels: {}, operations: {} }), /no socket method found/);
+});
+
+test("gen-types on the server's own /api/asyncapi.json, when the server publishes it", async (t) => {
+  const response = await fetch(`${SERVER}/api/asyncapi.json`, { signal: AbortSignal.timeout(15000) });
+  if (response.status === 404) {
+    t.skip('the server does not publish /api/asyncapi.json yet');
+    return;
+  }
+  assert.equal(response.status, 200);
+  const doc = await response.json();
+  const { methods, events } = readContract(doc);
+  for (const name of SDK_METHODS) assert.ok(methods.has(name), `the document declares ${name}`);
+  assert.ok(events.has('onMessage'), 'the document declares the onMessage push');
+  const text = generate(doc);
+  assert.match(text, /"messages\.send": \{/);
+});
