@@ -143,13 +143,16 @@ export declare class ImClient {
   connect(options?: { timeoutMs?: number }): Promise<void>;
   close(): void;
 
+  /** A method of the Methods map: its params and reply are typed. */
   call<M extends keyof Methods>(method: M, params?: Methods[M]['params'], options?: { timeoutMs?: number }): Promise<Methods[M]['reply']>;
-  call(method: string, params?: object, options?: { timeoutMs?: number }): Promise<unknown>;
+  /** Any other method (one the type maps do not know yet). */
+  call<M extends string>(method: M extends keyof Methods ? never : M, params?: object, options?: { timeoutMs?: number }): Promise<unknown>;
 
+  /** Subscribe; returns the unsubscribe function. */
   on<K extends keyof EventMap>(name: K, handler: (value: EventMap[K]) => void): () => void;
-  on(name: string, handler: (value: any) => void): () => void;
+  on<K extends string>(name: K extends keyof EventMap ? never : K, handler: (value: unknown) => void): () => void;
   once<K extends keyof EventMap>(name: K, handler: (value: EventMap[K]) => void): () => void;
-  once(name: string, handler: (value: any) => void): () => void;
+  once<K extends string>(name: K extends keyof EventMap ? never : K, handler: (value: unknown) => void): () => void;
   off(name: string, handler: (value: any) => void): void;
 
   sendMessage(message: SendMessageInput): Promise<Message>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -47,7 +48,7 @@ test('gen-types: the command line writes the file; a document that is not AsyncA
   assert.match(await readFile(out, 'utf8'), /export interface Methods \{/);
 
   const openapi = join(dir, 'openapi.json');
-  await import('node:fs/promises').then((fs) => fs.writeFile(openapi, JSON.stringify({ openapi: '3.0.3', paths: {} })));
+  await writeFile(openapi, JSON.stringify({ openapi: '3.0.3', paths: {} }));
   const failed = await run(process.execPath, [script, openapi, join(dir, 'x.d.ts')], { timeout: 20000 }).then(() => null, (e) => e);
   assert.equal(failed.code, 1);
   assert.match(failed.stderr, /not an AsyncAPI document/);
@@ -67,4 +68,44 @@ test("gen-types on the server's own /api/asyncapi.json, when the server publishe
   assert.ok(events.has('onMessage'), 'the document declares the onMessage push');
   const text = generate(doc);
   assert.match(text, /"messages\.send": \{/);
+});
+
+/** tsc from TSC, or from clients/js/node_modules (npm install); null without TypeScript. */
+function findTsc() {
+  if (process.env.TSC) return process.env.TSC;
+  const local = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
+  return existsSync(local) ? local : null;
+}
+
+test('index.d.ts type-checks an application, with the hand-written and with generated maps', { timeout: 120000 }, async (t) => {
+  const tsc = findTsc();
+  if (!tsc) {
+    t.skip('TypeScript is not installed (npm install in clients/js, or TSC=/path/to/tsc)');
+    return;
+  }
+  const node = tsc.endsWith('.js') || tsc.endsWith('/bin/tsc') ? [process.execPath, tsc] : [tsc];
+  const project = fileURLToPath(new URL('./typecheck', import.meta.url));
+  const first = await run(node[0], [...node.slice(1), '-p', project], { timeout: 100000 }).then(() => null, (e) => e);
+  assert.equal(first, null, first && `${first.stdout}${first.stderr}`);
+
+  // The same declarations over maps generated from the fixture document.
+  const dir = await mkdtemp(join(tmpdir(), 'gen-check-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'src'));
+  await copyFile(fileURLToPath(new URL('../src/index.d.ts', import.meta.url)), join(dir, 'src', 'index.d.ts'));
+  await run(process.execPath, [script, fixture, join(dir, 'src', 'protocol.d.ts')], { timeout: 20000 });
+  await writeFile(join(dir, 'use.ts'), [
+    "import { ImClient } from './src/index.js';",
+    "const c = new ImClient({ baseUrl: 'http://x' });",
+    "export const p = c.call('messages.sync', { positions: { '1': 2 } }).then((r) => r.chats[0].messages[0].seq + (r.hasMore ? 1 : 0));",
+    "c.on('presence.onUpdate', (u) => u.lastSeen ?? u.uId);",
+    "// @ts-expect-error: uIds is a list of numbers",
+    "c.call('users.info', { uIds: 'x' });",
+  ].join('\n'));
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022', 'DOM'], types: [] },
+    files: ['use.ts'],
+  }));
+  const second = await run(node[0], [...node.slice(1), '-p', dir], { timeout: 100000 }).then(() => null, (e) => e);
+  assert.equal(second, null, second && `${second.stdout}${second.stderr}`);
 });
