@@ -644,7 +644,10 @@ export class ImClient extends Emitter {
 
   _requestSync() {
     if (this.state !== 'open' || !this._wsOpen) return; // the next connect syncs
-    this._sync().catch((error) => this.emit('error', error));
+    this._sync().catch((error) => {
+      // A socket that went away syncs again when it is back; anything else is worth a word.
+      if (error?.reason !== 'disconnected' && error?.reason !== 'closed') this.emit('error', error);
+    });
   }
 
   _sync() {

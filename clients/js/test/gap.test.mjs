@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ImClient } from '../src/index.js';
+import { ImClient, SeqTracker } from '../src/index.js';
 import { PASSWORD, SERVER, collect, lossyWebSocket, newUser, nextEvent, sleep, startProxy, track, waitFor } from './helpers.mjs';
 
 const T = { timeout: 30000 };
@@ -110,4 +110,26 @@ test('with storage, a new client of the user gets only what came after the last 
   assert.deepEqual(got.items.map((m) => m.content.text), ['s2', 's3']);
   assert.equal(again.lastSeq(first.chatId), 3);
   again.close();
+});
+
+test('pushes out of order are put in order without a sync when the missing one comes in time', async () => {
+  const emitted = [];
+  let syncs = 0;
+  const tracker = new SeqTracker({ emit: (m) => emitted.push(m.seq), requestSync: () => { syncs += 1; }, gapWaitMs: 100 });
+  tracker.add({ chatId: 9, seq: 1 }); // before the baseline: held
+  assert.deepEqual(emitted, []);
+  tracker.baseline([[9, 2], [-4, 0]]);
+  assert.deepEqual(emitted, [], 'older than the baseline: history, not news');
+  for (const seq of [4, 3, 3, 5, 2]) tracker.add({ chatId: 9, seq });
+  tracker.add({ chatId: -4, seq: 1 });
+  assert.deepEqual(emitted, [3, 4, 5, 1]);
+  await sleep(200);
+  assert.equal(syncs, 0);
+  tracker.add({ chatId: 9, seq: 8 });
+  await sleep(200);
+  assert.equal(syncs, 1, 'a gap that stays open asks for a sync');
+  tracker.applySync({ chats: [{ chatId: 9, lastSeq: 9, messages: [{ chatId: 9, seq: 6 }, { chatId: 9, seq: 8 }] }], hasMore: false });
+  assert.deepEqual(emitted, [3, 4, 5, 1, 6, 8], 'seq 7 was deleted for this user: sync skips it');
+  assert.equal(tracker.lastSeq(9), 9);
+  tracker.stop();
 });
