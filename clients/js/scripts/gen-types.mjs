@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Generate the SDK's method and push type maps (src/protocol.d.ts) from the server's AsyncAPI 3
-// document (GET /api/asyncapi.json). Usage:
+// document (GET /api/asyncapi.json); src/index.d.ts merges them with the hand-written ones of
+// src/manual.d.ts. Usage:
 //
 //   node scripts/gen-types.mjs http://127.0.0.1:8000/api/asyncapi.json            # -> src/protocol.d.ts
 //   node scripts/gen-types.mjs asyncapi.json src/protocol.d.ts
@@ -152,7 +153,8 @@ function unwrap(doc, payload, field) {
   const resolved = deref(doc, payload);
   const props = resolved?.properties;
   if (props && typeof props === 'object') {
-    if (field === 'params' && props.method && props.params) return props.params;
+    // A request frame: its params (none declared: the method takes none).
+    if (field === 'params' && props.method) return props.params;
     if (field === 'data' && props.data && (props.code || props.event || props.id)) return props.data;
   }
   return payload;
@@ -212,7 +214,7 @@ export function generate(doc, { source = 'the AsyncAPI document' } = {}) {
   const { methods, events } = readContract(doc);
   const schemas = doc.components?.schemas ?? {};
   const names = new Map();
-  const taken = new Set(['Methods', 'Events', 'Message']);
+  const taken = new Set(['Methods', 'Events']);
   for (const name of Object.keys(schemas)) {
     let candidate = typeName(name);
     while (taken.has(candidate)) candidate += '_';
@@ -244,13 +246,6 @@ export function generate(doc, { source = 'the AsyncAPI document' } = {}) {
   out.push('');
   out.push('/** Every push: its data, by event name. */');
   out.push(`export interface Events {\n${eventLines.join('\n')}\n}`);
-  out.push('');
-  out.push(events.has('onMessage')
-    ? "/** A chat message (the onMessage push, messages.sync, messages.history). */\nexport type Message = Events['onMessage'];"
-    : '/** A chat message (the document declares no onMessage push). */\n'
-      + 'export interface Message { messageId: number; chatId: number; seq: number; from: number; type: number;\n'
-      + '  subType: number; content: { [key: string]: unknown }; clientMsgId: string | null; createAt: number;\n'
-      + '  recalled?: boolean }');
   out.push('');
   return out.join('\n');
 }

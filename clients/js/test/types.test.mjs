@@ -17,26 +17,32 @@ const fixture = fileURLToPath(new URL('./fixtures/asyncapi.json', import.meta.ur
 const SDK_METHODS = ['messages.send', 'messages.sync', 'messages.conversations', 'web.account.myInfo', 'system.heartbeat'];
 
 test('gen-types: methods from operations with a reply, events from the others, on the /ws/ channel only', async () => {
+  // The fixture is a part of the server's document (frames as payloads, a method without
+  // params, a reply not described yet, the J-IM channel beside) plus hand-made cases.
   const doc = JSON.parse(await readFile(fixture, 'utf8'));
   const { methods, events } = readContract(doc);
-  assert.deepEqual([...methods.keys()].sort(), ['accounts.toggleMultiOnline', 'messages.sync', 'users.info']);
+  assert.deepEqual([...methods.keys()].sort(),
+    ['accounts.toggleMultiOnline', 'messages.send', 'messages.sync', 'system.heartbeat', 'users.info']);
   assert.deepEqual([...events.keys()].sort(), ['accounts.onKicked', 'onMessage', 'presence.onUpdate']);
   const text = generate(doc);
-  // components.schemas become named types; a name the file needs itself is renamed
-  assert.match(text, /export type UsersInfoReply = \{\n  uId: number;\n  firstName: string;/);
-  assert.match(text, /export type Message_ = \{/);
-  assert.match(text, /export type Message = Events\['onMessage'\];/);
+  // components.schemas become named types, with their descriptions
+  assert.match(text, /export type UsersInfoReply = \{\n  uId: number;\n  \/\*\* family name/);
+  assert.match(text, /"onMessage": Message;/);
   // a reply declared as a list of objects
   assert.match(text, /"users\.info": \{\n {4}params: UsersInfoParamsRequest;\n {4}reply: UsersInfoReply\[\];/);
-  // whole frames are unwrapped to params and data; open objects keep an index signature
+  // request frames give their params (none: an empty object), reply frames their data
+  assert.match(text, /"system\.heartbeat": \{\n {4}params: Record<string, never>;\n {4}reply: SystemHeartbeatReply;/);
   assert.match(text, /"messages\.sync": \{\n {4}params: \{\n {6}positions: \{\n {8}\[key: string\]: number;/);
   assert.match(text, /chats: SyncChat\[\];\n {6}hasMore: boolean;/);
-  // OpenAPI nullable, oneOf with null, enums, names that are not identifiers, optional keys
+  // a reply the document does not describe yet
+  assert.match(text, /"messages\.send": \{\n {4}params: MessagesSendParamsRequest;\n {4}reply: unknown;/);
+  // OpenAPI nullable, JSON Schema null, enums of numbers and strings, optional keys
   assert.match(text, /clientMsgId: string \| null;/);
   assert.match(text, /lastSeen: number \| null;/);
-  assert.match(text, /"x-extra"\?: "a" \| "b" \| null;/);
-  assert.match(text, /\/\*\* A friend came online or went offline\. \*\//);
-  assert.doesNotMatch(text, /other\.thing/);
+  assert.match(text, /export type MessagesSendParamsTypeEnum = 1 \| 2 \| 3 /);
+  assert.match(text, /export type ReasonEnum = "login_elsewhere";/);
+  assert.match(text, /recalled\?: boolean;/);
+  assert.doesNotMatch(text, /jim\./);
 });
 
 test('gen-types: the command line writes the file; a document that is not AsyncAPI 3 is refused', async (t) => {
@@ -44,7 +50,7 @@ test('gen-types: the command line writes the file; a document that is not AsyncA
   t.after(() => rm(dir, { recursive: true, force: true }));
   const out = join(dir, 'protocol.d.ts');
   const { stderr } = await run(process.execPath, [script, fixture, out], { timeout: 20000 });
-  assert.match(stderr, /3 methods, 3 events/);
+  assert.match(stderr, /5 methods, 3 events/);
   assert.match(await readFile(out, 'utf8'), /export interface Methods \{/);
 
   const openapi = join(dir, 'openapi.json');
@@ -65,7 +71,7 @@ test("gen-types on the server's own /api/asyncapi.json, when the server publishe
   const doc = await response.json();
   const { methods, events } = readContract(doc);
   for (const name of SDK_METHODS) assert.ok(methods.has(name), `the document declares ${name}`);
-  assert.ok(events.has('onMessage'), 'the document declares the onMessage push');
+  assert.ok(events.has('accounts.onKicked'), 'the document declares the pushes');
   const text = generate(doc);
   assert.match(text, /"messages\.send": \{/);
 });
@@ -92,13 +98,18 @@ test('index.d.ts type-checks an application, with the hand-written and with gene
   const dir = await mkdtemp(join(tmpdir(), 'gen-check-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'src'));
-  await copyFile(fileURLToPath(new URL('../src/index.d.ts', import.meta.url)), join(dir, 'src', 'index.d.ts'));
+  for (const name of ['index.d.ts', 'manual.d.ts']) {
+    await copyFile(fileURLToPath(new URL(`../src/${name}`, import.meta.url)), join(dir, 'src', name));
+  }
   await run(process.execPath, [script, fixture, join(dir, 'src', 'protocol.d.ts')], { timeout: 20000 });
   await writeFile(join(dir, 'use.ts'), [
     "import { ImClient } from './src/index.js';",
     "const c = new ImClient({ baseUrl: 'http://x' });",
     "export const p = c.call('messages.sync', { positions: { '1': 2 } }).then((r) => r.chats[0].messages[0].seq + (r.hasMore ? 1 : 0));",
     "c.on('presence.onUpdate', (u) => u.lastSeen ?? u.uId);",
+    "// not in the document: the hand-written entries apply",
+    "export const s = c.call('messages.send', { to: 1, type: 1, content: 'x' }).then((r) => r.seq);",
+    "c.on('messages.onRead', (r) => r.seq);",
     "// @ts-expect-error: uIds is a list of numbers",
     "c.call('users.info', { uIds: 'x' });",
   ].join('\n'));
