@@ -144,6 +144,8 @@ export class ImClient extends Emitter {
     const sameUser = userId === this.userId;
     this.token = token;
     if (!sameUser) {
+      // Another user: the previous one's socket, calls and queue are not this one's.
+      if (this.state !== 'idle' && this.state !== 'closed') this._shutdown({ code: 1000, reason: 'client' });
       this.userId = userId;
       this._seq.reset();
       this._rejectOutbox();

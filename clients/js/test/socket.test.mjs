@@ -46,7 +46,23 @@ test('a call without a reply times out with ImError 408; calls before connect() 
     assert.equal(error.code, 408);
     assert.equal(error.reason, 'timeout');
     assert.ok(Date.now() - started >= 290);
+
+    // Bounds: calls waiting for a reply, and the size of one request.
+    proxy.muteReplies = false;
+    const bounded = track(new ImClient({ baseUrl: SERVER, heartbeatMs: 0, maxPendingCalls: 2, maxFrameBytes: 1000 }));
+    await bounded.login(username, PASSWORD);
+    await bounded.connect();
+    const waiting = [1, 2].map(() => bounded.call('users.info', { uIds: [1] }));
+    const third = await bounded.call('users.info', { uIds: [1] }).then(() => null, (e) => e);
+    assert.equal(third.code, 429);
+    assert.equal(third.reason, 'overflow');
+    assert.equal((await Promise.all(waiting)).length, 2, 'the two under the bound are answered');
+    const big = await bounded.call('system.relayData', { action: 'x', to: [1], data: 'y'.repeat(2000) }).then(() => null, (e) => e);
+    assert.equal(big.code, 413);
+    assert.equal(big.reason, 'too_large');
+    assert.equal(bounded.state, 'open');
     client.close();
+    bounded.close();
   } finally {
     await proxy.close();
   }
