@@ -298,7 +298,10 @@ export class ImClient extends Emitter {
     }, this.options.connectTimeoutMs);
     ws.onopen = () => {
       clearTimeout(handshake);
-      if (ws !== this._ws) return;
+      if (ws !== this._ws) {
+        try { ws.close(1000); } catch { /* closing */ } // given up on (handshake timeout): not kept open
+        return;
+      }
       this._wsOpen = true;
       this._afterOpen(ws);
     };
