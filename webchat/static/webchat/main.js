@@ -1,0 +1,205 @@
+// The web chat's entry: the login screen, or the signed-in shell wired to the SDK's client.
+import { ImClient } from '../sdk/index.js';
+import { h, fill, problem } from './util.js';
+import { Store, TYPE } from './store.js';
+import { TrackedWebSocket, dropSockets } from './net.js';
+import { savedSession, saveSession, forgetSession, userStorage } from './session.js';
+import { renderLogin } from './views/login.js';
+import { Banner } from './views/banner.js';
+import { ConversationList } from './views/conversations.js';
+import { ChatView } from './views/chat.js';
+import { createGroupDialog, newChatDialog } from './views/groups.js';
+import { refreshWallet } from './views/money.js';
+import { money } from './views/message.js';
+
+const root = document.getElementById('root');
+const banner = new Banner(document.getElementById('banner'));
+const baseUrl = location.origin;
+const HEARTBEAT_MS = 60000;
+
+// For the browser tests and for debugging from the console.
+window.imApp = { dropSockets, ready: false };
+
+function showLogin(notice) {
+  window.imApp.ready = false;
+  renderLogin(root, {
+    notice,
+    makeClient: () => new ImClient({ baseUrl, WebSocket: TrackedWebSocket }),
+    onSession: (session) => { saveSession(session); enter(session); },
+  });
+}
+
+async function enter(session) {
+  const client = new ImClient({
+    baseUrl, token: session.token, WebSocket: TrackedWebSocket, storage: userStorage(session.userId),
+  });
+  const store = new Store({ userId: session.userId });
+  const app = makeApp(client, store);
+  Object.assign(window.imApp, { client, store, app });
+  renderShell(app);
+  wire(app);
+  banner.setState('connecting');
+  try {
+    await client.connect();
+  } catch (e) {
+    if (e?.code === 401 || e?.code === 4001 || e?.code === 4003) return app.logout('Your login has ended; please log in again.');
+    banner.setState(client.state, {});
+  }
+  await Promise.all([app.loadConversations(), refreshWallet(app), app.loadMe()]);
+  window.imApp.ready = true;
+  document.body.dataset.ready = '1';
+  setInterval(() => { if (client.state === 'open') client.call('system.heartbeat', {}).catch(() => {}); }, HEARTBEAT_MS);
+}
+
+function makeApp(client, store) {
+  const app = {
+    client, store,
+    toast(text, kind = 'info') {
+      const el = h('p', { class: `toast ${kind}`, role: kind === 'bad' ? 'alert' : 'status' }, text);
+      document.getElementById('toasts').append(el);
+      setTimeout(() => el.remove(), 5000);
+    },
+    async ensureUsers(ids) {
+      const missing = [...new Set(ids.filter((id) => id != null && !store.users.has(id)))];
+      if (!missing.length) return;
+      try {
+        for (let i = 0; i < missing.length; i += 200) store.addUsers(await client.call('users.info', { uIds: missing.slice(i, i + 200) }));
+      } catch { /* names fall back to "user N" */ }
+    },
+    async loadMe() {
+      try {
+        const me = await client.call('web.account.myInfo', {});
+        Object.assign(store.me, me);
+        store.addUsers([{ ...me, uId: session(store) }]);
+      } catch { /* the header shows the id */ }
+      const el = document.getElementById('me');
+      if (el) el.textContent = store.name(store.me.userId);
+    },
+    async loadConversations() {
+      try {
+        const list = await client.call('messages.conversations', {});
+        const ids = [];
+        for (const conv of list) {
+          if (conv.userIds) ids.push(...conv.userIds);
+          if (conv.lastMessage) ids.push(conv.lastMessage.from);
+        }
+        await app.ensureUsers(ids);
+        store.setConversations(list);
+        const peers = list.map((c) => store.peer(c)).filter((id) => id != null);
+        if (peers.length) store.setPresence(await client.call('presence.query', { uIds: peers.slice(0, 200) }));
+      } catch (e) {
+        app.toast(problem(e), 'bad');
+      }
+    },
+    /** A chat first heard of from a message: its info joins the list. */
+    async adoptChat(chatId) {
+      if (store.convs.has(chatId)) return;
+      try {
+        const info = await client.call('chats.info', { chatId });
+        await app.ensureUsers(info.userIds || []);
+        store.upsertConversation({ unread: 0, lastMessage: null, ...info });
+      } catch { /* not a member (any more) */ }
+    },
+    openChat(chatId) {
+      const conv = store.convs.get(chatId);
+      if (!conv) return;
+      store.current = chatId;
+      store.emit('convs');
+      app.chat.open(conv);
+    },
+    openDraft(peer) {
+      store.current = null;
+      store.emit('convs');
+      app.chat.open({ chatId: null, kind: 'private', draftPeer: peer });
+    },
+    outboxChanged() {
+      let count = 0;
+      for (const thread of store.threads.values()) for (const m of thread.items.values()) if (m.status === 'sending') count += 1;
+      banner.setPending(count);
+    },
+    async logout(notice) {
+      try { if (!notice) await client.logout(); } catch { /* the token is forgotten anyway */ }
+      client.close();
+      forgetSession();
+      location.hash = '';
+      window.imApp.ready = false;
+      banner.setState('idle');
+      showLogin(notice);
+    },
+  };
+  return app;
+}
+
+function session(store) {
+  return store.me.userId;
+}
+
+function renderShell(app) {
+  const balance = h('span', { id: 'balance', class: 'balance', 'aria-live': 'polite' }, 'Balance: …');
+  const list = h('ul', { class: 'convs', 'aria-label': 'Conversations' });
+  const chat = h('section', { class: 'chat', 'aria-labelledby': 'chat-title' });
+  fill(root, h('div', { class: 'shell' },
+    h('header', { class: 'top' },
+      h('h1', {}, 'IM web chat'),
+      h('span', { id: 'me', class: 'me' }, `user ${app.store.me.userId}`),
+      balance,
+      h('nav', { 'aria-label': 'Actions' },
+        h('button', { type: 'button', onclick: () => newChatDialog(app) }, 'New chat'),
+        h('button', { type: 'button', class: 'new-group', onclick: () => createGroupDialog(app) }, 'New group'),
+        h('button', { type: 'button', class: 'logout', onclick: () => app.logout() }, 'Log out'))),
+    h('nav', { class: 'side', 'aria-label': 'Conversation list' }, list),
+    chat,
+    h('div', { id: 'toasts', class: 'toasts' })));
+  app.conversations = new ConversationList(app, list);
+  app.chat = new ChatView(app, chat);
+  app.store.addEventListener('wallet', () => {
+    const w = app.store.wallet;
+    const coin = w?.balances?.find((b) => b.isDefault)?.coin ?? '';
+    balance.textContent = w?.error ? 'Balance: no wallet' : `Balance: ${money(w?.balance)} ${coin}`.trim();
+    balance.dataset.balance = w?.balance ?? '';
+  });
+}
+
+function wire(app) {
+  const { client, store } = app;
+  let wasDown = false;
+  client.on('state', (detail) => {
+    banner.setState(detail.state, detail);
+    if (detail.state === 'reconnecting') wasDown = true;
+    if (detail.state === 'open' && wasDown) {
+      wasDown = false;
+      app.loadConversations();
+      refreshWallet(app);
+    }
+    if (detail.state === 'closed' && window.imApp.ready && !client.token) app.logout('Your login has ended; please log in again.');
+    app.chat.renderList?.();
+  });
+  client.on('message', async (msg) => {
+    if (msg.messageId == null) return;
+    await app.ensureUsers([msg.from]);
+    const isNew = store.addMessage(msg);
+    if (!store.convs.has(msg.chatId)) {
+      await app.adoptChat(msg.chatId);
+      const conv = store.convs.get(msg.chatId);
+      if (conv && isNew && msg.from !== store.me.userId && msg.type !== TYPE.SYSTEM) { conv.unread = (conv.unread || 0) + 1; conv.lastMessage = msg; store.emit('convs'); }
+    }
+    if (msg.type === TYPE.REDPACKET || msg.type === TYPE.REMITTANCE) refreshWallet(app);
+  });
+  client.on('onMessage', async (msg) => {
+    if (msg.messageId != null) return; // stored messages come through 'message', in order
+    await app.ensureUsers([msg.from]);
+    store.addNotice(msg);
+    refreshWallet(app);
+  });
+  client.on('messages.onRead', (d) => store.setRead(d));
+  client.on('messages.onTyping', (d) => { app.ensureUsers([d.uId]).then(() => store.setTyping(d.chatId, d.uId)); });
+  client.on('messages.onRecall', (d) => store.recall(d));
+  client.on('presence.onUpdate', (d) => store.setPresence([d]));
+  client.on('chats.onRemoved', (d) => store.removeConversation(d.chatId));
+  client.on('accounts.onKicked', () => app.logout('You logged in elsewhere; this page was signed out.'));
+  store.addEventListener('unknown-chat', (e) => app.adoptChat(e.detail.chatId));
+}
+
+const saved = savedSession();
+if (saved) enter(saved);
+else showLogin();
