@@ -1,9 +1,9 @@
 // The web chat's entry: the login screen, or the signed-in shell wired to the SDK's client.
-import { ImClient } from '../sdk/index.js';
+import { ImClient, LOGIN_ENDED } from '../sdk/index.js';
 import { h, fill, problem } from './util.js';
 import { Store, TYPE } from './store.js';
 import { TrackedWebSocket, dropSockets } from './net.js';
-import { savedSession, saveSession, forgetSession, userStorage } from './session.js';
+import { savedSession, saveSession, forgetSession, sdkStorage } from './session.js';
 import { renderLogin } from './views/login.js';
 import { Banner } from './views/banner.js';
 import { ConversationList } from './views/conversations.js';
@@ -15,7 +15,6 @@ import { money } from './views/message.js';
 const root = document.getElementById('root');
 const banner = new Banner(document.getElementById('banner'));
 const baseUrl = location.origin;
-const HEARTBEAT_MS = 60000;
 
 // For the browser tests and for debugging from the console.
 window.imApp = { dropSockets, ready: false };
@@ -31,7 +30,7 @@ function showLogin(notice) {
 
 async function enter(session) {
   const client = new ImClient({
-    baseUrl, token: session.token, WebSocket: TrackedWebSocket, storage: userStorage(session.userId),
+    baseUrl, token: session.token, userId: session.userId, WebSocket: TrackedWebSocket, storage: sdkStorage,
   });
   const store = new Store({ userId: session.userId });
   const app = makeApp(client, store);
@@ -42,13 +41,13 @@ async function enter(session) {
   try {
     await client.connect();
   } catch (e) {
-    if (e?.code === 401 || e?.code === 4001 || e?.code === 4003) return app.logout('Your login has ended; please log in again.');
+    if (LOGIN_ENDED[e?.code] || e?.code === 401) return app.logout('Your login has ended; please log in again.');
     banner.setState(client.state, {});
   }
+  app.showQueued();
   await Promise.all([app.loadConversations(), refreshWallet(app), app.loadMe()]);
   window.imApp.ready = true;
   document.body.dataset.ready = '1';
-  setInterval(() => { if (client.state === 'open') client.call('system.heartbeat', {}).catch(() => {}); }, HEARTBEAT_MS);
 }
 
 function makeApp(client, store) {
@@ -117,7 +116,21 @@ function makeApp(client, store) {
       for (const thread of store.threads.values()) for (const m of thread.items.values()) if (m.status === 'sending') count += 1;
       banner.setPending(count);
     },
+    /** Messages left in the SDK's outbox by an earlier page (a reload while offline): shown as
+     * unsent until the SDK reports them 'sent' or 'sendFailed'. */
+    showQueued() {
+      for (const params of client.pending) {
+        const key = params.chatId ?? null;
+        if (key == null) continue;
+        if (!store.thread(key).items.has('local:' + params.clientMsgId)) {
+          store.addPending(key, { type: params.type, content: params.content, clientMsgId: params.clientMsgId });
+        }
+      }
+      app.outboxChanged();
+    },
     async logout(notice) {
+      if (app.loggingOut) return;
+      app.loggingOut = true;
       try { if (!notice) await client.logout(); } catch { /* the token is forgotten anyway */ }
       client.close();
       forgetSession();
@@ -171,8 +184,12 @@ function wire(app) {
       app.loadConversations();
       refreshWallet(app);
     }
-    if (detail.state === 'closed' && window.imApp.ready && !client.token) app.logout('Your login has ended; please log in again.');
+    if (detail.state === 'closed' && LOGIN_ENDED[detail.code] && !app.loggingOut) {
+      app.logout(detail.code === 4002 ? 'You logged in elsewhere; this page was signed out.' : 'Your login has ended; please log in again.');
+      return;
+    }
     app.chat.renderList?.();
+    app.outboxChanged();
   });
   client.on('message', async (msg) => {
     if (msg.messageId == null) return;
@@ -196,7 +213,11 @@ function wire(app) {
   client.on('messages.onRecall', (d) => store.recall(d));
   client.on('presence.onUpdate', (d) => store.setPresence([d]));
   client.on('chats.onRemoved', (d) => store.removeConversation(d.chatId));
-  client.on('accounts.onKicked', () => app.logout('You logged in elsewhere; this page was signed out.'));
+  client.on('sent', ({ message }) => { store.addMessage(message); app.outboxChanged(); });
+  client.on('sendFailed', ({ clientMsgId, params, error }) => {
+    if (params.chatId != null) store.failPending(params.chatId, clientMsgId, problem(error));
+    app.outboxChanged();
+  });
   store.addEventListener('unknown-chat', (e) => app.adoptChat(e.detail.chatId));
 }
 

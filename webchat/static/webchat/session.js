@@ -20,26 +20,17 @@ export function forgetSession() {
   localStorage.removeItem(SESSION);
 }
 
-/** The SDK's storage option: {get(key), set(key, value)}, kept apart per user. */
-export function userStorage(userId) {
-  const prefix = `im.web.${userId}.`;
-  return {
-    get(key) {
-      const raw = localStorage.getItem(prefix + key);
-      if (raw === null) return undefined;
-      try {
-        return JSON.parse(raw);
-      } catch {
-        return undefined;
-      }
-    },
-    set(key, value) {
-      try {
-        if (value === undefined || value === null) localStorage.removeItem(prefix + key);
-        else localStorage.setItem(prefix + key, JSON.stringify(value));
-      } catch {
-        // storage full or disabled: the client keeps working from memory
-      }
-    },
-  };
-}
+/** The SDK's storage option: {get(key), set(key, value)} of strings. The SDK's keys already
+ * name the user, so positions and outboxes of two users never mix. */
+export const sdkStorage = {
+  get(key) {
+    return localStorage.getItem(`im.web.${key}`);
+  },
+  set(key, value) {
+    try {
+      localStorage.setItem(`im.web.${key}`, value);
+    } catch {
+      // storage full or disabled: the client keeps working from memory
+    }
+  },
+};

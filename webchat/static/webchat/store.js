@@ -54,9 +54,14 @@ export class Store extends EventTarget {
     if (msg.messageId == null) return false;
     const thread = this.thread(msg.chatId);
     const key = 'm' + msg.messageId;
-    if (msg.clientMsgId && msg.from === this.me.userId) thread.items.delete('local:' + msg.clientMsgId);
+    let carried = {};
+    if (msg.clientMsgId && msg.from === this.me.userId) {
+      const local = thread.items.get('local:' + msg.clientMsgId);
+      if (local?.localPreview) carried = { localPreview: local.localPreview };
+      thread.items.delete('local:' + msg.clientMsgId);
+    }
     const isNew = !thread.items.has(key);
-    thread.items.set(key, { ...thread.items.get(key), ...msg, status: 'sent' });
+    thread.items.set(key, { ...carried, ...thread.items.get(key), ...msg, status: 'sent' });
     if (isNew && !fromHistory) this.#bumpConversation(msg);
     this.emit('thread', { chatId: msg.chatId });
     return isNew;

@@ -43,8 +43,8 @@ export class ChatView {
     const actions = h('div', { class: 'actions' });
     if (conv.chatId != null) {
       if (conv.kind !== 'private') actions.append(h('button', { type: 'button', onclick: () => membersDialog(this.app, this.conv) }, 'Members'));
-      actions.append(h('button', { type: 'button', class: 'send-packet', onclick: () => sendRedPacketDialog(this.app, this.conv) }, '🧧 Red packet'));
-      if (conv.kind === 'private') actions.append(h('button', { type: 'button', class: 'send-transfer', onclick: () => sendRemittanceDialog(this.app, this.conv) }, '💸 Transfer'));
+      actions.append(h('button', { type: 'button', class: 'send-packet', onclick: () => sendRedPacketDialog(this.app, this.conv) }, 'Red packet'));
+      if (conv.kind === 'private') actions.append(h('button', { type: 'button', class: 'send-transfer', onclick: () => sendRemittanceDialog(this.app, this.conv) }, 'Transfer'));
     }
     this.olderButton = h('button', { type: 'button', class: 'older link', onclick: () => this.loadOlder() }, 'Load older messages');
     this.listEl = h('ol', { class: 'messages', 'aria-label': 'Messages', 'aria-live': 'polite', 'aria-relevant': 'additions' });
@@ -59,7 +59,7 @@ export class ChatView {
     this.file = h('input', { type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp', class: 'visually-hidden', id: 'image-input', 'aria-label': 'Send an image' });
     this.file.addEventListener('change', () => { const f = this.file.files[0]; this.file.value = ''; if (f) this.sendImage(f); });
     this.form = h('form', { class: 'composer' },
-      h('label', { for: 'image-input', class: 'attach', title: 'Send an image' }, '📷', h('span', { class: 'visually-hidden' }, 'Image')),
+      h('label', { for: 'image-input', class: 'attach button', title: 'Send an image' }, 'Image'),
       this.file, this.input, h('button', { type: 'submit' }, 'Send'));
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.sendText(); });
 

@@ -9,9 +9,9 @@ export function preview(app, msg) {
   const who = msg.from === app.store.me.userId ? 'You: ' : '';
   switch (msg.type) {
     case TYPE.TEXT: return who + (c.text ?? '');
-    case TYPE.IMAGE: return `${who}📷 Image`;
-    case TYPE.REDPACKET: return `${who}🧧 ${c.title || 'Red packet'}`;
-    case TYPE.REMITTANCE: return `💸 Transfer ${c.amount ?? ''}`;
+    case TYPE.IMAGE: return `${who}[image]`;
+    case TYPE.REDPACKET: return `${who}[red packet] ${c.title || ''}`;
+    case TYPE.REMITTANCE: return `[transfer] ${c.amount ?? ''}`;
     case TYPE.SYSTEM: return 'Group update';
     default: return `${who}[message]`;
   }
@@ -38,7 +38,7 @@ export class ConversationList {
         dataset: { chatId: conv.chatId, unread }, onclick: () => this.app.openChat(conv.chatId),
       },
       h('span', { class: 'conv-title' },
-        peer != null ? h('span', { class: `dot ${online ? 'on' : ''}`, 'aria-label': online ? 'online' : 'offline' }) : h('span', { 'aria-hidden': 'true' }, '👥 '),
+        peer != null ? h('span', { class: `dot ${online ? 'on' : ''}`, 'aria-label': online ? 'online' : 'offline' }) : h('span', { class: 'tag' }, 'group'),
         store.title(conv)),
       h('time', { class: 'conv-time' }, time(conv.lastMessage?.createAt)),
       h('span', { class: 'conv-last' }, preview(this.app, conv.lastMessage)),

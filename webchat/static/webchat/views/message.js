@@ -52,6 +52,8 @@ function body(app, msg) {
       const button = h('button', { type: 'button', class: 'image', 'aria-label': 'Show the full image' }, img);
       if (msg.localPreview) {
         img.src = msg.localPreview;
+      } else if (!c.url) {
+        return h('span', { class: 'muted' }, '[image]');
       } else {
         mediaBlobUrl(app, c.url).then((url) => { img.src = url; img.dataset.loaded = '1'; },
           () => button.replaceWith(h('span', { class: 'muted' }, 'image unavailable')));
@@ -62,11 +64,11 @@ function body(app, msg) {
     case TYPE.REDPACKET: {
       if (msg.subType === 200) {
         const who = msg.from === app.store.me.userId ? 'You' : app.store.name(msg.from);
-        return h('p', { class: 'notice' }, `🧧 ${who} got ${money(c.price)} from a red packet${c.isLast ? ' (all taken)' : ''}`);
+        return h('p', { class: 'notice' }, `${who} got ${money(c.price)} from a red packet${c.isLast ? ' (all taken)' : ''}`);
       }
       const mine = msg.from === app.store.me.userId;
-      return h('div', { class: 'packet' },
-        h('strong', {}, `🧧 ${c.title || 'Red packet'}`),
+      return h('div', { class: 'packet' }, h('span', { class: 'tag packet-tag' }, 'Red packet'),
+        h('strong', {}, c.title || 'Red packet'),
         h('span', { class: 'muted' }, ` from ${mine ? 'you' : app.store.name(msg.from)}`),
         h('button', { type: 'button', class: 'open-packet', onclick: () => openRedPacket(app, c.redPacketId, { mine }) },
           mine ? 'Details' : 'Open'));
@@ -75,12 +77,12 @@ function body(app, msg) {
       const payee = c.payee === app.store.me.userId;
       const labels = { 100: 'sent', 200: 'received', 300: c.expired ? 'expired, returned' : 'returned', 400: 'reminder' };
       if (msg.subType !== 100) {
-        return h('p', { class: 'notice' }, `💸 Transfer of ${money(c.amount)} ${labels[msg.subType] || ''}`);
+        return h('p', { class: 'notice' }, `Transfer of ${money(c.amount)} ${labels[msg.subType] || ''}`);
       }
       const step = remittanceStep(app, msg);
       const status = step === 200 ? 'received' : step === 300 ? 'returned' : 'waiting to be received';
-      return h('div', { class: 'transfer' },
-        h('strong', {}, `💸 Transfer ${money(c.amount)}`),
+      return h('div', { class: 'transfer' }, h('span', { class: 'tag transfer-tag' }, 'Transfer'),
+        h('strong', {}, `Transfer ${money(c.amount)}`),
         h('span', { class: 'muted' }, ` to ${payee ? 'you' : app.store.name(c.payee)} · ${status}`),
         payee && step === 100
           ? h('button', { type: 'button', class: 'receive', onclick: () => receiveRemittance(app, c.remittanceId) }, 'Receive')
@@ -91,7 +93,7 @@ function body(app, msg) {
       return h('p', { class: 'notice' }, text ? text(app, msg) : `group update (${c.op})`);
     }
     case TYPE.LOCATION:
-      return h('p', {}, `📍 ${c.lat}, ${c.lng}`);
+      return h('p', {}, `Location ${c.lat}, ${c.lng}`);
     default:
       return h('p', { class: 'muted' }, `[${({ 4: 'voice', 6: 'video', 7: 'file', 9: 'custom', 11: 'exchange offer', 12: 'call' })[msg.type] || 'message'}]`);
   }
