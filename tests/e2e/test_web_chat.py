@@ -6,12 +6,14 @@ Each step saves a screenshot under var/artifacts/web/ (the test prints where). S
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import struct
 import subprocess
 import sys
+import urllib.request
 import zlib
 from collections.abc import Iterator
 from decimal import Decimal
@@ -192,7 +194,8 @@ def test_alice_and_bob_chat_live_with_an_image_receipts_and_a_reload(browser: An
     expect(bubbles(alice, "nice, right?")).to_have_count(1)
     expect(alice.locator(".messages img.thumb")).to_have_count(1)
     texts = alice.locator(".messages li.msg").all_inner_texts()
-    assert [i for i, t in enumerate(texts) if "hello bob" in t] < [i for i, t in enumerate(texts) if "nice, right?" in t]
+    first, reply = (next(i for i, t in enumerate(texts) if needle in t) for needle in ("hello bob", "nice, right?"))
+    assert first < reply
     shots(alice, "alice-after-reload")
     assert alice.errors == [] and bob.errors == []
 
@@ -320,3 +323,73 @@ def test_a_dropped_socket_reconnects_and_sends_the_outbox_exactly_once(browser: 
         expect(bubbles(alice, text)).to_have_count(1)
     shots(bob, "bob-after-reload")
     assert alice.errors == [] and bob.errors == []
+
+
+def _post(url: str, body: dict[str, Any], token: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_register_create_a_group_and_page_through_history(browser: Any, base_url: str, shots: Any) -> None:
+    expect = sync_api.expect
+    # A newcomer registers from the login screen and lands on an empty list.
+    context = browser.new_context()
+    context.set_default_timeout(STEP_MS)
+    newcomer = context.new_page()
+    newcomer.goto(f"{base_url}/app/")
+    form = newcomer.locator("form", has=newcomer.get_by_role("heading", name="Register"))
+    form.get_by_label("Username").fill("dave")
+    form.get_by_label("Password (6 or more characters)").fill("secret99")
+    form.get_by_role("button", name="Create account").click()
+    newcomer.wait_for_selector("body[data-ready='1']")
+    expect(newcomer.locator("#me")).to_have_text("dave")
+    expect(newcomer.locator(".convs")).to_contain_text("No conversations yet.")
+    shots(newcomer, "dave-registered")
+
+    # alice makes a group with bob and charlie; bob sees it appear live; the members are listed.
+    alice = open_as(browser, base_url, "alice")
+    bob = open_as(browser, base_url, "bob")
+    alice.get_by_role("button", name="New group").click()
+    form = alice.locator("dialog form")
+    form.get_by_label("Group name").fill("Weekend trip")
+    form.get_by_label("Bob").check()
+    form.get_by_label("Charlie").check()
+    shots(alice, "alice-new-group")
+    form.get_by_role("button", name="Create group").click()
+    expect(alice.locator("#chat-title")).to_have_text("Weekend trip")
+    expect(alice.locator(".messages")).to_contain_text("Alice created the group “Weekend trip”")
+    expect(bob.locator(".convs .conv", has_text="Weekend trip")).to_have_count(1)
+    alice.get_by_role("button", name="Members").click()
+    members = alice.locator("dialog .members li")
+    expect(members).to_have_count(3)
+    expect(alice.locator("dialog .members")).to_contain_text("Alice (you)")
+    shots(alice, "alice-group-members")
+    alice.locator("dialog").get_by_role("button", name="Close").click()
+
+    # 40 messages in the group (over REST); charlie, logging in afterwards, opens it and pages back.
+    token = _post(f"{base_url}/api/v1/auth/login", {"username": "alice", "password": "demo1234"})["token"]
+    chat_id = alice.evaluate("window.imApp.store.current")
+    for n in range(1, 41):
+        _post(f"{base_url}/api/v1/messages/send", {"chatId": chat_id, "type": 1, "content": f"note {n:02d}",
+                                                    "clientMsgId": f"page-{n}"}, token)
+    trip = bob.locator(".convs .conv", has_text="Weekend trip")  # bob, online, got them live
+    expect(trip).to_contain_text("note 40")
+    expect(trip.locator(".badge")).to_have_text("40")
+    charlie = open_as(browser, base_url, "charlie")
+    open_chat(charlie, "Weekend trip")
+    expect(bubbles(charlie, "note 40")).to_have_count(1)
+    expect(charlie.locator(".messages li.msg")).to_have_count(30)  # the newest page
+    expect(bubbles(charlie, "note 01")).to_have_count(0)
+    shots(charlie, "charlie-newest-page")
+    charlie.get_by_role("button", name="Load older messages").click()
+    expect(bubbles(charlie, "note 01")).to_have_count(1)
+    expect(charlie.locator(".messages li.msg")).to_have_count(41)  # 40 notes and the group's creation
+    expect(charlie.get_by_role("button", name="Load older messages")).to_be_hidden()
+    seqs = [int(s) for s in charlie.locator(".messages li.msg").evaluate_all("els => els.map(e => e.dataset.seq)")]
+    assert seqs == list(range(1, 42))
+    shots(charlie, "charlie-paged-to-the-start")
+    assert alice.errors == [] and bob.errors == [] and charlie.errors == []

@@ -69,7 +69,7 @@ function makeApp(client, store) {
       try {
         const me = await client.call('web.account.myInfo', {});
         Object.assign(store.me, me);
-        store.addUsers([{ ...me, uId: session(store) }]);
+        store.addUsers([{ ...me, uId: store.me.userId }]);
       } catch { /* the header shows the id */ }
       const el = document.getElementById('me');
       if (el) el.textContent = store.name(store.me.userId);
@@ -141,10 +141,6 @@ function makeApp(client, store) {
     },
   };
   return app;
-}
-
-function session(store) {
-  return store.me.userId;
 }
 
 function renderShell(app) {

@@ -16,6 +16,12 @@ const SYSTEM_TEXT = {
   edit: (app, c) => `${app.store.name(c.from)} changed the group's details`,
 };
 
+/** A group notice (type 10) as a sentence. */
+export function systemText(app, msg) {
+  const text = SYSTEM_TEXT[msg.content?.op];
+  return text ? text(app, msg) : `group update (${msg.content?.op})`;
+}
+
 function names(app, ids) {
   return (ids || []).map((id) => app.store.name(id)).join(', ');
 }
@@ -88,10 +94,8 @@ function body(app, msg) {
           ? h('button', { type: 'button', class: 'receive', onclick: () => receiveRemittance(app, c.remittanceId) }, 'Receive')
           : null);
     }
-    case TYPE.SYSTEM: {
-      const text = SYSTEM_TEXT[c.op];
-      return h('p', { class: 'notice' }, text ? text(app, msg) : `group update (${c.op})`);
-    }
+    case TYPE.SYSTEM:
+      return h('p', { class: 'notice' }, systemText(app, msg));
     case TYPE.LOCATION:
       return h('p', {}, `Location ${c.lat}, ${c.lng}`);
     default:
