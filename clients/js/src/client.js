@@ -307,7 +307,15 @@ export class ImClient extends Emitter {
       clearTimeout(handshake);
       this._socketGone(ws, event.code, event.reason);
     };
-    ws.onerror = () => {}; // a close event follows
+    ws.onerror = () => {
+      // After the open a close event follows. Before it some implementations (Node.js 20's)
+      // report a refused connection by this event alone, so the attempt ends here.
+      if (ws === this._ws && !this._wsOpen) {
+        clearTimeout(handshake);
+        this._socketGone(ws, 1006, 'connection failed');
+        try { ws.close(); } catch { /* never opened */ }
+      }
+    };
   }
 
   /** Log-in check and catch-up on a fresh socket; then the client is 'open'. */
