@@ -51,6 +51,7 @@ async function enter(session) {
 }
 
 function makeApp(client, store) {
+  const adopting = new Map(); // chatId -> the chats.info fetch under way
   const app = {
     client, store,
     toast(text, kind = 'info') {
@@ -90,14 +91,25 @@ function makeApp(client, store) {
         app.toast(problem(e), 'bad');
       }
     },
-    /** A chat first heard of from a message: its info joins the list. */
-    async adoptChat(chatId) {
-      if (store.convs.has(chatId)) return;
-      try {
-        const info = await client.call('chats.info', { chatId });
-        await app.ensureUsers(info.userIds || []);
-        store.upsertConversation({ unread: 0, lastMessage: null, ...info });
-      } catch { /* not a member (any more) */ }
+    /** A chat first heard of from a message: its info joins the list, with the messages
+     * already received in it as its last message and unread count. One fetch per chat. */
+    adoptChat(chatId) {
+      if (store.convs.has(chatId)) return Promise.resolve();
+      if (!adopting.has(chatId)) {
+        adopting.set(chatId, (async () => {
+          try {
+            const info = await client.call('chats.info', { chatId });
+            await app.ensureUsers(info.userIds || []);
+            const received = store.messages(chatId).filter((m) => m.messageId != null);
+            const unread = received.filter((m) => m.from !== store.me.userId && m.type !== TYPE.SYSTEM && !m.recalled
+              && m.seq > (info.readSeq ?? 0)).length;
+            store.upsertConversation({ ...info, lastMessage: received.at(-1) ?? null, unread });
+          } catch { /* not a member (any more) */ } finally {
+            adopting.delete(chatId);
+          }
+        })());
+      }
+      return adopting.get(chatId);
     },
     openChat(chatId) {
       const conv = store.convs.get(chatId);
@@ -190,12 +202,7 @@ function wire(app) {
   client.on('message', async (msg) => {
     if (msg.messageId == null) return;
     await app.ensureUsers([msg.from]);
-    const isNew = store.addMessage(msg);
-    if (!store.convs.has(msg.chatId)) {
-      await app.adoptChat(msg.chatId);
-      const conv = store.convs.get(msg.chatId);
-      if (conv && isNew && msg.from !== store.me.userId && msg.type !== TYPE.SYSTEM) { conv.unread = (conv.unread || 0) + 1; conv.lastMessage = msg; store.emit('convs'); }
-    }
+    store.addMessage(msg); // a message of a chat not listed yet makes the store ask for it ('unknown-chat')
     if (msg.type === TYPE.REDPACKET || msg.type === TYPE.REMITTANCE) refreshWallet(app);
   });
   client.on('onMessage', async (msg) => {
