@@ -205,6 +205,13 @@ export class ChatView {
     await this.send(TYPE.IMAGE, { mediaId: media.mediaId }, { clientMsgId, pendingDone: true, localPreview: preview });
   }
 
+  /** Send a failed message again, with its clientMsgId: stored once even if the first try was. */
+  retry(msg) {
+    if (this.conv?.chatId !== msg.chatId) return;
+    this.app.store.thread(msg.chatId).items.delete('local:' + msg.clientMsgId);
+    this.send(msg.type, msg.content, { clientMsgId: msg.clientMsgId });
+  }
+
   async send(type, content, { clientMsgId = uuid(), pendingDone = false, localPreview } = {}) {
     const conv = this.conv;
     const key = this.key();

@@ -118,7 +118,9 @@ function showImage(src, alt) {
 function outbox(app, msg, conv) {
   if (msg.from !== app.store.me.userId || msg.notice || msg.type === TYPE.SYSTEM) return null;
   if (msg.status === 'failed') {
-    return h('span', { class: 'state failed' }, `not sent: ${msg.error || 'error'}`);
+    const retriable = msg.type !== TYPE.IMAGE || msg.content?.mediaId != null;
+    return h('span', { class: 'state failed' }, `not sent: ${msg.error || 'error'} `,
+      retriable ? h('button', { type: 'button', class: 'link retry', onclick: () => app.chat.retry(msg) }, 'Retry') : null);
   }
   if (msg.status === 'sending') {
     const waiting = app.client.state !== 'open';
