@@ -261,12 +261,15 @@ def test_a_red_packet_in_the_group_and_a_transfer_change_both_balances(browser: 
     form.get_by_role("button", name="Send transfer").click()
     expect(bob.locator("dialog")).to_have_count(0)
     wait_balance(bob, Decimal("992.50"))
+    expect(conversation(alice, "Bob").locator(".badge")).to_have_text("2")  # the text and the transfer
     open_chat(alice, "Bob")
+    expect(conversation(alice, "Bob").locator(".badge")).to_have_count(0)  # read once open
     card = alice.locator(".messages li.msg .transfer")
     expect(card).to_contain_text("12.50")
     shots(alice, "alice-sees-transfer")
     card.get_by_role("button", name="Receive").click()
     expect(card).to_contain_text("received")
+    expect(conversation(alice, "Bob").locator(".badge")).to_have_count(0)  # still read: the chat is open
     wait_balance(alice, Decimal("1002.50"))
     expect(bob.locator(".messages li.msg .transfer")).to_contain_text("received")
     shots(alice, "alice-received-transfer")
