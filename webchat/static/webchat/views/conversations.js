@@ -1,7 +1,7 @@
 // The conversation list: title, last message, time, unread count; newest first.
 import { h, fill, time } from '../util.js';
 import { TYPE } from '../store.js';
-import { systemText } from './message.js';
+import { systemText, money } from './message.js';
 
 export function preview(app, msg) {
   if (!msg) return 'No messages yet';
@@ -12,7 +12,7 @@ export function preview(app, msg) {
     case TYPE.TEXT: return who + (c.text ?? '');
     case TYPE.IMAGE: return `${who}[image]`;
     case TYPE.REDPACKET: return `${who}[red packet] ${c.title || ''}`;
-    case TYPE.REMITTANCE: return `[transfer] ${c.amount ?? ''}`;
+    case TYPE.REMITTANCE: return `[transfer] ${money(c.amount)}`;
     case TYPE.SYSTEM: return systemText(app, msg);
     default: return `${who}[message]`;
   }
