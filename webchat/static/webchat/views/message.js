@@ -116,7 +116,8 @@ function showImage(src, alt) {
 }
 
 function outbox(app, msg, conv) {
-  if (msg.from !== app.store.me.userId || msg.notice || msg.type === TYPE.SYSTEM) return null;
+  const byClient = ![TYPE.REDPACKET, TYPE.REMITTANCE, TYPE.SYSTEM, TYPE.EXCHANGE, TYPE.CALL].includes(msg.type);
+  if (msg.from !== app.store.me.userId || msg.notice || !byClient) return null;
   if (msg.status === 'failed') {
     const retriable = msg.type !== TYPE.IMAGE || msg.content?.mediaId != null;
     return h('span', { class: 'state failed' }, `not sent: ${msg.error || 'error'} `,
