@@ -144,6 +144,8 @@ export class ImClient extends Emitter {
     const sameUser = userId === this.userId;
     this.token = token;
     if (!sameUser) {
+      // Another user: the previous one's socket, calls and queue are not this one's.
+      if (this.state !== 'idle' && this.state !== 'closed') this._shutdown({ code: 1000, reason: 'client' });
       this.userId = userId;
       this._seq.reset();
       this._rejectOutbox();
@@ -644,7 +646,10 @@ export class ImClient extends Emitter {
 
   _requestSync() {
     if (this.state !== 'open' || !this._wsOpen) return; // the next connect syncs
-    this._sync().catch((error) => this.emit('error', error));
+    this._sync().catch((error) => {
+      // A socket that went away syncs again when it is back; anything else is worth a word.
+      if (error?.reason !== 'disconnected' && error?.reason !== 'closed') this.emit('error', error);
+    });
   }
 
   _sync() {

@@ -1,8 +1,33 @@
-// Types of @im-server/client. The method and push maps (Methods, Events) live in
-// protocol.d.ts, generated from the server's AsyncAPI document (scripts/gen-types.mjs).
-import type { Events, Message, Methods } from './protocol.js';
+// Types of @im-server/client. The method and push maps (Methods, Events) merge protocol.d.ts,
+// generated from the server's AsyncAPI document (scripts/gen-types.mjs), with manual.d.ts,
+// written by hand for what the SDK itself uses: a generated entry wins unless its reply is not
+// described (unknown), and the hand-written ones fill the gaps.
+import type { Events as GeneratedEvents, Methods as GeneratedMethods } from './protocol.js';
+import type { ManualEvents, ManualMethods } from './manual.js';
 
 export type * from './protocol.js';
+export type {
+  ChatInfo, Conversation, ManualEvents, ManualMethods, MessagesSendParams, MessagesSendReply, UserBrief,
+} from './manual.js';
+
+type Described<T> = unknown extends T ? false : true;
+type MethodEntry<K> = K extends keyof GeneratedMethods
+  ? GeneratedMethods[K] extends { reply: infer R }
+    ? Described<R> extends true ? GeneratedMethods[K] : K extends keyof ManualMethods ? ManualMethods[K] : GeneratedMethods[K]
+    : never
+  : K extends keyof ManualMethods ? ManualMethods[K] : never;
+
+/** Every socket method known to the types: `{params, reply}` by name. */
+export type Methods = { [K in keyof GeneratedMethods | keyof ManualMethods]: MethodEntry<K> };
+
+/** Every push known to the types: its `data` by event name. */
+export type Events = {
+  [K in keyof GeneratedEvents | keyof ManualEvents]: K extends keyof GeneratedEvents ? GeneratedEvents[K]
+    : K extends keyof ManualEvents ? ManualEvents[K] : never
+};
+
+/** A chat message: the onMessage push, and what messages.sync and messages.history return. */
+export type Message = Events['onMessage'];
 
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -143,13 +168,16 @@ export declare class ImClient {
   connect(options?: { timeoutMs?: number }): Promise<void>;
   close(): void;
 
+  /** A method of the Methods map: its params and reply are typed. */
   call<M extends keyof Methods>(method: M, params?: Methods[M]['params'], options?: { timeoutMs?: number }): Promise<Methods[M]['reply']>;
-  call(method: string, params?: object, options?: { timeoutMs?: number }): Promise<unknown>;
+  /** Any other method (one the type maps do not know yet). */
+  call<M extends string>(method: M extends keyof Methods ? never : M, params?: object, options?: { timeoutMs?: number }): Promise<unknown>;
 
+  /** Subscribe; returns the unsubscribe function. */
   on<K extends keyof EventMap>(name: K, handler: (value: EventMap[K]) => void): () => void;
-  on(name: string, handler: (value: any) => void): () => void;
+  on<K extends string>(name: K extends keyof EventMap ? never : K, handler: (value: unknown) => void): () => void;
   once<K extends keyof EventMap>(name: K, handler: (value: EventMap[K]) => void): () => void;
-  once(name: string, handler: (value: any) => void): () => void;
+  once<K extends string>(name: K extends keyof EventMap ? never : K, handler: (value: unknown) => void): () => void;
   off(name: string, handler: (value: any) => void): void;
 
   sendMessage(message: SendMessageInput): Promise<Message>;

@@ -1,6 +1,7 @@
 // Helpers of the SDK's tests. They run against a real server whose base URL is in IM_SERVER_URL
 // (tests/clients/test_js_sdk.py starts one); every wait is bounded.
 import net from 'node:net';
+import { after } from 'node:test';
 import { ImClient } from '../src/index.js';
 
 export const SERVER = process.env.IM_SERVER_URL;
@@ -15,13 +16,25 @@ export function uniqueName(prefix) {
   return `${prefix}${process.pid}x${Date.now().toString(36)}${counter}`;
 }
 
+const clients = new Set();
+after(() => {
+  // A failed test may leave its clients open: close them so the test process can end.
+  for (const client of clients) client.close();
+});
+
 /** A registered user with its client (not connected). Options go to ImClient. */
 export async function newUser(prefix, options = {}) {
-  const client = new ImClient({ baseUrl: SERVER, reconnect: { minMs: 50, maxMs: 400 }, connectTimeoutMs: 3000,
-    ...options });
+  const client = track(new ImClient({ baseUrl: SERVER, reconnect: { minMs: 50, maxMs: 400 }, connectTimeoutMs: 3000,
+    ...options }));
   const username = uniqueName(prefix);
   await client.register({ username, password: PASSWORD });
   return { client, username, userId: client.userId, token: client.token };
+}
+
+/** Close `client` after the file's tests (returns it). */
+export function track(client) {
+  clients.add(client);
+  return client;
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

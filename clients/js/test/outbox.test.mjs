@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImClient } from '../src/index.js';
-import { PASSWORD, collect, history, newUser, nextEvent, sleep, startProxy } from './helpers.mjs';
+import { PASSWORD, collect, history, newUser, nextEvent, sleep, startProxy, track } from './helpers.mjs';
 
 const T = { timeout: 30000 };
 
@@ -11,7 +11,9 @@ test('messages sent while the network is down are delivered once each, in order,
   const alice = await newUser('outa', { baseUrl: proxy.url });
   const bob = await newUser('outb');
   await Promise.all([alice.client.connect(), bob.client.connect()]);
+  const seen = nextEvent(bob.client, 'message');
   const first = await alice.client.sendMessage({ to: bob.userId, content: 'before the cut' });
+  await seen;
   const bobGot = collect(bob.client, 'message');
 
   proxy.down = true;
@@ -96,7 +98,7 @@ test('with storage, a message queued when the client closed is sent by the next 
   assert.equal(alice.client.pending.length, 1, 'kept for the next connect');
 
   proxy.down = false;
-  const again = new ImClient({ baseUrl: proxy.url, storage });
+  const again = track(new ImClient({ baseUrl: proxy.url, storage }));
   await again.login(alice.username, PASSWORD);
   assert.deepEqual(again.pending.map((p) => p.content), ['queued']);
   const sent = nextEvent(again, 'sent');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImClient, ImError } from '../src/index.js';
-import { PASSWORD, SERVER, collect, newUser, nextEvent, sleep, startProxy } from './helpers.mjs';
+import { PASSWORD, SERVER, collect, newUser, nextEvent, sleep, startProxy, track } from './helpers.mjs';
 
 test('call() resolves the reply data; refusals are ImError with the server code and method', async () => {
   const alice = await newUser('calla');
@@ -34,7 +34,7 @@ test('a call without a reply times out with ImError 408; calls before connect() 
   const proxy = await startProxy();
   try {
     const { username } = await newUser('timeout');
-    const client = new ImClient({ baseUrl: proxy.url, heartbeatMs: 0 });
+    const client = track(new ImClient({ baseUrl: proxy.url, heartbeatMs: 0 }));
     const early = await client.call('users.info', { uIds: [1] }).then(() => null, (e) => e);
     assert.equal(early.reason, 'closed');
     await client.login(username, PASSWORD);
@@ -46,7 +46,23 @@ test('a call without a reply times out with ImError 408; calls before connect() 
     assert.equal(error.code, 408);
     assert.equal(error.reason, 'timeout');
     assert.ok(Date.now() - started >= 290);
+
+    // Bounds: calls waiting for a reply, and the size of one request.
+    proxy.muteReplies = false;
+    const bounded = track(new ImClient({ baseUrl: SERVER, heartbeatMs: 0, maxPendingCalls: 2, maxFrameBytes: 1000 }));
+    await bounded.login(username, PASSWORD);
+    await bounded.connect();
+    const waiting = [1, 2].map(() => bounded.call('users.info', { uIds: [1] }));
+    const third = await bounded.call('users.info', { uIds: [1] }).then(() => null, (e) => e);
+    assert.equal(third.code, 429);
+    assert.equal(third.reason, 'overflow');
+    assert.equal((await Promise.all(waiting)).length, 2, 'the two under the bound are answered');
+    const big = await bounded.call('system.relayData', { action: 'x', to: [1], data: 'y'.repeat(2000) }).then(() => null, (e) => e);
+    assert.equal(big.code, 413);
+    assert.equal(big.reason, 'too_large');
+    assert.equal(bounded.state, 'open');
     client.close();
+    bounded.close();
   } finally {
     await proxy.close();
   }
