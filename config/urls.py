@@ -23,4 +23,5 @@ urlpatterns = [
     path("im/vanke/", include("messaging.jim.urls")),  # the customer-service desk of seed 004
     path("im/", include("messaging.im.urls")),  # the im/* facade of seeds 000 and 001
     path("hx/", include("hxbridge.urls")),
+    path("app/", include("webchat.urls")),  # the web chat (docs/webchat.md)
 ]

@@ -82,6 +82,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
 def index(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
         "<!doctype html><title>IM server</title><h1>IM server</h1><ul>"
+        '<li><a href="/app/">Web chat</a> (demo users: see the README)</li>'
         '<li><a href="/api/docs/">REST API docs</a> (<a href="/api/schema/">OpenAPI schema</a>)</li>'
         '<li><a href="/admin/">Operator console</a></li><li><a href="/healthz">Health</a></li>'
         "<li>Native socket: <code>ws://HOST/ws/?token=TOKEN</code></li>"

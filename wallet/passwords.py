@@ -120,3 +120,18 @@ def payment_unlocked(*, user: User) -> None:
         minutes = max(1, settings.PAYMENT_LOCK_SECONDS // 60)
         raise ApplicationError(codes.PAYMENT_LOCKED,
                                f"too many wrong payment passwords: payments are locked for up to {minutes} minutes")
+
+
+def wallet_open(*, user: User, password: str) -> tuple[Wallet, bool]:
+    """The user's wallet with ``password`` as its payment password when it has none yet; an
+    existing wallet is returned as it is (its password untouched). For set-up scripts such as
+    the demo seed, where no SMS code is at hand. Answers ``(wallet, created)``."""
+    wallet = Wallet.objects.filter(user=user).first()
+    if wallet is not None:
+        return wallet, False
+    hashed = _hash(validate_new_password(password))
+    try:
+        with transaction.atomic():
+            return Wallet.objects.create(user=user, address=_new_address(), password=hashed), True
+    except IntegrityError:  # opened meanwhile by another call
+        return Wallet.objects.get(user=user), False

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "chats",
     "messaging",
     "hxbridge",
+    "webchat",
 ]
 
 MIDDLEWARE = [
@@ -507,6 +508,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# The web chat (/app/) imports the JavaScript SDK's own modules, served as /static/sdk/ (no build step).
+STATICFILES_DIRS = [("sdk", BASE_DIR / "clients" / "js" / "src")]
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
     # Uploaded media: any Django storage backend (e.g. an S3 one) in production.

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Import names of what only requirements-dev.txt installs.
 DEV_ONLY = ("pytest", "pytest_django", "pytest_asyncio", "factory", "websockets", "qrcode", "schemathesis",
-            "ruff", "mypy", "django_stubs_ext", "pip_audit", "uvicorn", "httptools", "hypothesis")
+            "ruff", "mypy", "django_stubs_ext", "pip_audit", "uvicorn", "httptools", "hypothesis", "playwright")
 
 STARTUP = """
 import importlib.abc, sys
