@@ -32,17 +32,24 @@ def component_name(method_name: str, suffix: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in method_name.split(".")) + suffix
 
 
+@functools.cache
 def named(serializer: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
-    """``serializer`` under the component name ``name``."""
+    """``serializer`` under the component name ``name``: one class per name, so the documents
+    that use it (this one, the REST schema) see one component, not two of the same name."""
     return extend_schema_serializer(component_name=name)(
         type(name, (serializer,), {"__module__": serializer.__module__}))
 
 
 def reply_serializer(reply: Any, name: str) -> Any:
     """A method's declared reply under the component name ``name``: a serializer class (an
-    object), an instance with ``many=True`` (a list of such objects), or ``NoData`` (``{}``)."""
+    object), an instance with ``many=True`` (a list of such objects), ``NoData`` (``{}``), or a
+    plain field such as ``ListField(child=IntegerField())`` (a list of numbers)."""
     if reply is None or reply is registry.NoData:
         return EMPTY_REPLY
+    if isinstance(reply, serializers.Field) and not isinstance(reply, serializers.BaseSerializer):
+        from drf_spectacular.openapi import AutoSchema
+
+        return AutoSchema()._map_serializer_field(reply, "response")
     if isinstance(reply, serializers.ListSerializer):
         return named(type(reply.child), name)(many=True)  # type: ignore[arg-type]
     return named(reply, name)
@@ -118,11 +125,17 @@ def event_schema(name: str) -> dict[str, Any]:
 
 def _strict(schema: Any) -> Any:
     """A copy in which every object with listed properties admits no other property: what the
-    tests hold the replies to (the published document stays open to additions)."""
+    tests hold the replies to (the published document stays open to additions); OpenAPI's
+    ``nullable`` becomes JSON Schema's ``null`` type, which the validator understands."""
     if isinstance(schema, dict):
         out = {key: _strict(value) for key, value in schema.items()}
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
+        if out.pop("nullable", False):  # OpenAPI 3.0's null, in JSON Schema's words
+            if isinstance(out.get("type"), str) and "enum" not in out:
+                out["type"] = [out["type"], "null"]
+            else:
+                out = {"anyOf": [out, {"type": "null"}]}
         return out
     if isinstance(schema, list):
         return [_strict(item) for item in schema]
