@@ -70,7 +70,7 @@ class Relayed(serializers.Serializer):
     action = serializers.CharField()
     # "from" is a Python keyword: the field is added under its wire name below.
     to = serializers.ListField(child=serializers.IntegerField())
-    data = serializers.JSONField(help_text="the sender's data, as sent")
+    data = serializers.JSONField(help_text="the sender's data, as sent")  # type: ignore[assignment]
 
 
 Relayed._declared_fields["from"] = serializers.IntegerField(help_text="the sender's uId")

@@ -123,19 +123,35 @@ def event_schema(name: str) -> dict[str, Any]:
     return operation["responses"]["200"]["content"]["application/json"]["schema"]
 
 
-def _strict(schema: Any) -> Any:
-    """A copy in which every object with listed properties admits no other property: what the
-    tests hold the replies to (the published document stays open to additions); OpenAPI's
-    ``nullable`` becomes JSON Schema's ``null`` type, which the validator understands."""
+def json_schema(schema: Any) -> Any:
+    """An OpenAPI 3.0 schema (what drf-spectacular writes) in JSON Schema's words: ``nullable``
+    becomes a ``null`` type, and boolean ``exclusiveMinimum``/``exclusiveMaximum`` take the
+    bound's number. The AsyncAPI document and the reply checks read schemas so."""
     if isinstance(schema, dict):
-        out = {key: _strict(value) for key, value in schema.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        if out.pop("nullable", False):  # OpenAPI 3.0's null, in JSON Schema's words
+        out = {key: json_schema(value) for key, value in schema.items()}
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            if out.get(exclusive) is True and bound in out:
+                out[exclusive] = out.pop(bound)
+            elif isinstance(out.get(exclusive), bool):
+                del out[exclusive]
+        if out.pop("nullable", False):
             if isinstance(out.get("type"), str) and "enum" not in out:
                 out["type"] = [out["type"], "null"]
             else:
                 out = {"anyOf": [out, {"type": "null"}]}
+        return out
+    if isinstance(schema, list):
+        return [json_schema(item) for item in schema]
+    return schema
+
+
+def _strict(schema: Any) -> Any:
+    """A copy in which every object with listed properties admits no other property: what the
+    tests hold the replies to (the published document stays open to additions)."""
+    if isinstance(schema, dict):
+        out = {key: _strict(value) for key, value in schema.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
         return out
     if isinstance(schema, list):
         return [_strict(item) for item in schema]
@@ -148,7 +164,7 @@ def _validator() -> Any:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    strict = _strict(document())
+    strict = _strict(json_schema(document()))
     resource = Resource.from_contents(strict, default_specification=DRAFT202012)
     return Draft202012Validator({}, registry=Registry().with_resource("urn:contract", resource))
 
@@ -166,7 +182,7 @@ def _rebase(schema: Any) -> Any:
 def _errors(schema: dict[str, Any], value: Any) -> list[str]:
     from jsonschema import Draft202012Validator
 
-    checker = Draft202012Validator(_rebase(schema), registry=_validator()._registry)
+    checker = Draft202012Validator(_rebase(json_schema(schema)), registry=_validator()._registry)
     data = json.loads(dumps({} if value is None else value))  # what the client receives
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
             for e in checker.iter_errors(data)]
