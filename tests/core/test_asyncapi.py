@@ -9,10 +9,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.test import Client
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
 
+from accounts.models import User
 from core import asyncapi, contract
 from core.gateway import registry
+from tests.conftest import Connect, atoken_for
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_SOURCE = {"tests", ".venv", "var", "node_modules", ".git"}
@@ -147,6 +153,46 @@ def test_codes_and_close_codes_and_the_jim_channel_are_described() -> None:
         assert document["operations"][command]["channel"] == {"$ref": "#/channels/jim"}
     chat = _resolve(document, "#/components/messages/jim.message")["payload"]
     assert chat["properties"]["cmd"]["const"] == 11
+
+
+def _payload_errors(message_key: str, frame: dict[str, Any]) -> list[str]:
+    """How ``frame`` breaks the payload of the document's message ``message_key`` (objects
+    held closed, as the reply checks hold them)."""
+    document = contract._strict(_document())
+    registry_ = Registry().with_resource("urn:asyncapi", Resource.from_contents(
+        document, default_specification=DRAFT7))
+    payload = json.loads(json.dumps(document["components"]["messages"][message_key]["payload"]).replace(
+        '"#/', '"urn:asyncapi#/'))
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in Draft7Validator(payload, registry=registry_).iter_errors(frame)]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_real_frames_fit_the_documents_messages(connect: Connect, alice: User, bob: User) -> None:
+    """The document describes what the socket really sends: whole frames, envelope included."""
+    # given alice and bob on sockets, and an anonymous socket
+    a = await connect(await atoken_for(alice))
+    b = await connect(await atoken_for(bob))
+    anonymous = await connect()
+    # when they call methods, succeed and fail, and cause a push
+    time_reply = await anonymous.call("system.synctime", {"client_time": 5})
+    info = await a.call("users.info", {"uIds": [alice.pk, bob.pk]})
+    mine = await a.call("web.account.myInfo")
+    bad = await a.call("users.info", {})
+    refused = await anonymous.call("users.info", {"uIds": [alice.pk]})
+    await User.objects.filter(pk=bob.pk).aupdate(friend_policy=User.FriendPolicy.APPROVAL)
+    added = await a.call("friends.add", {"uId": bob.pk, "message": "hi"})
+    request = {"event": "friends.onRequest", "data": await b.push("friends.onRequest")}
+    # then every frame fits its message
+    assert time_reply["code"] == info["code"] == mine["code"] == added["code"] == 200
+    assert bad["code"] == 422 and refused["code"] == 401
+    for key, frame in (("system.synctime.reply", time_reply), ("users.info.reply", info),
+                       ("web.account.myInfo.reply", mine), ("friends.add.reply", added),
+                       ("error", bad), ("error", refused), ("event.friends.onRequest", request)):
+        assert not _payload_errors(key, frame), (key, frame, _payload_errors(key, frame))
+    # and a frame of another shape does not
+    assert _payload_errors("users.info.reply", {**info, "data": {"uIds": []}})
+    assert _payload_errors("error", {**bad, "data": {}})
 
 
 def test_the_document_is_the_modules() -> None:
