@@ -97,7 +97,7 @@ def example_value(field: serializers.Field) -> Any:
     if isinstance(field, serializers.ChoiceField):
         return next(iter(field.choices))
     if isinstance(field, serializers.DecimalField):
-        return "1." + "0" * (field.decimal_places or 0) if field.decimal_places else "1"
+        return "1.00" if (field.decimal_places or 0) >= 2 else "1"
     if isinstance(field, (serializers.IntegerField, serializers.FloatField)):
         low = field.min_value if field.min_value is not None else 1
         return max(low, 1) if field.max_value is None or field.max_value >= 1 else low
