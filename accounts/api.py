@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 
 from accounts import serializers, services
 from accounts.models import User
-from core import throttle
+from core import contract, throttle
+from core.openapi import ErrorBody
 
 
 def _client(request: Request) -> tuple[str | None, str]:
@@ -43,7 +44,9 @@ class LoginApi(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[type] = []
 
-    @extend_schema(request=serializers.LoginInput, responses={200: serializers.TokenOutput})
+    @extend_schema(request=serializers.LoginInput, responses={
+        200: serializers.TokenOutput,
+        401: OpenApiResponse(ErrorBody, description="wrong username or password (`invalid_credentials`)")})
     def post(self, request: Request) -> Response:
         data = serializers.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -57,7 +60,7 @@ class LoginApi(APIView):
 
 
 class LogoutApi(APIView):
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(request=None, responses={200: contract.EMPTY_REPLY})
     def post(self, request: Request) -> Response:
         user = cast(User, request.user)  # IsAuthenticated guarantees a real user
         services.session_end(user=user, session_id=request.auth.pk)

@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts import exceptions as codes
-from accounts import moments
+from accounts import moments, replies
 from accounts.models import Moment
 from core.gateway import registry
 from core.gateway.registry import RpcContext
@@ -26,7 +26,7 @@ class MomentPostParams(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
     mediaIds = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list,
                                      max_length=100)
-    visibility = serializers.ChoiceField(choices=Moment.Visibility.values, default=Moment.Visibility.FRIENDS)
+    visibility = serializers.ChoiceField(choices=Moment.Visibility.choices, default=Moment.Visibility.FRIENDS)
 
 
 class MomentPageParams(serializers.Serializer):
@@ -51,51 +51,51 @@ class MomentCommentIdParams(serializers.Serializer):
     commentId = serializers.IntegerField(min_value=1)
 
 
-@registry.method("moment.post", params=MomentPostParams, errors=POST_ERRORS)
+@registry.method("moment.post", params=MomentPostParams, errors=POST_ERRORS, reply=replies.MomentInfo)
 def post(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_post(user=ctx.user, text=p["text"], media_ids=p["mediaIds"], visibility=p["visibility"])
 
 
-@registry.method("moment.feed", params=MomentPageParams)
+@registry.method("moment.feed", params=MomentPageParams, reply=replies.MomentPage)
 def feed(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_feed(viewer_id=ctx.user_id, before_id=p.get("beforeId"), count=p["count"])
 
 
-@registry.method("moment.list", params=MomentListParams)
+@registry.method("moment.list", params=MomentListParams, reply=replies.MomentPage)
 def list_(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_list(viewer_id=ctx.user_id, user_id=p.get("uId") or ctx.user_id,
                                before_id=p.get("beforeId"), count=p["count"])
 
 
-@registry.method("moment.get", params=MomentIdParams)
+@registry.method("moment.get", params=MomentIdParams, reply=replies.MomentInfo)
 def get(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_get(viewer_id=ctx.user_id, moment_id=p["momentId"])
 
 
-@registry.method("moment.delete", params=MomentIdParams)
+@registry.method("moment.delete", params=MomentIdParams, reply=registry.NoData)
 def delete(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     moments.moment_delete(user=ctx.user, moment_id=p["momentId"])
     return {}
 
 
-@registry.method("moment.like", params=MomentIdParams)
+@registry.method("moment.like", params=MomentIdParams, reply=replies.MomentLike)
 def like(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_like(user=ctx.user, moment_id=p["momentId"])
 
 
-@registry.method("moment.unlike", params=MomentIdParams)
+@registry.method("moment.unlike", params=MomentIdParams, reply=registry.NoData)
 def unlike(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     moments.moment_unlike(user=ctx.user, moment_id=p["momentId"])
     return {}
 
 
-@registry.method("moment.comment", params=MomentCommentParams, errors=COMMENT_ERRORS)
+@registry.method("moment.comment", params=MomentCommentParams, errors=COMMENT_ERRORS, reply=replies.MomentComment)
 def comment(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return moments.moment_comment(user=ctx.user, moment_id=p["momentId"], text=p["text"],
                                   reply_to_id=p.get("replyTo"))
 
 
-@registry.method("moment.deleteComment", params=MomentCommentIdParams)
+@registry.method("moment.deleteComment", params=MomentCommentIdParams, reply=registry.NoData)
 def delete_comment(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     moments.moment_delete_comment(user=ctx.user, comment_id=p["commentId"])
     return {}

@@ -15,7 +15,7 @@ me_patterns = [
     path("me", rpc_view("web.account.myInfo", "GET"), name="me"),
     path("me/profile", rpc_view("users.updateProfile", "PATCH"), name="me-profile"),
     path("me/password", rpc_view("web.account.setPassword", "POST"), name="me-password"),
-    path("me/privacy", rpc_view("users.setPrivacy", "PUT"), name="me-privacy"),
+    path("me/privacy", rpc_view("users.setPrivacy", "PUT", example={"friendAdd": "approval"}), name="me-privacy"),
     path("me/multi-online", rpc_view("accounts.getMultiOnline", "GET"), name="me-multi-online"),
     path("me/multi-online/set", rpc_view("accounts.toggleMultiOnline", "POST"), name="me-multi-online-set"),
 ]

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core import contract
+from core import contract, openapi
 from core.exceptions import (
     HTTP_FALLBACK_STATUS,
     HTTP_STATUS,
@@ -85,16 +85,44 @@ def _params_from_query(query: QueryDict, params: type[serializers.Serializer] | 
     return data
 
 
-def _schema_component(method_name: str, params: type[serializers.Serializer]) -> type[serializers.Serializer]:
-    """The parameters under a name of their own in the OpenAPI schema: several apps call their
-    serializer ``CreateParams``, and one shared component name gave every such endpoint the
-    same (wrong) request body."""
-    name = "".join(part[:1].upper() + part[1:] for part in method_name.split(".")) + "Params"
-    return extend_schema_serializer(component_name=name)(type(name, (params,), {"__module__": params.__module__}))
+def _error_responses(method: registry.RpcMethod) -> dict[int, Any]:
+    """The method's own refusals by HTTP status, each an ``Error`` body listing its codes."""
+    by_status: dict[int, list[str]] = {}
+    for code in sorted(method.errors):
+        status = HTTP_STATUS.get(code, HTTP_FALLBACK_STATUS)
+        if status >= 400:
+            by_status.setdefault(status, []).append(code)
+    return {status: OpenApiResponse(openapi.ErrorBody, description=", ".join(f"`{c}`" for c in codes))
+            for status, codes in sorted(by_status.items())}
 
 
-def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
-    """An APIView answering ``http_method`` by calling the registered socket method."""
+def _schema_of(method: registry.RpcMethod, http_method: str, example: dict[str, Any] | None) -> dict[str, Any]:
+    """extend_schema's arguments for a REST twin of ``method``."""
+    params = contract.named(method.params, contract.component_name(method.name, "Params")) if method.params else None
+    reply = contract.reply_serializer(method.reply, contract.component_name(method.name, "Reply"))
+    responses: dict[int, Any] = {200: reply if method.reply is not None else OpenApiTypes.OBJECT}
+    if any(HTTP_STATUS.get(code) == 200 for code in method.errors):
+        described = [f"`{c}`" for c in method.errors if HTTP_STATUS.get(c) == 200]
+        responses[200] = OpenApiResponse(responses[200], description=(
+            "the reply; or an `Error` body with status 200 for " + ", ".join(described)))
+    responses.update(_error_responses(method))
+    if http_method == "get":
+        return {"request": None, "parameters": [params] if params else None, "responses": responses}
+    examples = None
+    if params is not None:
+        examples = [OpenApiExample("request", value=example if example is not None else openapi.example_body(params()),
+                                   request_only=True)]
+    return {"request": params, "responses": responses, "examples": examples}
+
+
+def rpc_view(method_name: str, http_method: str, *, summary: str = "", example: dict[str, Any] | None = None) -> Any:
+    """An APIView answering ``http_method`` by calling the registered socket method.
+
+    Its OpenAPI description comes from the method: the parameters (a body, or the query of a
+    GET), the reply's ``data`` as the 200 body (the ``<Method>Reply`` component core.contract
+    publishes), and an ``Error`` body for each status the method's own error codes answer.
+    ``example``: the request body shown in the documentation, where the one made from the
+    required parameters (``core.openapi.example_body``) would be refused."""
     http_method = http_method.lower()
 
     class RpcView(APIView):
@@ -132,13 +160,11 @@ def rpc_view(method_name: str, http_method: str, *, summary: str = "") -> Any:
         return self._call(request, **kwargs)
 
     method = registry.get(method_name)
-    params = _schema_component(method_name, method.params) if method and method.params else None
+    assert method is not None, f"rpc_view({method_name!r}): no such socket method"
     decorated = extend_schema(
         operation_id=method_name.replace(".", "_") + f"_{http_method}",
         summary=summary or f"Same as the socket method {method_name}",
-        request=params if http_method != "get" else None,
-        parameters=[params] if (http_method == "get" and params) else None,
-        responses={200: OpenApiTypes.OBJECT},
+        **_schema_of(method, http_method, example),
     )(handler)
     setattr(RpcView, http_method, decorated)
     RpcView.__name__ = RpcView.__qualname__ = "Rpc_" + method_name.replace(".", "_")

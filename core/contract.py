@@ -32,8 +32,10 @@ def component_name(method_name: str, suffix: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in method_name.split(".")) + suffix
 
 
+@functools.cache
 def named(serializer: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
-    """``serializer`` under the component name ``name``."""
+    """``serializer`` under the component name ``name``: one class per name, so the documents
+    that use it (this one, the REST schema) see one component, not two of the same name."""
     return extend_schema_serializer(component_name=name)(
         type(name, (serializer,), {"__module__": serializer.__module__}))
 
@@ -41,9 +43,14 @@ def named(serializer: type[serializers.Serializer], name: str) -> type[serialize
 def reply_serializer(reply: Any, name: str) -> Any:
     """A method's declared reply under the component name ``name``: a serializer class (an
     object), an instance with ``many=True`` (a list of such objects), a ``ListSerializer`` of a
-    plain field (a list of strings, numbers...), or ``NoData`` (``{}``)."""
+    plain field (a list of strings, numbers...), ``NoData`` (``{}``), or a plain field such as
+    ``ListField(child=IntegerField())``."""
     if reply is None or reply is registry.NoData:
         return EMPTY_REPLY
+    if isinstance(reply, serializers.Field) and not isinstance(reply, serializers.BaseSerializer):
+        from drf_spectacular.openapi import AutoSchema
+
+        return AutoSchema()._map_serializer_field(reply, "response")
     if isinstance(reply, serializers.ListSerializer):
         if not isinstance(reply.child, serializers.BaseSerializer):
             return reply  # a list of plain values: ListSerializer(child=serializers.CharField())
@@ -119,24 +126,35 @@ def event_schema(name: str) -> dict[str, Any]:
     return operation["responses"]["200"]["content"]["application/json"]["schema"]
 
 
+def json_schema(schema: Any) -> Any:
+    """An OpenAPI 3.0 schema (what drf-spectacular writes) in JSON Schema's words: ``nullable``
+    becomes a ``null`` type, and boolean ``exclusiveMinimum``/``exclusiveMaximum`` take the
+    bound's number. The AsyncAPI document and the reply checks read schemas so."""
+    if isinstance(schema, dict):
+        out = {key: json_schema(value) for key, value in schema.items()}
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            if out.get(exclusive) is True and bound in out:
+                out[exclusive] = out.pop(bound)
+            elif isinstance(out.get(exclusive), bool):
+                del out[exclusive]
+        if out.pop("nullable", False):
+            if isinstance(out.get("type"), str) and "enum" not in out:
+                out["type"] = [out["type"], "null"]
+            else:
+                out = {"anyOf": [out, {"type": "null"}]}
+        return out
+    if isinstance(schema, list):
+        return [json_schema(item) for item in schema]
+    return schema
+
+
 def _strict(schema: Any) -> Any:
     """A copy in which every object with listed properties admits no other property: what the
-    tests hold the replies to (the published document stays open to additions).
-
-    The document is OpenAPI 3.0, the validator JSON Schema 2020-12, so the copy also says in
-    2020-12 what 3.0 says its own way: ``nullable: true`` (``allow_null``) becomes "or null",
-    and the boolean ``exclusiveMaximum``/``exclusiveMinimum`` (a ``DecimalField``'s bounds)
-    become the numeric bounds 2020-12 reads (it would take ``true`` as the number 1)."""
+    tests hold the replies to (the published document stays open to additions)."""
     if isinstance(schema, dict):
         out = {key: _strict(value) for key, value in schema.items()}
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
-        for exclusive, bound in (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum")):
-            if isinstance(out.get(exclusive), bool) and out.pop(exclusive) and bound in out:
-                out[exclusive] = out.pop(bound)
-        if out.get("nullable") is True:
-            del out["nullable"]
-            out = {"anyOf": [out, {"type": "null"}]}
         return out
     if isinstance(schema, list):
         return [_strict(item) for item in schema]
@@ -149,7 +167,7 @@ def _validator() -> Any:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    strict = _strict(document())
+    strict = _strict(json_schema(document()))
     resource = Resource.from_contents(strict, default_specification=DRAFT202012)
     return Draft202012Validator({}, registry=Registry().with_resource("urn:contract", resource))
 
@@ -167,7 +185,7 @@ def _rebase(schema: Any) -> Any:
 def _errors(schema: dict[str, Any], value: Any) -> list[str]:
     from jsonschema import Draft202012Validator
 
-    checker = Draft202012Validator(_rebase(schema), registry=_validator()._registry)
+    checker = Draft202012Validator(_rebase(json_schema(schema)), registry=_validator()._registry)
     data = json.loads(dumps({} if value is None else value))  # what the client receives
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
             for e in checker.iter_errors(data)]

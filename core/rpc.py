@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from core import replies
 from core.gateway import registry
 from core.gateway.registry import RpcContext
 from core.renderers import PlainJSONField
@@ -31,17 +32,17 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@registry.method("system.synctime", params=SyncTimeParams, auth=False)
+@registry.method("system.synctime", params=SyncTimeParams, auth=False, reply=replies.SyncTime)
 async def synctime(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"client_time": params["client_time"], "server_time": now_ms()}
 
 
-@registry.method("system.heartbeat", auth=False)
+@registry.method("system.heartbeat", auth=False, reply=replies.Heartbeat)
 async def heartbeat(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"server_time": now_ms()}
 
 
-@registry.method("system.relayData", params=RelayParams)
+@registry.method("system.relayData", params=RelayParams, reply=registry.NoData)
 def relay_data(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     from accounts.services import relay_data as relay
 

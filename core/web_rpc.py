@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Prefetch
 from rest_framework import serializers
 
+from core import replies
 from core.appconfig import app_config
 from core.exceptions import ApplicationError, register_http_statuses
 from core.gateway import registry
@@ -16,7 +17,7 @@ LATEST = "app_latest_version"
 register_http_statuses({LATEST: 200})
 
 
-@registry.method("web.discover")
+@registry.method("web.discover", reply=replies.DiscoverGroup(many=True))
 def discover(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     from core.models import DiscoverGroup, DiscoverMenu
 
@@ -26,7 +27,7 @@ def discover(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
             for g in groups]
 
 
-@registry.method("web.system.getCSNumbers")
+@registry.method("web.system.getCSNumbers", reply=replies.CS_NUMBERS)
 def cs_numbers(ctx: RpcContext, p: dict[str, Any]) -> list[int]:
     from core.models import CustomerServiceNumber
 
@@ -34,7 +35,7 @@ def cs_numbers(ctx: RpcContext, p: dict[str, Any]) -> list[int]:
                 .values_list("user_id", flat=True))
 
 
-@registry.method("web.system.getCustomMenus")
+@registry.method("web.system.getCustomMenus", reply=replies.CustomMenu)
 def custom_menus(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """seed 002 answers one menu ``{title, url}``: the first active one (``{}`` when none)."""
     from core.models import CustomMenu
@@ -43,7 +44,7 @@ def custom_menus(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"title": menu.title, "url": menu.url} if menu else {}
 
 
-@registry.method("web.system.getAppConfig")
+@registry.method("web.system.getAppConfig", reply=replies.AppConfig)
 def get_app_config(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     switches = app_config()
     return {"permitModifyUserName": switches.permit_modify_user_name, "onlyFriendChat": switches.only_friend_chat,
@@ -55,7 +56,7 @@ class VersionParams(serializers.Serializer):
     versionCode = serializers.IntegerField(min_value=0)
 
 
-@registry.method("web.app.getVersion", params=VersionParams, errors={LATEST: 201})
+@registry.method("web.app.getVersion", params=VersionParams, errors={LATEST: 201}, reply=replies.AppVersion)
 def get_version(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     """The newest offered build for the platform; 201 when the client already has it (or
     nothing newer is offered)."""

@@ -5,7 +5,7 @@ import time
 from typing import cast
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core import throttle
+from core.openapi import ErrorBody
 from core.renderers import BoundedMultiPartParser
 from messaging.media import media_for_link, media_info, media_upload
 from messaging.models import Media
@@ -20,14 +21,28 @@ from messaging.models import Media
 
 class UploadInput(serializers.Serializer):
     file = serializers.FileField()
-    kind = serializers.ChoiceField(choices=Media.Kind.values)
+    kind = serializers.ChoiceField(choices=Media.Kind.choices)
     duration = serializers.IntegerField(min_value=0, required=False)
+
+
+class UploadedMedia(serializers.Serializer):
+    """An upload as answered (``messaging.media.media_info``)."""
+
+    mediaId = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Media.Kind.choices)
+    url = serializers.CharField(help_text="a signed link to the file (GET /api/v1/media/{token})")
+    name = serializers.CharField(allow_blank=True, help_text="the file's name as uploaded")
+    contentType = serializers.CharField()
+    size = serializers.IntegerField(help_text="bytes")
+    width = serializers.IntegerField(allow_null=True, help_text="images and videos")
+    height = serializers.IntegerField(allow_null=True, help_text="images and videos")
+    duration = serializers.IntegerField(allow_null=True, help_text="voice and video, in seconds, as given")
 
 
 class MediaUploadApi(APIView):
     parser_classes = [BoundedMultiPartParser]
 
-    @extend_schema(request=UploadInput, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request={"multipart/form-data": UploadInput}, responses={201: UploadedMedia})
     def post(self, request: Request) -> Response:
         data = UploadInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -39,7 +54,11 @@ class MediaUploadApi(APIView):
 
 
 class MediaDownloadApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.BINARY}, parameters=[
+    @extend_schema(responses={
+        (200, "application/octet-stream"): OpenApiTypes.BINARY,
+        404: OpenApiResponse(ErrorBody, description="no such media, or not shown to you any more (`not_found`)"),
+        410: OpenApiResponse(ErrorBody, description="the link has expired (`media_link_expired`)"),
+    }, parameters=[
         OpenApiParameter("ref", str, required=True), OpenApiParameter("exp", int, required=True),
         OpenApiParameter("sig", str, required=True)])
     def get(self, request: Request, token: str) -> FileResponse:

@@ -6,7 +6,8 @@ from core.api import rpc_view
 from messaging import api
 
 message_patterns = [
-    path("messages/send", rpc_view("messages.send", "POST"), name="messages-send"),
+    path("messages/send", rpc_view("messages.send", "POST", example={
+        "to": 2, "type": 1, "content": {"text": "hello"}, "clientMsgId": "9b2f0c4e-1"}), name="messages-send"),
     path("messages/sync", rpc_view("messages.sync", "POST"), name="messages-sync"),
     path("messages/history", rpc_view("messages.history", "GET"), name="messages-history"),
     path("messages/conversations", rpc_view("messages.conversations", "GET"), name="messages-conversations"),

@@ -468,36 +468,37 @@ REST_FRAMEWORK = {
         "core.renderers.BoundedMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.NativeAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024, minimum=1024)
+from core.openapi_names import OPENAPI_ENUM_NAMES, OPENAPI_TAGS  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "IM server API",
-    "DESCRIPTION": "Native REST API. The WebSocket protocol is documented in docs/protocol.md.",
+    "DESCRIPTION": (
+        "The native REST API. Most operations are REST twins of the native WebSocket methods "
+        "(`ws://HOST/ws/?token=TOKEN`): same parameters, same reply `data`, same errors. The socket "
+        "itself, its methods, replies and pushes, is described by the AsyncAPI document at "
+        "[/api/asyncapi.json](/api/asyncapi.json) (docs/protocol.md explains it in prose).\n\n"
+        "Every refusal has the body `Error` `{code, error, msg}`.\n\n"
+        "Not described here, on purpose: the RongCloud-era `im/*` methods (docs/im.md), the J-IM "
+        "customer-service desk `im/vanke/*` and its socket (docs/jim.md) and the Easemob bridge "
+        "`/hx/*` (docs/hxbridge.md), which keep the wire formats of the APIs they replace."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["core.openapi.native_only"],
+    "TAGS": OPENAPI_TAGS,
+    # Choice sets that share a field name get names of their own (otherwise hashed names).
+    "ENUM_NAME_OVERRIDES": OPENAPI_ENUM_NAMES,
     # The schema's own warnings are not deployment risks; `check --deploy` is kept to those
     # (the schema is exercised by the tests instead).
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
-    # One name for each choice set the contract documents share (core.contract), instead of
-    # "TypeCffEnum"-style names when two fields of one name hold different sets.
-    "ENUM_NAME_OVERRIDES": {
-        "ChatKindEnum": "chats.replies.KINDS",
-        "MessageTypeEnum": "messaging.models.Message.Type",
-        "DeskProfileKindEnum": "messaging.desk.models.DeskProfile.Kind",
-        "DeskCloseReasonEnum": "messaging.replies.CLOSE_REASONS",
-        "CallEndEnum": "calls.models.Call.End",
-        "WalletRecordTypeEnum": "wallet.models.JournalEntry.Kind",
-        "ExchangeStatusEnum": "wallet.models.ExchangeOffer.Status",
-        "RedPacketTypeEnum": "redpackets.models.RedPacket.Type",
-        "RemittanceTypeEnum": "remittance.models.Remittance.Type",
-        "RemittanceStatusEnum": "remittance.models.Remittance.Status",
-    },
 }
 
 # --- i18n, time, static ----------------------------------------------------------------------

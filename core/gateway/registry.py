@@ -69,7 +69,7 @@ class RpcMethod:
     pipelined: bool = False
     # The serializer describing the reply's ``data`` (core.contract publishes and checks it);
     # None: not described yet.
-    reply: type[serializers.Serializer] | serializers.BaseSerializer | None = None
+    reply: type[serializers.Serializer] | serializers.Field | None = None
 
     def wire_code(self, error: ApplicationError) -> int:
         code = self.errors.get(error.code)
@@ -160,7 +160,7 @@ def method(
     errors: Mapping[str, int] | None = None,
     limit: Limit | None = None,
     money: bool = False,
-    reply: type[serializers.Serializer] | serializers.BaseSerializer | None = None,
+    reply: type[serializers.Serializer] | serializers.Field | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a socket method. ``errors`` maps symbolic codes to this method's seed codes;
     ``limit`` bounds its calls per user (socket and REST twin alike). ``money``: the method
@@ -168,7 +168,7 @@ def method(
     live (``_login_still_valid``). ``reply`` describes the reply's ``data`` (``core.contract``):
     a serializer class whose fields are the reply's keys (``required=False`` for a key that may
     be absent, ``allow_null=True`` for one that may be null), ``Item(many=True)`` for a list,
-    or ``NoData`` for ``{}``."""
+    ``NoData`` for ``{}``, or a plain field (``ListField(child=IntegerField())``) for a list of values."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         if name.startswith("_") or not name:
