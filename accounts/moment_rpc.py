@@ -1,5 +1,5 @@
 """Socket methods ``moment.*`` (朋友圈, docs/moments.md). Seed 002 names ``moment.post`` only, with
-a body copied from web.discover; the methods, fields and codes here are ours, in seed 002's
+a body copied from web.discover; the methods, fields and codes here are ours, in the native API document's
 style (docs/decisions.md). Imported by accounts/rpc.py, which the gateway discovers."""
 from __future__ import annotations
 

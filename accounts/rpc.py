@@ -1,4 +1,4 @@
-"""Socket methods of seed 002 users.*, accounts.*, web.account.*, system.sendSmsCode, plus our
+"""Socket methods of the native API document users.*, accounts.*, web.account.*, system.sendSmsCode, plus our
 friends.* and users.blacklist.* (docs/protocol.md); moment.* live in moment_rpc.py (docs/moments.md)."""
 from __future__ import annotations
 

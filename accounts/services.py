@@ -196,7 +196,7 @@ def session_start(
 ) -> tuple[AuthSession, str]:
     """Open a login session and return it with its token (shown once, stored hashed).
 
-    ``token`` is given when another system issued it (seed 004's desk registers the token the
+    ``token`` is given when another system issued it (the J-IM document's desk registers the token the
     property app hands its clients): starting the same token again for the same user renews
     that session; a token of another user is refused (``conflict``).
 
@@ -601,7 +601,7 @@ def blacklist_remove(*, user: User, target_id: int) -> None:
 def relay_data(
     *, sender: User, action: str, to: list[int], data: Any, exclude_channel: str | None = None
 ) -> None:
-    """seed 002 system.relayData: push ``on_event`` to the online recipients.
+    """system.relayData (the native API document): push ``on_event`` to the online recipients.
 
     Recipients who have blacklisted the sender are skipped silently. Every recipient counts
     towards the sender's ``RELAY_RECIPIENTS_PER_MINUTE`` (on every process): past it, 429.

@@ -1,4 +1,4 @@
-"""Payloads of the call methods and pushes (seed 002 call.*)."""
+"""Payloads of the call methods and pushes (the native API document call.*)."""
 from __future__ import annotations
 
 from datetime import datetime

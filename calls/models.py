@@ -1,4 +1,4 @@
-"""Voice and video calls (seed 002 call.*): the signalling record. The media flows through
+"""Voice and video calls (the native API document call.*): the signalling record. The media flows through
 Agora; the server issues tokens and keeps who was invited, who joined and when it ended."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Socket methods of seed 002 ``call.*`` (docs/calls.md)."""
+"""Socket methods of the native API document ``call.*`` (docs/calls.md)."""
 from __future__ import annotations
 
 from typing import Any

@@ -214,7 +214,7 @@ def call_ring_due(*, now: datetime | None = None) -> int:
 
 
 def calls_missed_offline(*, user: User) -> list[dict[str, Any]]:
-    """seed 002 call.queryOffline: the calls the user missed that no earlier query returned."""
+    """call.queryOffline (the native API document): the calls the user missed that no earlier query returned."""
     with transaction.atomic():
         unseen = (CallParticipant.objects.select_for_update(of=("self",))
                   .filter(user=user, missed=True, offline_seen_at__isnull=True).select_related("call__chat")
@@ -234,7 +234,7 @@ def _invitees_of(call_ids: list[int]) -> dict[int, list[int]]:
 
 
 def call_records(*, user: User, kind: int, page: int, count: int) -> list[dict[str, Any]]:
-    """seed 002 call.queryRecord: 0 one-to-one calls made and received, 1 made, 2 received,
+    """call.queryRecord (the native API document): 0 one-to-one calls made and received, 1 made, 2 received,
     3 meetings; newest first."""
     mine: QuerySet[CallParticipant] = CallParticipant.objects.filter(user=user).select_related("call__chat")
     filters = {0: Q(call__is_meeting=False), 1: Q(call__is_meeting=False, is_creator=True),

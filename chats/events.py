@@ -1,8 +1,8 @@
 """Payload builders of the chats app's pushes (docs/protocol.md).
 
-* ``chats.rights.onUpdate`` (seed 002) ``{isChannel, chatId, banWhisper, banSendWebLink, banSendQRcode,
+* ``chats.rights.onUpdate`` (the native API document) ``{isChannel, chatId, banWhisper, banSendWebLink, banSendQRcode,
   banSendKeyword, banSendDmMention}``
-* ``chats.keywords.onUpdate`` (seed 002) ``{isChannel, chatId, keywords}``
+* ``chats.keywords.onUpdate`` (the native API document) ``{isChannel, chatId, keywords}``
 
 Membership changes are not separate pushes: they are system messages (type 10) in the chat.
 """

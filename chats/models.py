@@ -1,6 +1,6 @@
 """Chats: private chats, groups and super-groups, their members and moderation settings.
 
-Addressing on the wire (seed 002): a normal group's ``chatId`` is ``-id``, a super-group's
+Addressing on the wire (the native API document): a normal group's ``chatId`` is ``-id``, a super-group's
 is ``+id``. Private chats share the one id space and are addressed ``+id`` too; a client
 usually reaches them with ``messages.send {"to": userId}``. See docs/protocol.md.
 """
@@ -33,7 +33,7 @@ class Chat(models.Model):
     user_high = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="+")
     invite_token = models.CharField(max_length=32, null=True, blank=True, unique=True)
-    # seed 002 chats.getBannedRightex
+    # the native API document chats.getBannedRightex
     ban_whisper = models.BooleanField(default=False)
     ban_send_web_link = models.BooleanField(default=False)
     ban_send_qrcode = models.BooleanField(default=False)

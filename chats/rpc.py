@@ -1,4 +1,4 @@
-"""Socket methods of chats: seed 002 chats.* and channel.cleanMessages, plus our group
+"""Socket methods of chats: the native API document chats.* and channel.cleanMessages, plus our group
 lifecycle methods (docs/protocol.md)."""
 from __future__ import annotations
 

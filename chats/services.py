@@ -338,7 +338,7 @@ def invite_link_create(*, actor: User, wire_id: int) -> str:
 
 @transaction.atomic
 def invite_link_disable(*, actor: User, wire_id: int) -> None:
-    """seed 002 chats.disableInviteLink: admins only."""
+    """chats.disableInviteLink (the native API document): admins only."""
     chat, member = access_chat(user_id=actor.pk, wire_id=wire_id, lock=True)
     _require_group(chat)
     _require_role(member, Role.ADMIN, "disable the invite link")
@@ -356,7 +356,7 @@ def chat_join_by_link(*, user: User, token: str) -> Chat:
     return chat
 
 
-# --- moderation settings (seed 002 chats.*) -------------------------------------------------
+# --- moderation settings (the native API document chats.*) -------------------------------------------------
 RIGHTS_FIELDS = {
     "banWhisper": "ban_whisper",
     "banSendWebLink": "ban_send_web_link",

@@ -30,7 +30,7 @@ deployment.start()  # warns when other deployments share this Redis
 
 websocket_urlpatterns = [
     path("ws/", GatewayConsumer.as_asgi()),
-    path("", JimConsumer.as_asgi()),  # seed 004's J-IM commands at ws://HOST/?token=TOKEN
+    path("", JimConsumer.as_asgi()),  # the J-IM document's J-IM commands at ws://HOST/?token=TOKEN
 ]
 
 # Native apps send no Origin header; browsers do, and must come from an allowed host.

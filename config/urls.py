@@ -22,8 +22,8 @@ urlpatterns = [
     path("api/v1/", include("remittance.urls")),
     path("api/v1/", include("calls.urls")),
     path("api/v1/", include("core.urls")),
-    path("im/vanke/", include("messaging.jim.urls")),  # the customer-service desk of seed 004
-    path("im/", include("messaging.im.urls")),  # the im/* facade of seeds 000 and 001
+    path("im/vanke/", include("messaging.jim.urls")),  # the customer-service desk of the J-IM document
+    path("im/", include("messaging.im.urls")),  # the im/* facade of the RongCloud-era im/* documents
     path("hx/", include("hxbridge.urls")),
     path("app/", include("webchat.urls")),  # the web chat (docs/webchat.md)
 ]

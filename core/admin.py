@@ -1,4 +1,4 @@
-"""Operator console for app content and switches (seed 002 web.*)."""
+"""Operator console for app content and switches (the native API document web.*)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,4 @@
-"""Operator-managed app content and switches (seed 002 web.*), edited in the admin.
+"""Operator-managed app content and switches (the native API document web.*), edited in the admin.
 
 * ``AppConfig`` — one row: ``permitModifyUserName``, ``onlyFriendChat``, ``onlyWhiteAddFriend``.
 * ``FriendWhitelist`` — who may be added as a friend while ``onlyWhiteAddFriend`` is on.

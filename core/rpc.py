@@ -1,4 +1,4 @@
-"""seed 002 system.synctime and system.relayData, plus system.heartbeat."""
+"""system.synctime (the native API document) and system.relayData, plus system.heartbeat."""
 from __future__ import annotations
 
 import time

@@ -1,4 +1,4 @@
-"""seed 002 web.* content methods: discover page, customer-service numbers, custom menu, app
+"""web.* (the native API document) content methods: discover page, customer-service numbers, custom menu, app
 config and app versions. Operators edit all of it in the admin (core/models.py)."""
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def cs_numbers(ctx: RpcContext, p: dict[str, Any]) -> list[int]:
 
 @registry.method("web.system.getCustomMenus", reply=replies.CustomMenu)
 def custom_menus(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
-    """seed 002 answers one menu ``{title, url}``: the first active one (``{}`` when none)."""
+    """answers (the native API document) one menu ``{title, url}``: the first active one (``{}`` when none)."""
     from core.models import CustomMenu
 
     menu = CustomMenu.objects.filter(is_active=True).first()

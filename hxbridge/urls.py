@@ -1,4 +1,4 @@
-"""/hx/<method>: the seed 003 paths, exactly (a trailing slash is tolerated)."""
+"""/hx/<method>: the the Easemob bridge document paths, exactly (a trailing slash is tolerated)."""
 from __future__ import annotations
 
 from django.urls import re_path

@@ -1,4 +1,4 @@
-"""The /hx/* endpoints of seed 003: read the Easemob request, call the native service, answer
+"""The /hx/* endpoints of the Easemob bridge document: read the Easemob request, call the native service, answer
 ``{"code", "message", "data"}`` with Easemob-shaped ``data`` (docs/hxbridge.md).
 
 Every endpoint is ``POST``, takes a JSON body (or a form), and except getToken needs an admin

@@ -10,7 +10,7 @@ from core.jsonwire import ExactDecoder, ExactEncoder
 
 class Message(models.Model):
     class Type(models.IntegerChoices):
-        """Wire ``type``. 2 and 5 are fixed by seed 002; the rest are ours (docs/protocol.md)."""
+        """Wire ``type``. 2 and 5 are fixed by the native API document; the rest are ours (docs/protocol.md)."""
 
         TEXT = 1, "text"
         RED_PACKET = 2, "red packet"

@@ -1,4 +1,4 @@
-"""QR-code detection for groups that ban QR codes (seed 002 banSendQRcode).
+"""QR-code detection for groups that ban QR codes (the native API document banSendQRcode).
 
 Decoding uses zxing-cpp (a maintained port of ZXing) on the uploaded image. It runs once
 per image, at upload, and the answer is stored on the media row; sending the image to a

@@ -267,7 +267,7 @@ def message_recall(*, user: User, wire_id: int, message_id: int) -> Message:
 
 @transaction.atomic
 def messages_hide(*, user: User, wire_id: int, message_ids: list[int]) -> int:
-    """Delete messages for the caller only (and seed 002 channel.cleanMessages). Returns how many."""
+    """Delete messages for the caller only (and the native API document channel.cleanMessages). Returns how many."""
     chat, member = access_chat(user_id=user.pk, wire_id=wire_id)
     ids = list(Message.objects.filter(chat=chat, pk__in=message_ids, seq__gt=member.joined_seq)
                .values_list("pk", flat=True))

@@ -1,4 +1,4 @@
-"""Symbolic error codes of the red packets; the socket numbers (seed 002) are in redpackets/rpc.py."""
+"""Symbolic error codes of the red packets; the socket numbers (the native API document) are in redpackets/rpc.py."""
 from __future__ import annotations
 
 from core.exceptions import register_http_statuses

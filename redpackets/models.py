@@ -1,4 +1,4 @@
-"""Red packets (seed 002 redpacket.*): money held in escrow, split into shares at creation.
+"""Red packets (the native API document redpacket.*): money held in escrow, split into shares at creation.
 
 A packet's shares are rows written when it is created: a lucky packet's random split, an
 equal packet's equal parts, a single packet's one share. Grabbing claims one unclaimed

@@ -1,4 +1,4 @@
-"""Socket methods of seed 002 ``redpacket.*`` (docs/redpackets.md)."""
+"""Socket methods of the native API document ``redpacket.*`` (docs/redpackets.md)."""
 from __future__ import annotations
 
 from typing import Any
@@ -60,7 +60,7 @@ CREATE_ERRORS = {
 
 @registry.method("redpacket.create", money=True, params=CreateParams, reply=replies.Created, errors=CREATE_ERRORS)
 def create(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
-    """seed 002: ``->{}`` and onMessage(2,100) to the chat; we also answer the packet's id."""
+    """the native API document: ``->{}`` and onMessage(2,100) to the chat; we also answer the packet's id."""
     packet = services.redpacket_create(user=ctx.user, chat_wire_id=p["chatId"], type_=p["type"], title=p["title"],
                                        price=p.get("price"), total_price=p.get("total_price"), count=p["count"],
                                        password=p["password"], client_msg_id=p.get("clientMsgId"))

@@ -27,7 +27,7 @@ def grabbers(packet: RedPacket) -> list[dict[str, Any]]:
 
 
 def detail(packet: RedPacket) -> dict[str, Any]:
-    """seed 002 redpacket.detail (also each item of redpacket.record)."""
+    """redpacket.detail (the native API document) (also each item of redpacket.record)."""
     q = packet.coin.quantum
     return {
         "redPacketId": packet.pk,
@@ -52,7 +52,7 @@ def _with_grabbers(qs: Any) -> Any:
 
 
 def records(*, user_id: int, kind: int, page: int, count: int) -> list[dict[str, Any]]:
-    """seed 002 redpacket.record: 1 the packets the user created, 2 those they grabbed from."""
+    """redpacket.record (the native API document): 1 the packets the user created, 2 those they grabbed from."""
     if kind == 1:
         qs = RedPacket.objects.filter(sender_id=user_id).order_by("-created_at", "-pk")
     else:

@@ -42,7 +42,7 @@ from wallet.services import (
     wire_decimal,
 )
 
-CREATED, GRABBED = 100, 200  # message subTypes of type 2 (seed 002)
+CREATED, GRABBED = 100, 200  # message subTypes of type 2 (the native API document)
 
 
 def is_member(user_id: int, chat: Chat) -> bool:
@@ -117,7 +117,7 @@ def redpacket_create(
     coin_id: int | None = None, client_msg_id: str | None = None, password_required: bool = True,
 ) -> RedPacket:
     """Hold the total in escrow, split it into shares and post the packet (message 2/100).
-    The coin is the default one unless ``coin_id`` names another active coin (seed 000's
+    The coin is the default one unless ``coin_id`` names another active coin (the older im/* document's
     ``im/msg_redpack_publish`` lets the client choose).
 
     A repeated ``client_msg_id`` returns the first packet and moves nothing (wallet.idempotency);

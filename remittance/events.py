@@ -1,4 +1,4 @@
-"""The content of a remittance's chat messages (type 5, seed 002 onMessage(5, subType)).
+"""The content of a remittance's chat messages (type 5, the native API document onMessage(5, subType)).
 
 subType 100 remitted, 200 received, 300 refunded (by the payee, or on expiry with
 ``"expired": true``), 400 a reminder from the payer.
@@ -13,7 +13,7 @@ REMITTED, RECEIVED, REFUNDED, REMINDED = 100, 200, 300, 400
 
 
 def card(remittance: Remittance, *, expired: bool = False) -> dict[str, Any]:
-    """seed 002: ``{"remittanceId", "payer", "payee", "amount"}``; the amount is an exact
+    """the native API document: ``{"remittanceId", "payer", "payee", "amount"}``; the amount is an exact
     Decimal with the coin's decimals, stored and sent digit for digit (core.jsonwire)."""
     content: dict[str, Any] = {
         "remittanceId": remittance.pk,

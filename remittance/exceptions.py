@@ -1,5 +1,5 @@
 """Symbolic error codes of the remittance app. The wallet's own codes (insufficient balance,
-payment password, bad amount) are reused; remittance/rpc.py maps both to seed 002's numbers."""
+payment password, bad amount) are reused; remittance/rpc.py maps both to the native API document's numbers."""
 from __future__ import annotations
 
 from core.exceptions import register_http_statuses

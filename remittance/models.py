@@ -1,5 +1,5 @@
-"""Remittances: money one user sends another inside a chat (seed 002 remittance.*, seed 000
-MSG:Transfer, ``wrap`` 2).
+"""Remittances: money one user sends another inside a chat (remittance.* of the native API
+document, MSG:Transfer ``wrap`` 2 of the older im/* document).
 
 The amount waits in escrow until the payee receives it (it goes to the payee) or refunds it
 (it goes back to the payer), or until it expires (back to the payer). Every move goes
@@ -19,13 +19,13 @@ DIGITS, PLACES = settings.MONEY_MAX_DIGITS, settings.MONEY_DECIMAL_PLACES
 
 class Remittance(models.Model):
     class Type(models.IntegerChoices):
-        """seed 002: 1 a private-chat remittance, 2 a group remittance."""
+        """the native API document: 1 a private-chat remittance, 2 a group remittance."""
 
         PRIVATE = 1, "private chat"
         GROUP = 2, "group"
 
     class Status(models.IntegerChoices):
-        """seed 000's transfer_log statuses 50/100/400; 300 (the payee sent it back) is ours."""
+        """the older im/* document's transfer_log statuses 50/100/400; 300 (the payee sent it back) is ours."""
 
         PENDING = 50, "pending"
         RECEIVED = 100, "received"

@@ -1,4 +1,4 @@
-"""Socket methods of remittances (seed 002 remittance.*; docs/remittance.md): remit, receive,
+"""Socket methods of remittances (the native API document remittance.*; docs/remittance.md): remit, receive,
 refund, remind, getRecord, getRecords. Amounts are exact JSON numbers (core.jsonwire)."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from wallet import exceptions as wallet_codes
 from wallet.rpc import amount_field
 
 # Posting in the chat: a client message's codes (460 muted, 464 whisper ban, 470 friends
-# only, 501 blacklisted...), except that 403 is seed 002's wrong payment password here.
+# only, 501 blacklisted...), except that 403 is the native API document's wrong payment password here.
 CHAT_POST_ERRORS = {**SEND_ERRORS, chat_codes.NOT_A_MEMBER: 406, chat_codes.NOT_ALLOWED: 406}
 REMIT_ERRORS = {
     **CHAT_POST_ERRORS,
@@ -34,7 +34,7 @@ def _time(value: Any) -> int | None:
 
 
 def record(remittance: Remittance) -> dict[str, Any]:
-    """seed 002's remittance record (getRecord, getRecords, and the reply of every method)."""
+    """the native API document's remittance record (getRecord, getRecords, and the reply of every method)."""
     return {
         "type": remittance.type,
         "remittanceId": remittance.pk,

@@ -1,4 +1,5 @@
-"""Remittances (seed 002 remittance.*; seed 000 MSG:Transfer, ``wrap`` 2). docs/remittance.md.
+"""Remittances (remittance.* of the native API document; MSG:Transfer ``wrap`` 2 of the older
+im/* document). docs/remittance.md.
 
 * **remit**: the payer's payment password is checked, the amount of the default coin moves
   from the payer's wallet to escrow (entry kind 4), and the remittance is posted in the chat
@@ -53,12 +54,12 @@ from wallet.services import (
     wire_decimal,
 )
 
-MIN_AMOUNT = Decimal("0.01")  # seed 002 remittance.remit 401
+MIN_AMOUNT = Decimal("0.01")  # the native API document remittance.remit 401
 Status = Remittance.Status
 
 
 def _amount(raw: Any, coin: Coin) -> Decimal:
-    """seed 002: below 0.01 (zero and negatives included) is 401, above REMITTANCE_MAX_AMOUNT
+    """the native API document: below 0.01 (zero and negatives included) is 401, above REMITTANCE_MAX_AMOUNT
     is 402; anything else the ledger refuses (a float, not a number, more decimals than
     the coin) is ``bad_amount``."""
     try:
@@ -274,13 +275,13 @@ def expire_due(*, now: datetime | None = None, batch: int = 500) -> int:
     return sweep(due, lambda pk: expire(remittance_id=pk, now=now), batch=batch)
 
 
-WRAP_TRANSFER = 2  # seed 000 transfer_log.wrap: 2 a transfer message
+WRAP_TRANSFER = 2  # the older im/* document transfer_log.wrap: 2 a transfer message
 
 
 def transfer_details(*, user: User, remittance_id: int) -> dict[str, Any]:
-    """What seed 000's ``im/msg_get_transfer`` shows of a remittance (for the im/* facade):
+    """What the older im/* document's ``im/msg_get_transfer`` shows of a remittance (for the im/* facade):
     the two users, the coin and the ``transfer_log``. Only the payer and the payee may see
-    it. ``status`` is ours: 50, 100, 400 as seed 000, and 300 refunded by the payee, which
+    it. ``status`` is ours: 50, 100, 400 as the older im/* document, and 300 refunded by the payee, which
     the facade translates."""
     remittance = get_record(user=user, remittance_id=remittance_id)
     users = User.objects.in_bulk([remittance.payer_id, remittance.payee_id])

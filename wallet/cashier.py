@@ -1,4 +1,4 @@
-"""Recharges by operators and withdrawals with operator review (seed 002 web.recharge/web.withdraw)."""
+"""Recharges by operators and withdrawals with operator review (the native API document web.recharge/web.withdraw)."""
 from __future__ import annotations
 
 from decimal import Decimal

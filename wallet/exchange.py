@@ -1,4 +1,4 @@
-"""Coin exchange offers (seed 000 MSG:Exchange; native exchange.publish / accept / get).
+"""Coin exchange offers (the older im/* document MSG:Exchange; native exchange.publish / accept / get).
 
 * **publish**: the sender's payment password is checked, ``from_amount`` of ``from_coin``
   moves to escrow, and the offer is posted in the private chat with the named user as a

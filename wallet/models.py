@@ -21,7 +21,7 @@ DIGITS, PLACES = settings.MONEY_MAX_DIGITS, settings.MONEY_DECIMAL_PLACES
 
 
 class Coin(models.Model):
-    """seed 000 coin_info: the currencies wallets hold."""
+    """the older im/* document coin_info: the currencies wallets hold."""
 
     name = models.CharField(max_length=32, unique=True)
     chain_id = models.CharField(max_length=32, blank=True, default="")
@@ -90,7 +90,7 @@ class JournalEntry(models.Model):
     """One money movement. Its postings sum to zero per coin."""
 
     class Kind(models.IntegerChoices):
-        """Also seed 002 wallet.records types 1-7; 8-13 are ours (docs/wallet.md)."""
+        """Also the native API document wallet.records types 1-7; 8-13 are ours (docs/wallet.md)."""
 
         RECHARGE = 1, "recharge"
         WITHDRAW = 2, "withdraw"
@@ -135,7 +135,7 @@ class Posting(models.Model):
 
 
 class Wallet(models.Model):
-    """A user's wallet: its address and payment password (seed 002 wallet.setPassword).
+    """A user's wallet: its address and payment password (the native API document wallet.setPassword).
 
     The password is stored like a login password: canonical MD5, then Django's hasher.
     """
@@ -151,7 +151,7 @@ class Wallet(models.Model):
 
 
 class PaymentDesk(models.Model):
-    """Operator settings for seed 002 web.recharge / web.withdraw (one row, edited in the admin)."""
+    """Operator settings for the native API document web.recharge / web.withdraw (one row, edited in the admin)."""
 
     cs_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+", help_text="the customer-service account users talk to")
@@ -189,7 +189,7 @@ class Recharge(models.Model):
 
 
 class Withdrawal(models.Model):
-    """seed 002 web.withdraw: funds held in escrow until an operator pays them out or refunds them."""
+    """web.withdraw (the native API document): funds held in escrow until an operator pays them out or refunds them."""
 
     class Status(models.IntegerChoices):
         PENDING = 50, "pending"
@@ -214,9 +214,9 @@ class Withdrawal(models.Model):
 
 
 class ExchangeOffer(models.Model):
-    """seed 000 exchange_log: ``from_user`` offers ``from_amount`` of ``from_coin`` (held in escrow)
+    """the older im/* document exchange_log: ``from_user`` offers ``from_amount`` of ``from_coin`` (held in escrow)
     for ``to_amount`` of ``to_coin`` from ``to_user``; accepting swaps both sides at once.
-    Statuses are seed 000's: 50 pending, 100 accepted, 400 expired (refunded)."""
+    Statuses are the older im/* document's: 50 pending, 100 accepted, 400 expired (refunded)."""
 
     class Status(models.IntegerChoices):
         PENDING = 50, "pending"
@@ -259,7 +259,7 @@ class ExchangeOffer(models.Model):
 
 class Transfer(models.Model):
     """A plain transfer between two users' wallets (the im/* facade's ``im/wallet_transfer``;
-    seed 000's ``transfer_log`` with ``wrap`` 0): paid at once, no escrow, no chat message.
+    the older im/* document's ``transfer_log`` with ``wrap`` 0): paid at once, no escrow, no chat message.
     ``entry`` is its ledger entry (kind 4, key ``transfer:<id>``)."""
 
     payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -33,7 +33,7 @@ def _new_address() -> str:
 
 
 def wallet_set_password(*, user: User, sms_code: str, password: str) -> Wallet:
-    """seed 002 wallet.setPassword: create the wallet, or reset its password, with an SMS code.
+    """wallet.setPassword (the native API document): create the wallet, or reset its password, with an SMS code.
     The hash is computed before the transaction (no lock held meanwhile)."""
     password = validate_new_password(password)
     hashed = _hash(password)  # hashing is deliberately slow: once per call
@@ -54,7 +54,7 @@ def wallet_set_password(*, user: User, sms_code: str, password: str) -> Wallet:
 
 
 def wallet_change_password(*, user: User, old_password: str, new_password: str) -> None:
-    """seed 002 web.account.setWalletPassword: 400 invalid new password, 401 wrong old one.
+    """web.account.setWalletPassword (the native API document): 400 invalid new password, 401 wrong old one.
     Both hashes run before the transaction; the change applies only if the payment password
     checked is still the stored one."""
     new_password = validate_new_password(new_password)

@@ -1,4 +1,4 @@
-"""Socket methods of the wallet: seed 002 wallet.setPassword, wallet.info, wallet.records,
+"""Socket methods of the wallet: the native API document wallet.setPassword, wallet.info, wallet.records,
 web.account.setWalletPassword and web.account.checkWalletPassword. Amounts are exact JSON
 numbers (core.jsonwire)."""
 from __future__ import annotations
@@ -55,7 +55,7 @@ def set_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
                  errors={INVALID: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 401,
                          codes.PAYMENT_LOCKED: 429})
 def check_wallet_password(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
-    """seed 002: 200 right, 400 invalid (empty) password, 401 wrong; 429 while locked."""
+    """the native API document: 200 right, 400 invalid (empty) password, 401 wrong; 429 while locked."""
     if not p["password"]:
         raise ApplicationError(INVALID, "the password is empty")
     passwords.payment_password_check(user=ctx.user, password=p["password"])
@@ -69,7 +69,7 @@ class RecordsParams(serializers.Serializer):
 
 @registry.method("wallet.info", reply=replies.WalletInfo, errors={codes.NO_WALLET: 400})
 def info(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
-    """seed 002: address, balance (the default coin), hasPaymentPassword; 400 no wallet yet."""
+    """the native API document: address, balance (the default coin), hasPaymentPassword; 400 no wallet yet."""
     from wallet.models import Wallet
     from wallet.selectors import wallet_balances
 
@@ -115,7 +115,7 @@ class WithdrawParams(serializers.Serializer):
 
 @registry.method("web.recharge", reply=replies.RechargeDesk)
 def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
-    """seed 002: the customer-service uid and the recharge page, both set by operators."""
+    """the native API document: the customer-service uid and the recharge page, both set by operators."""
     from wallet.cashier import recharge_desk
 
     return recharge_desk()
@@ -125,7 +125,7 @@ def web_recharge(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
                  errors={codes.INSUFFICIENT_BALANCE: 400, codes.WRONG_PAYMENT_PASSWORD: 401, codes.NO_WALLET: 402,
                          codes.BAD_AMOUNT: 422, codes.PAYMENT_LOCKED: 429, codes.IDEMPOTENCY_CONFLICT: 409})
 def web_withdraw(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
-    """seed 002: hold the amount in escrow for an operator's review; 400 insufficient, 401 wrong
+    """the native API document: hold the amount in escrow for an operator's review; 400 insufficient, 401 wrong
     password, 402 no password; then answer the customer-service uid and checkout page."""
     from wallet.cashier import withdraw_desk, withdrawal_request
 
@@ -133,7 +133,7 @@ def web_withdraw(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return withdraw_desk()
 
 
-# --- coin exchange (seed 000 MSG:Exchange; docs/wallet.md) ---------------------------------
+# --- coin exchange (the older im/* document MSG:Exchange; docs/wallet.md) ---------------------------------
 
 
 class ExchangePublishParams(serializers.Serializer):

@@ -77,7 +77,7 @@ def wallet_balances(*, user_id: int) -> list[dict[str, object]]:
 
 
 def wallet_records(*, user_id: int, page: int, count: int) -> list[dict[str, object]]:
-    """seed 002 wallet.records: the user's balance changes, newest first."""
+    """wallet.records (the native API document): the user's balance changes, newest first."""
     rows = (Posting.objects.filter(account__kind=Account.Kind.USER, account__owner_id=user_id)
             .select_related("entry", "account__coin").order_by("-entry__created_at", "-pk"))
     start = (page - 1) * count

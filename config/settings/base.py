@@ -349,7 +349,7 @@ RESYNC_MAX_SPAN_SECONDS = env_int("RESYNC_MAX_SPAN_SECONDS", 900, minimum=60)
 RESYNC_MAX_MESSAGES = env_int("RESYNC_MAX_MESSAGES", 200, minimum=1)
 PAYMENT_PASSWORD_MAX_FAILURES = env_int("PAYMENT_PASSWORD_MAX_FAILURES", 5, minimum=1)
 PAYMENT_LOCK_SECONDS = env_int("PAYMENT_LOCK_SECONDS", 900, minimum=1)
-# An exchange offer not accepted within this many seconds expires and is refunded (seed 000: 24 h).
+# An exchange offer not accepted within this many seconds expires and is refunded (the older im/* document: 24 h).
 EXCHANGE_EXPIRE_SECONDS = env_int("EXCHANGE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
 # The im/* facade's money methods carry no request id: an identical request (same user, same
 # parameters) within this many seconds is taken for a retry and answered with the first
@@ -372,7 +372,7 @@ IM_REDPACK_WITHOUT_PASSWORD = env_bool("IM_REDPACK_WITHOUT_PASSWORD", default=Fa
 # (96 KiB: 60 s of AMR-NB); 0 refuses inline audio (upload it through /api/v1/media instead).
 IM_VOICE_INLINE_MAX_BYTES = env_int("IM_VOICE_INLINE_MAX_BYTES", 96 * 1024, minimum=0)
 # ---
-# Calls (seed 002 call.*): Agora project credentials for call.token.create (empty: the method
+# Calls (the native API document call.*): Agora project credentials for call.token.create (empty: the method
 # answers 503), token lifetime, how long invitees ring, and the most invitees per call.
 AGORA_APP_ID = env.str("AGORA_APP_ID", default="")
 AGORA_APP_CERTIFICATE = env.str("AGORA_APP_CERTIFICATE", default="")
@@ -390,7 +390,7 @@ CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
 CALL_CREATE_PER_MINUTE = env_int("CALL_CREATE_PER_MINUTE", 10, minimum=1)
 REMITTANCE_REMIND_PER_HOUR = env_int("REMITTANCE_REMIND_PER_HOUR", 10, minimum=1)
 EXCHANGE_PUBLISH_PER_HOUR = env_int("EXCHANGE_PUBLISH_PER_HOUR", 30, minimum=1)
-# Easemob bridge (seed 003, /hx/*, docs/hxbridge.md): the client credentials a back office trades
+# Easemob bridge (the Easemob bridge document, /hx/*, docs/hxbridge.md): the client credentials a back office trades
 # for an admin token at /hx/getToken (both unset: the bridge gives out no token, so refuses every
 # call), the token lifetime, getToken attempts per client IP per hour, and the "org#app" app key
 # that Easemob-shaped replies name.
@@ -409,12 +409,12 @@ if not re.fullmatch(r"[A-Za-z0-9_\-]+#[A-Za-z0-9_\-]+", HX_APP_KEY):
 # whose back offices may call /hx/getToken without client credentials, as the Easemob document
 # shows. Default none: every caller sends the credentials. The client address is REMOTE_ADDR.
 HX_TRUSTED_NETWORKS = env_networks("HX_TRUSTED_NETWORKS")
-# Red packets (seed 002 codes 401/402/403 name these limits: 1000 shares, 0.01 and 200 a share).
+# Red packets (the native API document codes 401/402/403 name these limits: 1000 shares, 0.01 and 200 a share).
 REDPACKET_MAX_COUNT = env_int("REDPACKET_MAX_COUNT", 1000, minimum=1)
 REDPACKET_MIN_SHARE = env_decimal("REDPACKET_MIN_SHARE", "0.01", minimum="0.000000000000000001")
 REDPACKET_MAX_SHARE = env_decimal("REDPACKET_MAX_SHARE", "200", minimum="0.000000000000000001")
 REDPACKET_EXPIRE_SECONDS = env_int("REDPACKET_EXPIRE_SECONDS", 24 * 3600, minimum=60)
-# Remittances (seed 002 remittance.*): the largest single amount of the default coin (code 402
+# Remittances (the native API document remittance.*): the largest single amount of the default coin (code 402
 # above it), and how long one waits for the payee before it is refunded to the payer.
 REMITTANCE_MAX_AMOUNT = env_int("REMITTANCE_MAX_AMOUNT", 50000, minimum=1)
 REMITTANCE_EXPIRE_SECONDS = env_int("REMITTANCE_EXPIRE_SECONDS", 24 * 3600, minimum=60)
@@ -427,7 +427,7 @@ CHAT_MAX_MEMBERS = env_int("CHAT_MAX_MEMBERS", 2000, minimum=2)
 GROUP_CREATE_PER_HOUR = env_int("GROUP_CREATE_PER_HOUR", 20, minimum=1)
 GROUP_INVITES_PER_HOUR = env_int("GROUP_INVITES_PER_HOUR", 500, minimum=1)
 MESSAGE_RECALL_SECONDS = env_int("MESSAGE_RECALL_SECONDS", 120, minimum=0)
-# The customer-service desk (seed 004, docs/jim.md): the shared secret the property app's server
+# The customer-service desk (the J-IM document, docs/jim.md): the shared secret the property app's server
 # sends as X-Desk-Key to /im/vanke/* (empty: those endpoints answer 503); the most open
 # conversations per agent (0: no limit; a profile can override it); conversations without a
 # message for this long are closed by a beat job (0: never).
@@ -442,7 +442,8 @@ DESK_TRUSTED_NETWORKS = env_networks("DESK_TRUSTED_NETWORKS")
 DESK_LEAVE_MESSAGE_ID = env.str("DESK_LEAVE_MESSAGE_ID", default="").strip()
 if DESK_LEAVE_MESSAGE_ID and not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", DESK_LEAVE_MESSAGE_ID):
     raise ImproperlyConfigured("DESK_LEAVE_MESSAGE_ID must be a desk user id (1-64 letters, digits, '_' or '-')")
-# Operator switch (seed 002 web.system.getAppConfig onlyFriendChat): private messages only between friends.
+# Operator switch (web.system.getAppConfig onlyFriendChat of the native API document): private
+# messages only between friends.
 # The initial value of the admin's App config "only friend chat" switch (the admin decides after).
 ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)
 APP_CONFIG_CACHE_SECONDS = env_int("APP_CONFIG_CACHE_SECONDS", 2, minimum=0)

@@ -1,4 +1,4 @@
-"""The customer-service desk of seed 004: who is a visitor, an agent or a property consultant,
+"""The customer-service desk of the J-IM document: who is a visitor, an agent or a property consultant,
 which agent serves which visitor, and who waits for one (docs/jim.md).
 
 Messages between them are ordinary private-chat messages (messaging.models.Message); the desk

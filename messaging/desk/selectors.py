@@ -22,7 +22,7 @@ from messaging.desk.models import Conversation, DeskProfile, QueueEntry
 from messaging.models import HiddenMessage, Message
 
 NATIVE_PREFIX = "uid:"  # the J-IM id of a user without a desk profile: "uid:42"
-RECENT = timedelta(days=2)  # seed 004: pullType 3 "最近两天联系人"
+RECENT = timedelta(days=2)  # the J-IM document: pullType 3 "最近两天联系人"
 
 
 # --- J-IM ids ---------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def is_recent(contact: Contact, now: datetime) -> bool:
 
 
 def chat_counts(*, user_id: int, peer_id: int | None) -> dict[str, int]:
-    """seed 004 chatInfo's numbers for ``user_id``'s chat list (and the unread from ``peer_id``)."""
+    """the J-IM document chatInfo's numbers for ``user_id``'s chat list (and the unread from ``peer_id``)."""
     rows, now = contacts(user_id=user_id), timezone.now()
     return {
         "pendingReplyNum": sum(is_pending(c, user_id) for c in rows),

@@ -1,4 +1,4 @@
-"""Every write of the desk: registering users (seed 004 initUser/getReceiver), routing visitors
+"""Every write of the desk: registering users (the J-IM document initUser/getReceiver), routing visitors
 to agents, the waiting queue, closing conversations, the chat list's read marks (chatInfo).
 
 Routing runs under one lock (``DeskLock``), so each decision sees every earlier one committed:
@@ -44,7 +44,7 @@ def _username(external_id: str) -> str:
 def profile_register(
     *, external_id: str, kind: int, nick: str = "", avatar: str = "", terminal: str = "", token: str = "",
 ) -> DeskProfile:
-    """Create or update the desk user ``external_id`` (seed 004 initUser), and register ``token``
+    """Create or update the desk user ``external_id`` (the J-IM document initUser), and register ``token``
     as a login session of theirs so ``ws://HOST/?token=TOKEN`` (and every other protocol) works.
     A registered id keeps its kind: changing it is the operators' (admin)."""
     if not isinstance(external_id, str) or not EXTERNAL_ID_RE.match(external_id):
@@ -310,7 +310,7 @@ def conversations_close_idle() -> int:
 
 # --- the chat list (chatInfo) -----------------------------------------------------------------
 def chat_list_mark(*, owner: User, other: User, op: int, is_concurrent: bool) -> None:
-    """seed 004 chatInfo: op 2 (the owner opened the chat with ``other``), or op 1 (a message
+    """the J-IM document chatInfo: op 2 (the owner opened the chat with ``other``), or op 1 (a message
     arrived) while that chat is the one on screen, reads everything ``other`` sent so far."""
     from messaging.services import messages_read
 

@@ -1,4 +1,4 @@
-"""RongCloud-style ``objectName`` <-> our message types, and the seed 000 reply shapes."""
+"""RongCloud-style ``objectName`` <-> our message types, and the the older im/* document reply shapes."""
 from __future__ import annotations
 
 import base64
@@ -156,7 +156,7 @@ def _ts(value: Any) -> str | None:
 
 
 def user_full(user: Any, *, reader_id: int) -> dict[str, Any]:
-    """seed 000's from_user as ``reader_id`` may see it: the fields we hold, the phone and
+    """the older im/* document's from_user as ``reader_id`` may see it: the fields we hold, the phone and
     e-mail only as the owner's privacy allows (accounts.privacy); the others are null or "0"
     as in the seed."""
     from accounts.privacy import contact_details
@@ -174,7 +174,7 @@ def user_full(user: Any, *, reader_id: int) -> dict[str, Any]:
 
 
 def user_short(user: Any) -> dict[str, Any] | None:
-    """seed 000's to_user of a transfer: ``{id, name, icon, extra}``."""
+    """the older im/* document's to_user of a transfer: ``{id, name, icon, extra}``."""
     if user is None:
         return None
     return {"id": _s(user.pk), "name": (f"{user.first_name} {user.last_name}".strip() or user.username),

@@ -1,4 +1,4 @@
-"""The ``im/*`` facade of seeds 000 and 001 (docs/im.md): RongCloud-era client apps call these
+"""The ``im/*`` facade of the RongCloud-era im/* documents (docs/im.md): RongCloud-era client apps call these
 URLs with a ``session_key`` and get ``{"status", "msg", "data"}``. Every method calls the same
 services as the native protocol; this module only translates parameters, replies and codes.
 
@@ -326,7 +326,7 @@ def _amount(params: Any, name: str) -> Any:
 
 def _request_key(name: str, params: Any, fields: tuple[str, ...]) -> str | None:
     """The idempotency key of a money method (wallet.idempotency): the client's optional
-    ``clientMsgId``, else one derived from the request itself, since seed 000's clients send no
+    ``clientMsgId``, else one derived from the request itself, since the older im/* document's clients send no
     request id. The same parameters (the payment password aside) within IM_MONEY_RETRY_SECONDS
     are then taken for a retry of a call whose reply was lost."""
     given = params.get("clientMsgId")

@@ -1,4 +1,4 @@
-"""The J-IM commands 11, 17 and 19 (seed 004). Each parses a frame, calls the messaging and desk
+"""The J-IM commands 11, 17 and 19 (the J-IM document). Each parses a frame, calls the messaging and desk
 services and selectors, and formats the seed's reply; they run on the gateway's database
 threads. Refusals are ``ApplicationError``; the consumer turns them into the command's failure
 frame (docs/jim.md#codes)."""
@@ -20,7 +20,7 @@ from messaging.jim import frames
 from messaging.jim.frames import number
 from messaging.models import Message
 
-HISTORY_PER_FRIEND = 10  # seed 004 cmd 17 type 2: "好友消息前10条"
+HISTORY_PER_FRIEND = 10  # the J-IM document cmd 17 type 2: "好友消息前10条"
 OFFLINE_MAX = 500  # offline messages of one chat per cmd 19 (the default and most of count); the rest stay unread
 HISTORY_DEFAULT, HISTORY_MAX = 100, 500
 PULL_ALL, PULL_PENDING, PULL_RECENT = 1, 2, 3

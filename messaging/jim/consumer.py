@@ -1,4 +1,4 @@
-"""``JimConsumer``: the J-IM command socket of seed 004 at ``ws://HOST/?token=TOKEN``.
+"""``JimConsumer``: the J-IM command socket of the J-IM document at ``ws://HOST/?token=TOKEN``.
 
 It is the native gateway (token login, the ``user.<id>`` group joined before accepting,
 presence, rate limit, frame cap, the database thread pool, session ends) speaking J-IM frames:

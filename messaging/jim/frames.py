@@ -1,4 +1,4 @@
-"""J-IM frames (seed 004): command numbers, codes, and the mapping between a J-IM chat body
+"""J-IM frames (the J-IM document): command numbers, codes, and the mapping between a J-IM chat body
 (``msgType``, ``content``, ``extras``) and our messages (docs/jim.md#messages).
 
 * ``msgType`` 0 with a string ``content`` is a native text message ``{"text": content}``

@@ -4,7 +4,7 @@ from django.urls import path
 
 from messaging.jim import views
 
-# seed 004: /im/vanke/<name>, called by the property app's server (docs/jim.md#http)
+# the J-IM document: /im/vanke/<name>, called by the property app's server (docs/jim.md#http)
 urlpatterns = [
     path("initUser", views.init_user, name="desk-init-user"),
     path("getReceiver", views.get_receiver, name="desk-get-receiver"),

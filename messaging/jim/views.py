@@ -1,4 +1,4 @@
-"""seed 004's HTTP endpoints for the property app's server: ``/im/vanke/initUser``,
+"""the J-IM document's HTTP endpoints for the property app's server: ``/im/vanke/initUser``,
 ``getReceiver`` and ``chatInfo`` (docs/jim.md#http). Replies ``{"code", "msg", "data"}``.
 
 They are server-to-server calls: each must carry the shared secret ``DESK_API_KEY`` in the
@@ -103,7 +103,7 @@ def _register(params: dict[str, Any]) -> DeskProfile:
 
 
 def receiver_info(profile: DeskProfile) -> dict[str, Any]:
-    """seed 004's user object; ``status`` says whether they are online now."""
+    """the J-IM document's user object; ``status`` says whether they are online now."""
     online = profile.user_id in selectors.online_user_ids([profile.user_id])
     return {"id": profile.external_id, "nick": profile.nick, "avatar": profile.avatar,
             "status": "online" if online else "offline", "sign": None, "terminal": profile.terminal,

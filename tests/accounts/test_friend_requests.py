@@ -169,7 +169,7 @@ def test_im_friend_add_asks_and_answers_status_5_for_nobody(alice: User, bob: Us
     assert FriendRequest.objects.filter(from_user=alice, to_user=bob, status=FriendRequest.Status.PENDING).exists()
     User.objects.filter(pk=charlie.pk).update(friend_policy=User.FriendPolicy.NOBODY)
     refused = client.post("/im/friend_add", {"session_key": token_for(alice), "user_id": charlie.pk}).json()
-    assert refused["status"] == 5  # seed 001: this user cannot be added
+    assert refused["status"] == 5  # the newer im/* document: this user cannot be added
     assert not Friendship.objects.exists()
 
 

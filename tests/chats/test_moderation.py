@@ -1,4 +1,4 @@
-"""Group moderation over the socket: banned rights (seed 002 chats.*BannedRightex), filter
+"""Group moderation over the socket: banned rights (the native API document chats.*BannedRightex), filter
 keywords, their enforcement on ordinary members (owners and admins are exempt), QR codes in
 uploaded images, whispers between members, and channel.cleanMessages."""
 from __future__ import annotations

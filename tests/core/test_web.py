@@ -1,4 +1,4 @@
-"""seed 002 web.* content methods over the socket, and the app switches changing behaviour."""
+"""web.* (the native API document) content methods over the socket, and the app switches changing behaviour."""
 from __future__ import annotations
 
 import pytest

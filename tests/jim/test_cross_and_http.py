@@ -1,5 +1,5 @@
 """A J-IM client and a native client talk to each other both ways; the /im/vanke/* endpoints:
-the desk key, seed 004's reply shapes, registration and its token, chatInfo's numbers."""
+the desk key, the J-IM document's reply shapes, registration and its token, chatInfo's numbers."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""The J-IM socket of seed 004 replaying the seed's own example frames: the reply shapes (12,
+"""The J-IM socket of the J-IM document replaying the seed's own example frames: the reply shapes (12,
 13, 18 type 1 and 2, 20), offline messages removed once read (type 0) or kept (type 2), history
 paging, and the failure codes (offline paging and the desk's compatibility: test_compat.py)."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tests.jim.conftest import SEED_OTHER, SEED_VISITOR, JimClient, aregister, j
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# seed 004 "1.消息发送": asdfghjkl sends to oqRgw5U2o6siu0viOo2MQJIBafcw.
+# the J-IM document "1.消息发送": asdfghjkl sends to oqRgw5U2o6siu0viOo2MQJIBafcw.
 SEED_CHAT = """{
     "to":"oqRgw5U2o6siu0viOo2MQJIBafcw",
     "from":"asdfghjkl",

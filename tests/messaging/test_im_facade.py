@@ -1,4 +1,4 @@
-"""The im/* facade of seeds 000 and 001: every method, with its seed's statuses, against the
+"""The im/* facade of the RongCloud-era im/* documents: every method, with its seed's statuses, against the
 same services (and the same end state) as the native socket."""
 from __future__ import annotations
 

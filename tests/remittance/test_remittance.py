@@ -1,4 +1,4 @@
-"""Remittances over the socket (seed 002 remittance.*): what payer, payee and strangers see,
+"""Remittances over the socket (the native API document remittance.*): what payer, payee and strangers see,
 every code, the books after each step, expiry, paging, the REST twins and the admin."""
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ async def test_remit_codes_and_nothing_moves_on_any_refusal(
         return int(reply["code"])
 
     assert await code(amount=100.01) == 400  # more than alice holds
-    assert await code(amount="0.009") == 401  # below 0.01 (seed 002)
+    assert await code(amount="0.009") == 401  # below 0.01 (the native API document)
     assert await code(amount=0) == 401
     assert await code(amount=-5) == 401
     assert await code(amount=50000.01) == 402  # above REMITTANCE_MAX_AMOUNT (50000)

@@ -41,7 +41,7 @@ def test_im_refuses_amounts_that_are_not_ascii_decimal_text(alice: User, bob: Us
     cny = make_coin(name="cny", decimals=2)
     fund(alice, cny, "100")
     reply = im_publish(alice, toUserId=bob.pk, coin_id=cny.pk, amount=amount)
-    assert reply["status"] == 6, reply  # a bad amount (seed 001)
+    assert reply["status"] == 6, reply  # a bad amount (the newer im/* document)
     assert user_account(user=alice, coin=cny).balance == Decimal("100")
     assert not RedPacket.objects.exists()
     assert im_publish(alice, toUserId=bob.pk, coin_id=cny.pk, amount="12")["status"] == 0

@@ -13,7 +13,7 @@ from tests.conftest import Connect, SocketClient, atoken_for
 from wallet.models import Wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PAY = hashlib.md5(b"123456").hexdigest()  # what a seed 002 client sends
+PAY = hashlib.md5(b"123456").hexdigest()  # what a the native API document client sends
 
 
 async def sms_code(client: SocketClient) -> str:
