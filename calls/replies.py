@@ -54,7 +54,7 @@ class Left(serializers.Serializer):
     uId = serializers.IntegerField(help_text="who left")
 
 
-class Record(serializers.Serializer):
+class CallRecord(serializers.Serializer):
     """A call as one participant saw it (call.queryOffline, call.queryRecord)."""
 
     callId = serializers.IntegerField()
@@ -74,7 +74,7 @@ class Record(serializers.Serializer):
 
 class Offline(serializers.Serializer):
     count = serializers.IntegerField()
-    records = Record(many=True, help_text="missed calls no earlier call.queryOffline returned")
+    records = CallRecord(many=True, help_text="missed calls no earlier call.queryOffline returned")
 
 
 contract.event("call.onInvite", Call, "The user is invited to a call (rings); to each invitee.")

@@ -108,6 +108,6 @@ def query_offline(ctx: RpcContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"count": len(records), "records": records}
 
 
-@registry.method("call.queryRecord", params=RecordParams, reply=replies.Record(many=True))
+@registry.method("call.queryRecord", params=RecordParams, reply=replies.CallRecord(many=True))
 def query_record(ctx: RpcContext, p: dict[str, Any]) -> list[dict[str, Any]]:
     return services.call_records(user=ctx.user, kind=p["type"], page=p["page"], count=p["count"])

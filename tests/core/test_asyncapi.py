@@ -230,5 +230,6 @@ def test_every_push_the_code_sends_is_declared() -> None:
 
 def test_every_method_declares_its_reply() -> None:
     """Fails until every app declares its methods' replies (registry.method(reply=...))."""
-    missing = sorted(name for name, method in registry.all_methods().items() if method.reply is None)
+    missing = sorted(name for name, method in registry.all_methods().items()
+                     if method.reply is None and not method.handler.__module__.startswith("tests."))
     assert not missing, f"methods without reply=: {missing}"

@@ -50,10 +50,15 @@ function asList(value) {
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const key = (name) => (IDENT.test(name) ? name : JSON.stringify(name));
 
+// TypeScript's own global types, which a schema of the same name would hide in the generated file.
+const GLOBAL_TYPES = new Set(['Array', 'Boolean', 'Date', 'Error', 'Exclude', 'Extract', 'Map', 'Number', 'Object',
+  'Omit', 'Partial', 'Pick', 'Promise', 'Readonly', 'Record', 'Required', 'Set', 'String', 'Symbol']);
+
 export function typeName(name) {
   const cleaned = String(name).replace(/[^A-Za-z0-9_$]+(.)?/g, (_, c) => (c ? c.toUpperCase() : ''));
   const safe = /^[A-Za-z_$]/.test(cleaned) ? cleaned : `T${cleaned}`;
-  return safe.charAt(0).toUpperCase() + safe.slice(1);
+  const typed = safe.charAt(0).toUpperCase() + safe.slice(1);
+  return GLOBAL_TYPES.has(typed) ? `${typed}Schema` : typed;
 }
 
 function comment(text, indent) {
