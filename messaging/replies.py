@@ -106,6 +106,8 @@ class Conversation(ChatInfo):
     unread = serializers.IntegerField(help_text="others' messages above readSeq, not recalled, not system "
                                                 "messages, not deleted by the caller")
     lastMessage = Message(allow_null=True, help_text="the newest message the caller can see; null: none")
+    peerReadSeq = serializers.IntegerField(required=False, help_text="private chats only: the other user's read "
+                                                                     "position (read receipts)")
 
 
 class ReadPosition(serializers.Serializer):

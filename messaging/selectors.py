@@ -116,10 +116,18 @@ def conversations(*, user_id: int) -> list[dict[str, Any]]:
                    .annotate(last_id=Subquery(last_visible), unread=Subquery(unread))
                    .order_by("-chat__updated_at"))
     last = Message.objects.in_bulk([m.last_id for m in members if m.last_id])
+    # In a private chat the other user's read position (the read receipts a reloaded client
+    # shows; messages.onRead tells the same as it moves).
+    private = [m.chat_id for m in members if m.chat.kind == Chat.Kind.PRIVATE]
+    peer_read = dict(ChatMember.objects.filter(chat_id__in=private).exclude(user_id=user_id)
+                     .values_list("chat_id", "read_seq")) if private else {}
     out = []
     for member in members:
         chat: Chat = member.chat
         message = last.get(member.last_id)
-        out.append({**chat_info(chat, member), "unread": member.unread or 0,
-                    "lastMessage": events.message(message, chat) if message else None})
+        info = {**chat_info(chat, member), "unread": member.unread or 0,
+                "lastMessage": events.message(message, chat) if message else None}
+        if chat.kind == Chat.Kind.PRIVATE:
+            info["peerReadSeq"] = peer_read.get(chat.pk, 0)
+        out.append(info)
     return out

@@ -199,6 +199,7 @@ def test_alice_and_bob_chat_live_with_an_image_receipts_and_a_reload(browser: An
     expect(bubbles(alice, "hello bob")).to_have_count(1)
     expect(bubbles(alice, "nice, right?")).to_have_count(1)
     expect(alice.locator(".messages img.thumb")).to_have_count(1)
+    expect(bubbles(alice, "hello bob").locator(".state")).to_have_text("✓✓ read")  # the receipt is kept
     texts = alice.locator(".messages li.msg").all_inner_texts()
     first, reply = (next(i for i, t in enumerate(texts) if needle in t) for needle in ("hello bob", "nice, right?"))
     assert first < reply

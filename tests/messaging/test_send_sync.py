@@ -181,8 +181,11 @@ async def test_conversations_show_last_message_and_unread(connect: Connect, alic
     assert len(convs) == 1
     assert convs[0]["unread"] == 3 and convs[0]["lastMessage"]["content"] == {"text": "u2"}
     assert (await alice_socket.ok("messages.conversations"))[0]["unread"] == 0  # own messages are read
+    assert convs[0]["peerReadSeq"] == 0  # sending moves no read position: alice has read nothing
     await bob_socket.ok("messages.read", {"chatId": convs[0]["chatId"], "seq": 2})
     assert (await bob_socket.ok("messages.conversations"))[0]["unread"] == 1
+    # alice's read receipts, as a client that restarts sees them: bob read up to seq 2
+    assert (await alice_socket.ok("messages.conversations"))[0]["peerReadSeq"] == 2
 
 
 async def test_a_conversation_whose_messages_were_all_deleted_has_no_last_message(

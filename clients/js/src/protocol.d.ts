@@ -1039,6 +1039,8 @@ export type MessagesConversationsReply = {
   /** others' messages above readSeq, not recalled, not system messages, not deleted by the caller */
   unread: number;
   lastMessage: Message | null;
+  /** private chats only: the other user's read position (read receipts) */
+  peerReadSeq?: number;
 };
 
 export type MessagesDeleteParamsRequest = {

@@ -122,7 +122,11 @@ export class Store extends EventTarget {
 
   setConversations(list) {
     this.convs.clear();
-    for (const conv of list) this.convs.set(conv.chatId, conv);
+    for (const conv of list) {
+      this.convs.set(conv.chatId, conv);
+      // A private chat's read receipts as they stood (messages.onRead moves them on from here).
+      if (conv.peerReadSeq) this.peerRead.set(conv.chatId, Math.max(this.peerRead.get(conv.chatId) ?? 0, conv.peerReadSeq));
+    }
     this.emit('convs');
   }
 
