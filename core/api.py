@@ -8,6 +8,7 @@ The body of an error carries the socket's number too:
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core import contract, openapi
+from core import contract, metrics, openapi
 from core.exceptions import (
     HTTP_FALLBACK_STATUS,
     HTTP_STATUS,
@@ -148,10 +149,14 @@ def rpc_view(method_name: str, http_method: str, *, summary: str = "", example: 
                 user=user, session_id=getattr(request.auth, "pk", None),
                 ip=request.META.get("REMOTE_ADDR"), transport="rest",
             )
+            started = time.monotonic()
             try:
                 result = method.call_blocking(ctx, raw)
             except ApplicationError as error:
-                return error_response(error, method.wire_code(error))
+                response = error_response(error, method.wire_code(error))
+                metrics.observe_call(method_name, response.data["code"], "rest", started)
+                return response
+            metrics.observe_call(method_name, 200, "rest", started)
             if settings.RPC_CHECK_REPLIES:
                 contract.check_reply(method_name, result)
             return Response({} if result is None else result)

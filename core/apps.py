@@ -21,3 +21,6 @@ class CoreConfig(AppConfig):
         decimal.getcontext().prec = max(decimal.getcontext().prec, precision)
         # Every app registers its socket methods from its own rpc.py.
         autodiscover_modules("rpc")
+        from core import metrics
+
+        metrics.connect_job_signals()

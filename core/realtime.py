@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,7 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
-from core import contract, fanout, jsonwire
+from core import contract, fanout, jsonwire, metrics
 from core.degrade import REDIS_ERRORS, degraded
 from core.loops import cancel
 
@@ -136,6 +137,7 @@ async def _drain_with(queue: asyncio.Queue[Envelope], batcher: _PubSubBatch | No
         while not queue.empty():
             batch.append(queue.get_nowait())
         pairs = [pair for envelope in batch for pair in envelope]
+        started = time.monotonic()
         if batcher is not None:
             try:
                 await batcher.publish(pairs)
@@ -144,6 +146,7 @@ async def _drain_with(queue: asyncio.Queue[Envelope], batcher: _PubSubBatch | No
             except Exception as exc:
                 # One line per failed batch, not a traceback: every batch fails the same way.
                 log.error("publishing %d events failed: %s: %s", len(pairs), type(exc).__name__, exc)
+            metrics.PUBLISH_SECONDS.observe(time.monotonic() - started)
             continue
         by_group: dict[str, list[dict[str, Any]]] = {}
         for group, message in pairs:
@@ -152,6 +155,7 @@ async def _drain_with(queue: asyncio.Queue[Envelope], batcher: _PubSubBatch | No
                 continue
             by_group.setdefault(group, []).append(message)
         await asyncio.gather(*(_send_in_order(group, messages) for group, messages in by_group.items()))
+        metrics.PUBLISH_SECONDS.observe(time.monotonic() - started)
 
 
 def bind_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -194,6 +198,7 @@ def send_event(
 ) -> None:
     """Send now. Inside a transaction use ``send_event_on_commit`` instead."""
     _send(_envelope(name, data, user_ids, exclude_channel))
+    metrics.PUSHES.labels(name).inc()
 
 
 def send_event_on_commit(
@@ -201,7 +206,13 @@ def send_event_on_commit(
 ) -> None:
     # After commit: a client must never see an event for a write that was rolled back.
     envelope = _envelope(name, data, user_ids, exclude_channel)
-    transaction.on_commit(lambda: _send(envelope))
+    counter = metrics.PUSHES.labels(name)
+
+    def after_commit() -> None:
+        _send(envelope)
+        counter.inc()
+
+    transaction.on_commit(after_commit)
 
 
 def end_sessions_on_commit(

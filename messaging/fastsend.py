@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from accounts.models import Block, Friendship, User
 from chats.models import Chat, ChatMember
-from core import jsonwire, throttle
+from core import jsonwire, metrics, throttle
 from core.appconfig import app_config
 from core.gateway import batching
 from core.gateway.batching import Call
@@ -232,6 +232,7 @@ def _store(batch: Sequence[_Send]) -> None:
                 "createAt": created,
             }, recipients, exclude_channel=send.ctx.channel_name)
             send.reply = {"messageId": message_id, "chatId": chat.wire_id, "seq": seq, "createAt": created}
+    metrics.MESSAGES_STORED.labels("batched").inc(sum(1 for row in rows if row is not None))  # committed
 
 
 def _store_pg(stored: list[_Send], now: datetime,

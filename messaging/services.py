@@ -14,7 +14,7 @@ from chats.exceptions import NOT_A_MEMBER
 from chats.models import Chat, ChatMember
 from chats.selectors import access_chat, chat_from_wire, member_ids, private_send_checks
 from chats.services import private_chat_get_or_create
-from core import jsonwire, throttle
+from core import jsonwire, metrics, throttle
 from core.appconfig import app_config
 from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
@@ -106,6 +106,7 @@ def _post(chat: Chat, *, sender_id: int | None, type_: int, content: dict[str, A
                                  content=content, client_msg_id=client_msg_id)
     chat.last_seq = seq
     send_event_on_commit("onMessage", events.message(msg, chat), _recipients(chat), exclude_channel=exclude_channel)
+    transaction.on_commit(metrics.MESSAGES_STORED.labels("ordinary").inc)
     return msg
 
 

@@ -280,6 +280,10 @@ GATEWAY_DB_THREADS = env_int("GATEWAY_DB_THREADS", 4, minimum=1)
 # queue and the recent time per call) is refused at once with 503 "server busy, retry".
 # 0 (the default for now): never refused; the estimate still refuses some calls at moderate
 # load on a 2-core machine (docs/deploy.md#overload).
+# Prometheus metrics at /metrics (core.metrics): off by default; METRICS_TOKEN, when set, must
+# come as "Authorization: Bearer <token>".
+METRICS_ENABLED = env_bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Check every socket and REST reply against the method's published reply schema (core.contract);
 # a reply that breaks it answers 500. For tests and staging: it costs time on every call.
 RPC_CHECK_REPLIES = env_bool("RPC_CHECK_REPLIES", default=False)

@@ -28,7 +28,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts import presence
-from core import contract, degrade, fanout, jsonwire, logs, realtime, resync
+from core import contract, degrade, fanout, jsonwire, logs, metrics, realtime, resync
 from core.channel_layer import Forwarded
 from core.degrade import REDIS_ERRORS
 from core.exceptions import BUSY_MSG, UNAVAILABLE_MSG, ApplicationError, database_unavailable
@@ -95,6 +95,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     joined_wall: float = 0.0  # when the logged-in socket opened (wall time; core.resync)
     seen: array[int] | None = None  # ring of the last resync.SEEN_IDS message ids it received
     seen_next: int = 0
+    metrics_protocol = "native"  # the protocol label of this socket's metrics
+    metered: bool = False  # counted in the open sockets metric
 
     inbox: asyncio.Queue[Any] | None = None  # the frames the server has not handed over yet
 
@@ -202,6 +204,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await fanout.listening(settings.REDIS_RETRY_SECONDS)  # the first socket of a process
         # Without a token the socket is anonymous: public methods only, the rest answer 401.
         await self.accept()
+        self.metered = True
+        metrics.SOCKETS.labels(self.metrics_protocol).inc()
         _forget_headers(self.scope)
 
     async def _join(self) -> None:
@@ -243,6 +247,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         # batches (core.gateway.departures), so a mass disconnect is not cut short.
         if self.rejoin is not None:
             self.rejoin.cancel()
+        if self.metered:
+            self.metered = False
+            metrics.SOCKETS.labels(self.metrics_protocol).dec()
         resync.forget(self)
         fanout.forget(self)
         user_id = self.user.pk if self.user is not None else None
@@ -321,6 +328,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _admit(self, text_data: str | None) -> tuple[dict[str, Any], bool] | None:
         """The frame as a JSON object and whether the rate limit allows it; None when refused
         (binary, too large, malformed: answered here through ``_reply_error``)."""
+        metrics.FRAMES_IN.labels(self.metrics_protocol).inc()
         # Every frame, well-formed or not, spends a token of the socket and of its user (over
         # all of the user's sockets in this process): a flood of junk is limited too.
         allowed = self.bucket.take() and (self.user_bucket is None or self.user_bucket.take())
@@ -426,6 +434,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _answer(self, rid: Any, method: registry.RpcMethod, call: Callable[[], Awaitable[Any]],
                       after: Callable[[], Awaitable[None]] | None = None) -> None:
         """Run ``call`` and answer the client with its result or error (once ``after`` returns)."""
+        started = time.monotonic()
         error: tuple[int, str] | None = None
         try:
             result = await call()
@@ -442,6 +451,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 error = 500, "internal error"
         if after is not None:
             await after()
+        metrics.observe_call(method.name, 200 if error is None else error[0], "ws", started)
         if error is not None:
             await self._reply_error(rid, *error)
             return
@@ -450,6 +460,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=dumps({"id": rid, "code": 200, "data": {} if result is None else result}))
 
     async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        if text_data is not None or bytes_data is not None:
+            metrics.FRAMES_OUT.labels(self.metrics_protocol).inc()
         try:
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except Disconnected:

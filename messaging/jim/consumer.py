@@ -45,6 +45,7 @@ def _contact(card: dict[str, Any]) -> dict[str, Any]:
 
 class JimConsumer(GatewayConsumer):
     anonymous_allowed = False
+    metrics_protocol = "jim"
     caller: commands.Caller | None = None
 
     async def _join(self) -> None:
