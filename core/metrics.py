@@ -6,6 +6,7 @@ there and ``/metrics`` of any of them answers the sum of all.
 """
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import time
@@ -41,8 +42,24 @@ PUBLISH_SECONDS = Histogram("im_channel_layer_publish_seconds", "time to publish
 JOBS = Counter("im_jobs_total", "scheduled job runs, by job and outcome (ok, failed)", ["job", "outcome"])
 
 
+@functools.lru_cache(maxsize=4096)  # methods and codes are few; the bound is a guard
+def _call_series(method: str, code: int, transport: str) -> Any:
+    return METHOD_SECONDS.labels(method, str(code), transport)
+
+
 def observe_call(method: str, code: int, transport: str, started: float) -> None:
-    METHOD_SECONDS.labels(method, str(code), transport).observe(time.monotonic() - started)
+    _call_series(method, code, transport).observe(time.monotonic() - started)
+
+
+@functools.cache
+def frames_in(protocol: str) -> Any:
+    """The labelled counter, looked up once (it is counted on every frame)."""
+    return FRAMES_IN.labels(protocol)
+
+
+@functools.cache
+def frames_out(protocol: str) -> Any:
+    return FRAMES_OUT.labels(protocol)
 
 
 class _PoolCollector(Collector):

@@ -328,7 +328,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _admit(self, text_data: str | None) -> tuple[dict[str, Any], bool] | None:
         """The frame as a JSON object and whether the rate limit allows it; None when refused
         (binary, too large, malformed: answered here through ``_reply_error``)."""
-        metrics.FRAMES_IN.labels(self.metrics_protocol).inc()
+        metrics.frames_in(self.metrics_protocol).inc()
         # Every frame, well-formed or not, spends a token of the socket and of its user (over
         # all of the user's sockets in this process): a flood of junk is limited too.
         allowed = self.bucket.take() and (self.user_bucket is None or self.user_bucket.take())
@@ -461,7 +461,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
         if text_data is not None or bytes_data is not None:
-            metrics.FRAMES_OUT.labels(self.metrics_protocol).inc()
+            metrics.frames_out(self.metrics_protocol).inc()
         try:
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except Disconnected:
