@@ -63,19 +63,33 @@ def frames_out(protocol: str) -> Any:
 
 
 class _PoolCollector(Collector):
-    """The database connection pool of this process, read at scrape time (PostgreSQL only)."""
+    """The database connection pool of this process, read at scrape time (PostgreSQL only).
+    It reads the pool only if one exists: it never opens one (registering a collector asks it
+    for its metrics, at import, before the tests have switched to their own database)."""
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield self._family()
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily("im_db_pool_connections", "this process's database pool: connections by "
+                                 "state (size, available, waiting requests)", labels=["state"])
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from django.db import connections
-
-        family = GaugeMetricFamily("im_db_pool_connections", "this process's database pool: connections by "
-                                   "state (size, available, waiting requests)", labels=["state"])
-        pool = getattr(connections["default"], "pool", None)
+        family = self._family()
+        pool = _existing_pool()
         stats: dict[str, Any] = pool.get_stats() if pool is not None else {}
         for state, key in (("size", "pool_size"), ("available", "pool_available"), ("waiting", "requests_waiting")):
             if key in stats:
                 family.add_metric([state], stats[key])
         yield family
+
+
+def _existing_pool() -> Any:
+    from django.db import connections
+
+    wrapper = connections["default"]
+    pools = getattr(type(wrapper), "_connection_pools", None)  # PostgreSQL's pools, by alias
+    return pools.get(wrapper.alias) if pools else None
 
 
 _pool_collector = _PoolCollector()
