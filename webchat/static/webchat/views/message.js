@@ -61,7 +61,9 @@ function body(app, msg) {
       } else if (!c.url) {
         return h('span', { class: 'muted' }, '[image]');
       } else {
-        mediaBlobUrl(app, c.url).then((url) => { img.src = url; img.dataset.loaded = '1'; },
+        // data-loaded once the picture is decoded and shown, not merely requested
+        img.addEventListener('load', () => { img.dataset.loaded = '1'; }, { once: true });
+        mediaBlobUrl(app, c.url).then((url) => { img.src = url; },
           () => button.replaceWith(h('span', { class: 'muted' }, 'image unavailable')));
       }
       button.addEventListener('click', () => showImage(img.src, img.alt));
