@@ -74,33 +74,28 @@ def all_events() -> dict[str, tuple[Any, str]]:
     return dict(_events)
 
 
+def _described(verb: str, view_name: str, operation_id: str, *, response: Any, request: Any = None,
+               description: str = "") -> Any:
+    """A view that is never served, only described: one operation of ``document()``."""
+
+    def handler(self: APIView, request: Any) -> Response:
+        return Response({})
+
+    view: type[APIView] = type(view_name, (APIView,), {"permission_classes": [permissions.AllowAny]})
+    setattr(view, verb, extend_schema(operation_id=operation_id, description=description, request=request,
+                                      responses={200: response})(handler))
+    return view.as_view()
+
+
 def _event_view(name: str, data: Any, description: str) -> Any:
-    class EventView(APIView):
-        permission_classes = [permissions.AllowAny]
-
-        def get(self, request: Any) -> Response:  # never served: only described
-            return Response({})
-
-    schema = reply_serializer(data, component_name(name, "Event"))
-    EventView.get = extend_schema(operation_id="event." + name, description=description,  # type: ignore[method-assign]
-                                  responses={200: schema})(EventView.get)
-    EventView.__name__ = EventView.__qualname__ = "Event_" + name.replace(".", "_")
-    return EventView.as_view()
+    return _described("get", "Event_" + name.replace(".", "_"), "event." + name, description=description,
+                      response=reply_serializer(data, component_name(name, "Event")))
 
 
 def _view_for(method: registry.RpcMethod) -> Any:
-    class MethodView(APIView):
-        permission_classes = [permissions.AllowAny]
-
-        def post(self, request: Any) -> Response:  # never served: only described
-            return Response({})
-
     params = named(method.params, component_name(method.name, "Params")) if method.params else None
-    reply = reply_serializer(method.reply, component_name(method.name, "Reply"))
-    MethodView.post = extend_schema(operation_id=method.name, request=params, responses={200: reply})(  # type: ignore[method-assign]
-        MethodView.post)
-    MethodView.__name__ = MethodView.__qualname__ = "Method_" + method.name.replace(".", "_")
-    return MethodView.as_view()
+    return _described("post", "Method_" + method.name.replace(".", "_"), method.name, request=params,
+                      response=reply_serializer(method.reply, component_name(method.name, "Reply")))
 
 
 @functools.cache
@@ -162,14 +157,14 @@ def _strict(schema: Any) -> Any:
 
 
 @functools.cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+def _registry() -> Any:
+    """``document()``, held strictly (``_strict``), as the resource ``urn:contract`` the
+    checkers resolve their ``$ref``s in."""
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
     strict = _strict(json_schema(document()))
-    resource = Resource.from_contents(strict, default_specification=DRAFT202012)
-    return Draft202012Validator({}, registry=Registry().with_resource("urn:contract", resource))
+    return Registry().with_resource("urn:contract", Resource.from_contents(strict, default_specification=DRAFT202012))
 
 
 def _rebase(schema: Any) -> Any:
@@ -182,23 +177,30 @@ def _rebase(schema: Any) -> Any:
     return schema
 
 
-def _errors(schema: dict[str, Any], value: Any) -> list[str]:
+@functools.cache
+def _checker(kind: str, name: str) -> Any:
+    """The validator of one method's reply (``kind`` "reply") or one push's data ("event"),
+    made once: the tests check every reply and push they see."""
     from jsonschema import Draft202012Validator
 
-    checker = Draft202012Validator(_rebase(json_schema(schema)), registry=_validator()._registry)
+    schema = reply_schema(name) if kind == "reply" else event_schema(name)
+    return Draft202012Validator(_rebase(json_schema(schema)), registry=_registry())
+
+
+def _errors(kind: str, name: str, value: Any) -> list[str]:
     data = json.loads(dumps({} if value is None else value))  # what the client receives
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
-            for e in checker.iter_errors(data)]
+            for e in _checker(kind, name).iter_errors(data)]
 
 
 def reply_errors(method_name: str, result: Any) -> list[str]:
     """How ``result`` (a reply's ``data``) breaks the method's reply schema; empty when it fits."""
-    return _errors(reply_schema(method_name), result)
+    return _errors("reply", method_name, result)
 
 
 def event_errors(name: str, data: Any) -> list[str]:
     """How a push's ``data`` breaks the event's schema; empty when it fits."""
-    return _errors(event_schema(name), data)
+    return _errors("event", name, data)
 
 
 def check_reply(method_name: str, result: Any) -> None:
