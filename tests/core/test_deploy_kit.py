@@ -15,6 +15,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,7 @@ def _entrypoint_server(tmp: Path) -> Iterator[int]:
     port = free_port()
     proc = subprocess.Popen(
         [str(ENTRYPOINT), "server"], cwd=tmp,
-        env=_environment(tmp, HOST="127.0.0.1", PORT=str(port), MIGRATE_ON_START="true"),
+        env=_environment(tmp, HOST="127.0.0.1", PORT=str(port), MIGRATE_ON_START="true", METRICS_ENABLED="true"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -178,6 +179,7 @@ def test_nginx_config_carries_https_and_websocket_traffic_to_the_server(tmp_path
                 time.sleep(0.2)
             assert status == 301  # plain HTTP goes to HTTPS
             assert _get(http_port, "/healthz")[0] == 200  # except the balancer's health check
+            assert _get(upstream_port, "/metrics")[0] == 200  # served to a scraper on the server's port
 
             context = ssl.create_default_context()
             context.check_hostname = False
@@ -186,6 +188,9 @@ def test_nginx_config_carries_https_and_websocket_traffic_to_the_server(tmp_path
             conn.request("GET", "/healthz", headers={"Host": "localhost"})
             health = conn.getresponse()
             assert health.status == 200 and json.loads(health.read())["status"] == "ok"
+            conn.request("GET", "/metrics", headers={"Host": "localhost"})
+            hidden = conn.getresponse()
+            assert hidden.status == 404 and b"im_" not in hidden.read()  # but never to the public
             conn.close()
 
             async def heartbeat() -> dict[str, object]:
@@ -239,3 +244,12 @@ def test_compose_runs_every_process_through_the_entrypoint() -> None:
     assert 'ENTRYPOINT ["deploy/entrypoint.sh"]' in dockerfile
     assert "-r requirements.txt" in dockerfile and "requirements-dev" not in dockerfile
     assert "USER im" in dockerfile
+
+
+def test_the_deployment_guide_shows_the_files_as_shipped() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "deploy_docs.py"), "--check"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    for name in ("deploy/compose.yaml", "deploy/systemd/im-server@.service", "deploy/nginx/im.conf"):
+        assert f"### {name}\n" in guide
