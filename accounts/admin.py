@@ -8,10 +8,19 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.backends import AdminLoginForm
-from accounts.models import AuthSession, Block, FriendRequest, Friendship, Moment, MomentComment, SmsCode, User
+from accounts.models import (
+    AuthSession,
+    Block,
+    FriendRequest,
+    Friendship,
+    Moment,
+    MomentComment,
+    SmsCode,
+    User,
+)
 from accounts.moments import moment_comment_remove, moment_remove
-from accounts.services import user_deactivate, user_sessions_end
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from accounts.services import is_erased, is_operator, user_deactivate, user_erase, user_reactivate, user_sessions_end
+from core.admin import ActionRefused, ReadOnlyAdmin, ReadOnlyInline, confirmed_action
 
 
 @admin.register(User)
@@ -23,13 +32,33 @@ class UserAdmin(BaseUserAdmin):
         *(BaseUserAdmin.fieldsets or ()),
         ("IM", {"fields": ("phone", "avatar", "is_internal", "multi_online", "phone_searchable", "friend_policy")}),
     )
-    actions = ["ban_users", "end_sessions"]
+    actions = ["ban_users", "unban_users", "end_sessions", "erase_users"]
 
-    @admin.action(description="Ban: deactivate and close every session")
-    def ban_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user_id in queryset.values_list("pk", flat=True):
-            user_deactivate(user_id=user_id)
-        self.message_user(request, f"{queryset.count()} user(s) banned and logged out.")
+    @confirmed_action(description="Ban: deactivate and close every session", label="Banned",
+                      question="Ban these users? They are logged out everywhere and cannot log in until unbanned.",
+                      permissions=["change"])
+    def ban_users(self, request: HttpRequest, user: User, reason: str) -> None:
+        user_deactivate(user_id=user.pk)
+
+    @confirmed_action(description="Unban: let them log in again", label="Unbanned",
+                      question="Unban these users? They can log in again (their ended sessions stay ended).",
+                      permissions=["change"])
+    def unban_users(self, request: HttpRequest, user: User, reason: str) -> None:
+        if is_erased(user):
+            raise ActionRefused("an erased account cannot be unbanned")
+        user_reactivate(user_id=user.pk)
+
+    @confirmed_action(
+        description="Erase (on request): remove the user's personal data", label="Erased on request",
+        question="Erase these users' personal data? Each account is renamed \"deleted user\", logged out and "
+                 "closed; profile, phone, moments, friends and uploads are removed; messages they sent stay, "
+                 "shown as from \"deleted user\"; their money records stay in the books.",
+        warning="This cannot be undone. Do not put personal data in the reason: it is kept in the History.",
+        permissions=["change"])
+    def erase_users(self, request: HttpRequest, user: User, reason: str) -> None:
+        if is_operator(user):
+            raise ActionRefused("staff and superuser accounts cannot be erased from here")
+        user_erase(user_id=user.pk, operator=request.user, reason=reason)  # type: ignore[arg-type]
 
     @admin.action(description="Reset sessions: log out everywhere (the account stays usable)")
     def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -12,6 +12,11 @@ from django.db.models.functions import Lower
 
 USERNAME_KEY_MAX = 200
 
+# An erased account (accounts.services.user_erase) is named "deleted:<id>", a name no
+# registration can take (":" is not allowed in new usernames), and shown as ERASED_NAME.
+ERASED_USERNAME_PREFIX = "deleted:"
+ERASED_NAME = "deleted user"
+
 
 def username_key(name: str) -> str:
     """The one form of a username used to find, compare and rate-limit it: NFKC with case

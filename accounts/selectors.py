@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import AuthSession, Block, FriendRequest, Friendship, User, username_key
+from accounts.models import ERASED_USERNAME_PREFIX, AuthSession, Block, FriendRequest, Friendship, User, username_key
 
 # A session's last_used_at is refreshed at most this often, so a busy client costs no writes.
 TOUCH_INTERVAL = timedelta(minutes=5)
@@ -42,7 +42,10 @@ def login_is_live(*, user_id: int, session_id: int | None) -> bool:
 
 
 def users_by_ids(ids: Iterable[int]) -> list[User]:
-    return list(User.objects.filter(pk__in=set(ids), is_active=True).order_by("pk"))
+    """The active users among ``ids``, and the erased ones (shown as "deleted user", so the
+    senders of the messages they left keep a name); banned users are left out."""
+    shown = Q(is_active=True) | Q(username__startswith=ERASED_USERNAME_PREFIX)
+    return list(User.objects.filter(shown, pk__in=set(ids)).order_by("pk"))
 
 
 def user_by_login_name(name: str) -> User | None:

@@ -11,19 +11,28 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import is_password_usable
+from django.contrib.auth.hashers import is_password_usable, make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts import events
 from accounts import exceptions as codes
-from accounts.models import AuthSession, Block, FriendRequest, Friendship, SmsCode, User, username_key
+from accounts.models import (
+    ERASED_USERNAME_PREFIX,
+    AuthSession,
+    Block,
+    FriendRequest,
+    Friendship,
+    SmsCode,
+    User,
+    username_key,
+)
 from accounts.passwords import MD5_RE, canonical_password, verify_and_upgrade
 from accounts.selectors import blockers_among, hash_token, user_by_login_name
 from accounts.sms import get_backend
 from core import throttle
-from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, RATE_LIMITED, ApplicationError
+from core.exceptions import BLACKLISTED, CONFLICT, INVALID, NOT_FOUND, PERMISSION_DENIED, RATE_LIMITED, ApplicationError
 from core.realtime import end_sessions_on_commit, send_event, send_event_on_commit
 
 log = logging.getLogger(__name__)
@@ -58,7 +67,7 @@ CLOSE_LOGGED_OUT = 4003
 # The back offices that act on users with a shared secret, not as a user: the Easemob bridge
 # (/hx) manages native accounts; the customer-service desk (/im/vanke) manages the accounts it
 # created itself (named ``desk:<hash>``, a name no registration can take). Neither ever acts on
-# an operator's account (staff or superuser), nor on an account of the other kind.
+# an operator's account (staff or superuser), an erased one, nor on an account of the other kind.
 BRIDGE, DESK = "bridge", "desk"
 DESK_USERNAME_PREFIX = "desk:"
 
@@ -73,10 +82,15 @@ def is_operator(user: User) -> bool:
     return bool(user.is_staff or user.is_superuser)
 
 
+def is_erased(user: User) -> bool:
+    """Erased on request (``user_erase``): out of every back office's reach, for good."""
+    return user.username.startswith(ERASED_USERNAME_PREFIX)
+
+
 def manageable_by(user: User | None, manager: str) -> bool:
     """Whether the back office ``manager`` may act on ``user``. The bridge also leaves internal
     accounts alone (e.g. a native account an operator made a desk agent)."""
-    if user is None or is_operator(user) or account_kind(user) != manager:
+    if user is None or is_operator(user) or is_erased(user) or account_kind(user) != manager:
         return False
     return not (manager == BRIDGE and user.is_internal)
 
@@ -91,7 +105,7 @@ def managed_user(user: User | None, manager: str) -> User:
 
 def managed_users(users: QuerySet[User], manager: str) -> QuerySet[User]:
     """``users`` narrowed to those ``manager`` may act on (the same rule as ``manageable_by``)."""
-    users = users.filter(is_staff=False, is_superuser=False)
+    users = users.filter(is_staff=False, is_superuser=False).exclude(username__startswith=ERASED_USERNAME_PREFIX)
     if manager == DESK:
         return users.filter(username__startswith=DESK_USERNAME_PREFIX)
     return users.filter(is_internal=False).exclude(username__startswith=DESK_USERNAME_PREFIX)
@@ -399,6 +413,87 @@ def user_deactivate(*, user_id: int) -> None:
         user_id=user_id, sessions=AuthSession.objects.filter(user_id=user_id),
         reason="banned", close_code=CLOSE_LOGGED_OUT,
     )
+
+
+@transaction.atomic
+def user_reactivate(*, user_id: int) -> None:
+    """Unban: the account can log in again. Its sessions stay ended: the user logs in anew.
+    An erased account stays erased (it has no password to log in with)."""
+    User.objects.filter(pk=user_id).update(is_active=True)
+
+
+@transaction.atomic
+def user_erase(*, user_id: int, operator: User, reason: str) -> User:
+    """Erase a user's personal data on their request (docs/operators.md, "Erasing a user").
+
+    Removed: the profile (username becomes ``deleted:<id>``, the name ``deleted user``; phone,
+    e-mail, avatar gone), the login and payment passwords (unusable), every session (sockets
+    closed), moments, comments and likes, friendships (the friends get ``friends.onRemoved``),
+    friend requests, blacklists both ways, SMS codes, uploads no kept message shows, the
+    customer-service desk profile's name and picture, the console's white list and
+    customer-service entries. Kept: the messages the user sent (shown from "deleted user"),
+    chat memberships, and every ledger account, journal entry, posting and money record, so
+    the books still balance. Operators' accounts (staff, superuser) are refused. Erasing an
+    erased account again changes nothing."""
+    from django.core.files.storage import default_storage
+
+    from accounts.models import ERASED_NAME, MomentComment, MomentLike
+    from accounts.moments import moment_comment_remove, moment_remove
+    from core.models import CustomerServiceNumber, FriendWhitelist
+    from messaging.media import KIND_BY_MESSAGE_TYPE
+    from messaging.models import DeskProfile, HiddenMessage, Media, Message
+    from wallet.models import Wallet
+
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise ApplicationError(NOT_FOUND, "no such user")
+    if is_operator(user):
+        raise ApplicationError(PERMISSION_DENIED, "staff and superuser accounts cannot be erased")
+    _sessions_revoke(user_id=user.pk, sessions=AuthSession.objects.filter(user=user), reason="erased",
+                     close_code=CLOSE_LOGGED_OUT)
+    AuthSession.objects.filter(user=user).update(ip=None, user_agent="", device="")
+    for moment_id in list(user.moments.values_list("pk", flat=True)):
+        moment_remove(moment_id=moment_id)
+    for comment_id in list(MomentComment.objects.filter(author=user).values_list("pk", flat=True)):
+        moment_comment_remove(comment_id=comment_id)
+    MomentLike.objects.filter(user=user).delete()
+    friend_ids = list(Friendship.objects.filter(user=user).values_list("friend_id", flat=True))
+    Friendship.objects.filter(Q(user=user) | Q(friend=user)).delete()
+    if friend_ids:
+        send_event_on_commit("friends.onRemoved", {"uId": user.pk}, friend_ids)
+    FriendRequest.objects.filter(Q(from_user=user) | Q(to_user=user)).delete()
+    Block.objects.filter(Q(user=user) | Q(blocked=user)).delete()
+    SmsCode.objects.filter(user=user).delete()
+    HiddenMessage.objects.filter(user=user).delete()
+    # Uploads shown by a kept message stay (the other members' history); the others go.
+    contents = Message.objects.filter(sender=user, type__in=list(KIND_BY_MESSAGE_TYPE)).values_list(
+        "content", flat=True)
+    shown = {c.get("mediaId") for c in contents if isinstance(c, dict)}
+    uploads = Media.objects.filter(owner=user).exclude(pk__in=[i for i in shown if isinstance(i, int)])
+    files = [name for name in uploads.values_list("file", flat=True) if name]
+    uploads.delete()
+    if files:
+        def _remove_files() -> None:
+            for name in files:
+                try:
+                    default_storage.delete(name)
+                except OSError:
+                    log.warning("could not delete the upload file %s of erased user %s", name, user_id)
+
+        transaction.on_commit(_remove_files)
+    DeskProfile.objects.filter(user=user).update(
+        nick=ERASED_NAME, avatar="", terminal="", is_enabled=False, external_id=f"{ERASED_USERNAME_PREFIX}{user.pk}")
+    FriendWhitelist.objects.filter(user=user).delete()
+    CustomerServiceNumber.objects.filter(user=user).delete()
+    Wallet.objects.filter(user=user).update(password=make_password(None))
+    user.username = f"{ERASED_USERNAME_PREFIX}{user.pk}"
+    user.first_name, user.last_name, user.email, user.phone, user.avatar = ERASED_NAME, "", "", None, ""
+    user.is_active, user.phone_searchable, user.friend_policy = False, False, User.FriendPolicy.NOBODY
+    user.last_seen_at = None
+    user.set_unusable_password()
+    user.save()
+    log.info("user %s erased by operator %s: %s", user.pk, operator.pk, reason)
+    return user
 
 
 @transaction.atomic

@@ -1,11 +1,19 @@
 """Operator console for app content and switches (the native API document web.*)."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
+from core.exceptions import ApplicationError
 from core.models import (
     AppConfig,
     AppVersion,
@@ -15,6 +23,78 @@ from core.models import (
     DiscoverMenu,
     FriendWhitelist,
 )
+
+REASON_MAX = 255
+
+
+class ActionRefused(Exception):
+    """Raised by a confirmed action's step to skip one object and tell the operator why."""
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Required. Kept with the History of each object acted on.")
+
+
+ActionStep = Callable[[Any, HttpRequest, Any, str], None]
+
+
+def confirmed_action(
+    *, description: str, label: str, question: str, warning: str = "", permissions: Sequence[str] | None = None,
+) -> Callable[[ActionStep], Callable[..., TemplateResponse | None]]:
+    """An admin action that asks first, as Django's "delete selected" does.
+
+    The decorated ``step(modeladmin, request, obj, reason)`` acts on one object (through its
+    service). The action first answers a page listing the selected objects with a required
+    reason field; only the POST of that page with a reason runs ``step`` on each object, each
+    in its own transaction together with an entry in the admin log (the object's History page:
+    who, when, ``label`` and the reason). A step raising ``ActionRefused`` or ``ApplicationError``
+    skips that object with a warning; the others go on."""
+
+    def decorate(step: ActionStep) -> Callable[..., TemplateResponse | None]:
+        @functools.wraps(step)
+        def action(modeladmin: admin.ModelAdmin, request: HttpRequest,
+                   queryset: QuerySet[Any]) -> TemplateResponse | None:
+            objects = list(queryset)
+            form = ReasonForm(request.POST if request.POST.get("post") == "yes" else None)
+            if form.is_bound and form.is_valid():
+                reason = form.cleaned_data["reason"].strip()
+                done = 0
+                for obj in objects:
+                    try:
+                        with transaction.atomic():
+                            step(modeladmin, request, obj, reason)
+                            obj.refresh_from_db()
+                            modeladmin.log_change(request, obj, f"{label}. Reason: {reason}")
+                        done += 1
+                    except ActionRefused as exc:
+                        modeladmin.message_user(request, f"{obj}: {exc}", messages.WARNING)
+                    except ApplicationError as exc:
+                        modeladmin.message_user(request, f"{obj}: {exc.message}", messages.WARNING)
+                opts = modeladmin.model._meta
+                name = opts.verbose_name if done == 1 else opts.verbose_name_plural
+                modeladmin.message_user(request, f"{label}: {done} {name}, {len(objects) - done} skipped.",
+                                        messages.SUCCESS if done else messages.WARNING)
+                return None
+            context = {
+                **modeladmin.admin_site.each_context(request),
+                "title": description,
+                "question": question,
+                "warning": warning,
+                "button": label,
+                "objects": objects,
+                "form": form,
+                "opts": modeladmin.model._meta,
+                "action_name": step.__name__,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "media": modeladmin.media,
+            }
+            return TemplateResponse(request, "admin/confirm_action.html", context)
+
+        return admin.action(description=description, permissions=permissions)(action)
+
+    return decorate
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

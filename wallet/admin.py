@@ -7,13 +7,12 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, confirmed_action
 from wallet.cashier import recharge_credit, withdrawal_review
 from wallet.models import (
     Account,
@@ -130,30 +129,24 @@ class RechargeAdmin(admin.ModelAdmin):
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "coin", "amount", "status", "created_at", "reviewed_by", "reviewed_at")
+    list_display = ("id", "user", "coin", "amount", "status", "created_at", "reviewed_by", "reviewed_at", "note")
     list_filter = ("status", "coin")
     search_fields = ("user__username",)
     actions = ["approve", "reject"]
 
-    def _review(self, request: HttpRequest, queryset: QuerySet[Withdrawal], approve: bool) -> None:
-        done = failed = 0
-        for withdrawal_id in queryset.values_list("pk", flat=True):
-            try:
-                withdrawal_review(withdrawal_id=withdrawal_id, operator=request.user,  # type: ignore[arg-type]
-                                  approve=approve)
-                done += 1
-            except Exception as exc:  # report and go on with the others
-                failed += 1
-                self.message_user(request, f"withdrawal {withdrawal_id}: {exc}", messages.WARNING)
-        self.message_user(request, f"{done} withdrawal(s) {'paid out' if approve else 'refunded'}, {failed} skipped.")
+    @confirmed_action(description="Approve: pay out", label="Paid out",
+                      question="Pay out these withdrawals? The money leaves the escrow for the outside world; "
+                               "the reason is stored as each withdrawal's note.")
+    def approve(self, request: HttpRequest, withdrawal: Withdrawal, reason: str) -> None:
+        withdrawal_review(withdrawal_id=withdrawal.pk, operator=request.user,  # type: ignore[arg-type]
+                          approve=True, note=reason)
 
-    @admin.action(description="Approve: pay out")
-    def approve(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
-        self._review(request, queryset, True)
-
-    @admin.action(description="Reject: refund to the user")
-    def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
-        self._review(request, queryset, False)
+    @confirmed_action(description="Reject: refund to the user", label="Rejected (refunded)",
+                      question="Reject these withdrawals? The money goes back to each user's balance; the reason "
+                               "is stored as each withdrawal's note and the refund's memo.")
+    def reject(self, request: HttpRequest, withdrawal: Withdrawal, reason: str) -> None:
+        withdrawal_review(withdrawal_id=withdrawal.pk, operator=request.user,  # type: ignore[arg-type]
+                          approve=False, note=reason)
 
 
 @admin.register(ExchangeOffer)

@@ -70,7 +70,8 @@ def test_admin_ban_action_deactivates_and_logs_out(alice: User) -> None:
     session, _ = session_start(user=alice)
     client = Client()
     client.login(username="root", password="rootpass1")
-    response = client.post("/admin/accounts/user/", {"action": "ban_users", "_selected_action": [alice.pk]})
+    response = client.post("/admin/accounts/user/", {"action": "ban_users", "_selected_action": [alice.pk],
+                                                      "post": "yes", "reason": "spam"})
     assert response.status_code == 302
     alice.refresh_from_db()
     session.refresh_from_db()

@@ -99,10 +99,14 @@ def test_admin_withdrawal_actions(alice: User, bob: User) -> None:
     client = Client()
     client.login(username="root", password="rootpass1")
     assert client.get("/admin/wallet/withdrawal/").status_code == 200
-    response = client.post("/admin/wallet/withdrawal/", {"action": "reject", "_selected_action": [withdrawal.pk]})
+    asked = client.post("/admin/wallet/withdrawal/", {"action": "reject", "_selected_action": [withdrawal.pk]})
+    assert asked.status_code == 200  # the confirmation page first
+    response = client.post("/admin/wallet/withdrawal/", {"action": "reject", "_selected_action": [withdrawal.pk],
+                                                         "post": "yes", "reason": "wrong bank account"})
     assert response.status_code == 302
     withdrawal.refresh_from_db()
     assert withdrawal.status == Withdrawal.Status.REJECTED
     assert withdrawal.reviewed_by is not None and withdrawal.reviewed_by.username == "root"
+    assert withdrawal.note == "wrong bank account"
     assert balance(alice, coin) == Decimal("50.00")
     assert client.get("/admin/wallet/paymentdesk/").status_code == 200
