@@ -9,4 +9,5 @@ from reports.models import Report
 class ReportFiled(serializers.Serializer):
     reportId = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Report.Status.choices,
-                                     help_text="open; or, for a report already handled, how it was closed")
+                                     help_text="open: a new report, or your earlier one of the same target "
+                                               "while it is open")

@@ -245,6 +245,7 @@ def test_the_report_page_offers_the_actions(alice: User, bob: User) -> None:
     client, _ = operator()
     page = client.get(f"{QUEUE}{report.pk}/change/").content.decode()
     assert 'value="ban_reported_user"' in page and 'value="dismiss"' in page and f'formaction="{QUEUE}"' in page
+    assert f'name="_selected_action" value="{report.pk}"' in page
 
 
 @pytest.mark.django_db(transaction=True)
