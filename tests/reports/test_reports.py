@@ -263,3 +263,34 @@ async def test_banning_the_reported_user_closes_their_socket(connect: Connect, a
     assert not (await User.objects.aget(pk=bob.pk)).is_active
     report = await Report.objects.aget(pk=report.pk)
     assert (report.status, report.outcome, report.handled_by_id) == ("actioned", "fraud, banned", root.pk)
+
+
+# --- at the same time (PostgreSQL) ---------------------------------------------------------------
+
+@pytest.mark.postgres
+def test_simultaneous_reports_of_one_message_by_one_user_store_one(alice: User, bob: User) -> None:
+    from tests.accounts.test_concurrency import run_parallel
+
+    s = scene(alice, bob)
+    results = run_parallel(8, lambda i: report_create(reporter=alice, kind="message", reason="spam",
+                                                      chat_wire_id=s.group.wire_id, message_id=s.spam.pk)[0].pk)
+    assert all(isinstance(r, int) for r in results), results
+    assert len(set(results)) == 1 and Report.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_two_operators_closing_one_report_at_once_close_it_once(alice: User, bob: User) -> None:
+    from core.exceptions import ApplicationError
+    from reports.services import report_close
+    from tests.accounts.test_concurrency import run_parallel
+
+    _, report = filed(alice, bob)
+    first, second = User.objects.create_superuser("op1"), User.objects.create_superuser("op2")
+    operators = [first, second]
+    results = run_parallel(2, lambda i: report_close(report_id=report.pk, operator=operators[i],
+                                                     status="dismissed", outcome=f"by op{i + 1}"))
+    closed = [r for r in results if isinstance(r, Report)]
+    refused = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(closed) == 1 and len(refused) == 1 and refused[0].code == "report_already_handled", results
+    report.refresh_from_db()
+    assert report.outcome == closed[0].outcome and report.handled_by == closed[0].handled_by
