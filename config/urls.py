@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("redpackets.urls")),
     path("api/v1/", include("remittance.urls")),
     path("api/v1/", include("calls.urls")),
+    path("api/v1/", include("reports.urls")),
     path("api/v1/", include("core.urls")),
     path("im/vanke/", include("messaging.jim.urls")),  # the customer-service desk of the J-IM document
     path("im/", include("messaging.im.urls")),  # the im/* facade of the RongCloud-era im/* documents

@@ -34,6 +34,7 @@ AREA_TAGS = {
     "calls": "calls",
     "desk": "desk",
     "moments": "moments",
+    "reports": "reports",
     "system": "system",
     "web": "web",
 }

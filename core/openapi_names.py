@@ -15,6 +15,7 @@ OPENAPI_TAGS = [
     {"name": "calls", "description": "Voice and video calls."},
     {"name": "desk", "description": "The customer-service desk (agents)."},
     {"name": "moments", "description": "Moments (朋友圈): posts, likes, comments."},
+    {"name": "reports", "description": "Reporting a message or a user to the operators."},
     {"name": "system", "description": "Server time, relayed data, SMS codes."},
     {"name": "web", "description": "Content the operators edit: discover page, menus, app config, versions."},
 ]
@@ -37,4 +38,7 @@ OPENAPI_ENUM_NAMES: dict[str, object] = {
     "RedPacketTypeEnum": "redpackets.models.RedPacket.Type",
     "RemittanceTypeEnum": "remittance.models.Remittance.Type",
     "RemittanceStatusEnum": "remittance.models.Remittance.Status",
+    "ReportKindEnum": "reports.models.Report.Kind",
+    "ReportReasonEnum": "reports.models.Report.Reason",
+    "ReportStatusEnum": "reports.models.Report.Status",
 }

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "calls",
     "chats",
     "messaging",
+    "reports",
     "hxbridge",
     "webchat",
 ]
@@ -394,6 +395,7 @@ CALL_MAX_INVITEES = env_int("CALL_MAX_INVITEES", 16, minimum=1)
 CALL_CREATE_PER_MINUTE = env_int("CALL_CREATE_PER_MINUTE", 10, minimum=1)
 REMITTANCE_REMIND_PER_HOUR = env_int("REMITTANCE_REMIND_PER_HOUR", 10, minimum=1)
 EXCHANGE_PUBLISH_PER_HOUR = env_int("EXCHANGE_PUBLISH_PER_HOUR", 30, minimum=1)
+REPORTS_PER_HOUR = env_int("REPORTS_PER_HOUR", 20, minimum=1)  # reports.create per user per hour
 # Easemob bridge (the Easemob bridge document, /hx/*, docs/hxbridge.md): the client credentials a back office trades
 # for an admin token at /hx/getToken (both unset: the bridge gives out no token, so refuses every
 # call), the token lifetime, getToken attempts per client IP per hour, and the "org#app" app key

@@ -1789,6 +1789,52 @@ export type RemittanceStatusEnum = 50 | 100 | 300 | 400;
 export type RemittanceTypeEnum = 1 | 2;
 
 /**
+ * * `message` - Message
+ * * `user` - User
+ */
+export type ReportKindEnum = "message" | "user";
+
+/**
+ * * `spam` - Spam
+ * * `abuse` - Abuse
+ * * `fraud` - Fraud
+ * * `illegal` - Illegal
+ * * `other` - Other
+ */
+export type ReportReasonEnum = "spam" | "abuse" | "fraud" | "illegal" | "other";
+
+/**
+ * * `open` - Open
+ * * `actioned` - Actioned
+ * * `dismissed` - Dismissed
+ */
+export type ReportStatusEnum = "open" | "actioned" | "dismissed";
+
+export type ReportsCreateParamsRequest = {
+  kind: ReportKindEnum;
+  /** the message's chat; for a user, optionally the chat it happened in */
+  chatId?: number;
+  /** kind message */
+  messageId?: number;
+  /** kind user */
+  uId?: number;
+  reason: ReportReasonEnum;
+  description?: string;
+};
+
+export type ReportsCreateReply = {
+  reportId: number;
+  /**
+   * open: a new report, or your earlier one of the same target while it is open
+   * 
+   * * `open` - Open
+   * * `actioned` - Actioned
+   * * `dismissed` - Dismissed
+   */
+  status: ReportStatusEnum;
+};
+
+/**
  * * `member` - member
  * * `admin` - admin
  * * `owner` - owner
@@ -2474,6 +2520,11 @@ export interface Methods {
   "remittance.remit": {
     params: RemittanceRemitParamsRequest;
     reply: RemittanceRemitReply;
+  };
+  /** Call reports.create */
+  "reports.create": {
+    params: ReportsCreateParamsRequest;
+    reply: ReportsCreateReply;
   };
   /** Call system.heartbeat (no login needed) */
   "system.heartbeat": {
