@@ -49,6 +49,8 @@ class Store(Protocol):
     def online(self, user_ids: list[int], now: float) -> set[int]: ...
     def held_by(self, process: str) -> Sockets: ...  # the sockets ``process`` registered
     def forget_process(self, process: str) -> None: ...
+    # Live sockets registered, and whether that counts every server process (False: this one).
+    def socket_count(self, now: float) -> tuple[int, bool]: ...
 
     def remove(self, user_id: int, socket: str, now: float) -> bool:  # True: now offline
         return bool(self.remove_many([(user_id, socket)], now, PROCESS_ID))
@@ -97,6 +99,11 @@ class MemoryStore(Store):
 
     def forget_process(self, process: str) -> None:
         pass
+
+    def socket_count(self, now: float) -> tuple[int, bool]:
+        cutoff = now - settings.PRESENCE_TTL_SECONDS
+        with self._lock:
+            return sum(1 for entries in self._sockets.values() for seen in entries.values() if seen >= cutoff), True
 
 
 class RedisStore(Store):
@@ -164,6 +171,22 @@ class RedisStore(Store):
 
     def forget_process(self, process: str) -> None:
         self._redis.delete(self.process_key(process))
+
+    def socket_count(self, now: float) -> tuple[int, bool]:
+        """The sockets held by every heartbeating server process (``core.resync``) and this one:
+        two round trips, one SCARD per process. Without the heartbeats (``RESYNC_ENABLED`` off)
+        only this process's sockets are known."""
+        processes = {PROCESS_ID}
+        every = bool(settings.RESYNC_ENABLED)
+        if every:
+            live = self._redis.zrangebyscore(f"{settings.DEPLOYMENT_PREFIX}:processes",
+                                             now - settings.PROCESS_DEAD_SECONDS, "+inf")
+            processes |= {p.decode() if isinstance(p, bytes) else str(p) for p in live}  # type: ignore[union-attr]
+        with self._redis.pipeline(transaction=False) as pipe:
+            for process in sorted(processes):
+                pipe.scard(self.process_key(process))
+            counts = pipe.execute()
+        return sum(int(n) for n in counts), every
 
     def online(self, user_ids: list[int], now: float) -> set[int]:
         cutoff = now - settings.PRESENCE_TTL_SECONDS
@@ -257,6 +280,12 @@ def online_among(user_ids: list[int]) -> set[int]:
     """Those of ``user_ids`` online now (a live socket on any process). Undisclosed: for
     trusted callers such as the Easemob bridge's admin; users ask through ``presence_of``."""
     return degrade.call("presence", store().online, user_ids, time.time(), fallback=set())
+
+
+def sockets_online() -> tuple[int, bool] | None:
+    """Users' live sockets now (anonymous ones are not registered), and whether the count covers
+    every server process (False: this process only); None while Redis is away."""
+    return degrade.call("presence", store().socket_count, time.time(), fallback=None)
 
 
 def presence_of(*, viewer_id: int, user_ids: list[int]) -> list[dict[str, Any]]:

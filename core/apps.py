@@ -21,6 +21,7 @@ class CoreConfig(AppConfig):
         decimal.getcontext().prec = max(decimal.getcontext().prec, precision)
         # Every app registers its socket methods from its own rpc.py.
         autodiscover_modules("rpc")
-        from core import metrics
+        from core import dashboard, metrics
 
         metrics.connect_job_signals()
+        dashboard.connect_job_signals()

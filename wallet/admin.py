@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, confirmed_action
+from core.dashboard import ledger_verified
 from wallet.cashier import recharge_credit, withdrawal_review
 from wallet.models import (
     Account,
@@ -66,6 +67,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
     def verify_view(self, request: HttpRequest) -> TemplateResponse:
         problems = ledger_verify()
+        ledger_verified(problems)  # shown on the console's home page
         context = {**self.admin_site.each_context(request), "title": "Ledger verification",
                    "problems": problems, "entries": JournalEntry.objects.count(),
                    "accounts": Account.objects.count(), "opts": self.model._meta}

@@ -453,6 +453,9 @@ if DESK_LEAVE_MESSAGE_ID and not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", DESK_LEAV
 # The initial value of the admin's App config "only friend chat" switch (the admin decides after).
 ONLY_FRIEND_CHAT = env_bool("ONLY_FRIEND_CHAT", default=False)
 APP_CONFIG_CACHE_SECONDS = env_int("APP_CONFIG_CACHE_SECONDS", 2, minimum=0)
+# The console's home page dashboard is computed at most once per this many seconds (shared through
+# the cache); 0: on every view of the page.
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 5, minimum=0, maximum=3600)
 PHONE_SEARCH_PER_HOUR = env_int("PHONE_SEARCH_PER_HOUR", 30, minimum=1)
 # Friend requests one user may send in an hour (friends.add to users who approve their friends).
 FRIEND_REQUESTS_PER_HOUR = env_int("FRIEND_REQUESTS_PER_HOUR", 30, minimum=1)

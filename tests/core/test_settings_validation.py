@@ -29,6 +29,8 @@ LOAD = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settin
     ("ARGON2_TIME_COST", "1", "ARGON2_MEMORY_KIB * ARGON2_TIME_COST must be at least 35840"),  # 12 MiB x 1
     ("ARGON2_PARALLELISM", "64", "ARGON2_PARALLELISM at most 16"),
     ("LOG_FORMAT", "xml", "LOG_FORMAT must be plain or json"),
+    ("DASHBOARD_CACHE_SECONDS", "-1", "DASHBOARD_CACHE_SECONDS must be >= 0"),
+    ("DASHBOARD_CACHE_SECONDS", "86400", "DASHBOARD_CACHE_SECONDS must be <= 3600"),
 ])
 def test_bad_values_refuse_to_start(name: str, value: str, message: str) -> None:
     env = {**os.environ, name: value}

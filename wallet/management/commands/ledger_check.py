@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.dashboard import ledger_verified
 from wallet.models import Account, JournalEntry
 from wallet.selectors import ledger_verify
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"checking {JournalEntry.objects.count()} entries over {Account.objects.count()} accounts")
         problems = ledger_verify()
+        ledger_verified(problems)  # shown on the console's home page
         for problem in problems:
             self.stdout.write(self.style.ERROR(problem))
         if problems:
