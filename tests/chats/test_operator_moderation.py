@@ -3,6 +3,7 @@ and delete them, mute, unmute and remove members, dissolve a group. Driven throu
 URLs as a superuser; what members see is checked on their sockets."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -258,3 +259,26 @@ async def test_a_dissolved_super_group_cannot_be_joined_on_any_protocol(connect:
                                                                "group_id": str(chat_id)})
     assert im.json()["status"] == 4
     assert not await ChatMember.objects.filter(chat_id=chat_id).aexists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_bridges_cannot_send_to_a_dissolved_group(connect: Connect, settings: Any) -> None:
+    from tests.hxbridge.conftest import CLIENT_ID, CLIENT_SECRET
+    from tests.hxbridge.test_groups import SEED_GROUP_SEND, members_and_group
+
+    settings.HX_CLIENT_ID, settings.HX_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
+
+    api, users, group = await members_and_group(connect)
+    client = await sync_to_async(operator)()
+    assert (await sync_to_async(client.post)(f"/admin/chats/chat/{-group['chatId']}/dissolve/",
+                                             {"confirmed": "yes"})).status_code == 302
+    target = str(group["chatId"])
+    sent = await api.ok("sendMessages", {**SEED_GROUP_SEND, "target": [target]})
+    assert sent["data"] == {target: "this group was dissolved"}
+    jim_member = users["sockets"]["u3"]
+    await jim_member.send_raw(json.dumps({"cmd": 11, "chatType": 1, "groupId": target, "msgType": 0,
+                                          "content": "anyone?", "from": f"uid:{users['logins']['u3'][0]}"}))
+    while "cmd" in (reply := await jim_member.frame()):
+        pass  # pushes before the reply
+    assert reply["msg"].endswith("this group was dissolved") and reply["code"] != 10000
+    assert not await Message.objects.filter(chat_id=-group["chatId"], content__text="anyone?").aexists()
