@@ -3,6 +3,7 @@
 * ``chats.rights.onUpdate`` (the native API document) ``{isChannel, chatId, banWhisper, banSendWebLink, banSendQRcode,
   banSendKeyword, banSendDmMention}``
 * ``chats.keywords.onUpdate`` (the native API document) ``{isChannel, chatId, keywords}``
+* ``chats.onDissolved`` ``{chatId, isChannel}``: an operator dissolved the group
 
 Membership changes are not separate pushes: they are system messages (type 10) in the chat.
 """
@@ -34,6 +35,10 @@ def rights_updated(chat: Chat) -> dict[str, Any]:
 def keywords_updated(chat: Chat) -> dict[str, Any]:
     return {"isChannel": chat.kind == Chat.Kind.SUPERGROUP, "chatId": chat.wire_id,
             "keywords": list(chat.filter_keywords)}
+
+
+def dissolved(chat: Chat) -> dict[str, Any]:
+    return {"chatId": chat.wire_id, "isChannel": chat.kind == Chat.Kind.SUPERGROUP}
 
 
 def chat_info(chat: Chat, member: ChatMember | None = None) -> dict[str, Any]:

@@ -40,6 +40,9 @@ class Chat(models.Model):
     ban_send_keyword = models.BooleanField(default=False)
     ban_send_dm_mention = models.BooleanField(default=False)
     filter_keywords = models.JSONField(default=list, blank=True)
+    # Set when an operator dissolves a group (chats.services.group_dissolve): it has no members
+    # left, nobody can post, join or be added, and it is kept only as a record with its history.
+    dissolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -108,9 +108,17 @@ class Removed(serializers.Serializer):
     op = serializers.ChoiceField(choices=["leave", "kick"], help_text="left by themselves, or kicked by an admin")
 
 
+class Dissolved(serializers.Serializer):
+    chatId = serializers.IntegerField()
+    isChannel = serializers.BooleanField(help_text="the chat was a super-group")
+
+
 contract.event("chats.rights.onUpdate", RightsUpdated,
                "A group's extended rights changed (chats.modifyBannedRightex); to every member.")
 contract.event("chats.keywords.onUpdate", KeywordsUpdated,
                "A group's filter keywords changed (chats.setFilterKeywords); to every member.")
 contract.event("chats.onRemoved", Removed,
                "The user left the group or was kicked from it; to that user's sockets only.")
+contract.event("chats.onDissolved", Dissolved,
+               "An operator dissolved the group: it is gone from the member's chats and nobody can post in it; "
+               "to every member's sockets.")

@@ -14,7 +14,7 @@ from core.gateway.registry import RpcContext
 from core.params import page_field
 
 CHAT_ERRORS = {codes.NOT_A_MEMBER: 403, codes.NOT_ALLOWED: 403, codes.ALREADY_MEMBER: 409,
-               codes.INVALID_INVITE: 404}
+               codes.INVALID_INVITE: 404, codes.CHAT_DISSOLVED: 410}
 
 
 def method(name: str, params: type[serializers.Serializer] | None = None, *,
@@ -43,7 +43,7 @@ class AddMembersParams(ChatIdParams):
 
 
 class MuteParams(ChatUserParams):
-    seconds = serializers.IntegerField(min_value=0, max_value=366 * 86400)
+    seconds = serializers.IntegerField(min_value=0, max_value=services.MUTE_MAX_SECONDS)
 
 
 class AdminParams(ChatUserParams):

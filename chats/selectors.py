@@ -28,6 +28,8 @@ def access_chat(*, user_id: int, wire_id: int, lock: bool = False) -> tuple[Chat
         chat = Chat.objects.select_for_update().get(pk=chat.pk)
     member = ChatMember.objects.filter(chat=chat, user_id=user_id).first()
     if member is None:
+        if chat.dissolved_at is not None:  # nobody is a member of a dissolved group: say why
+            raise ApplicationError(codes.CHAT_DISSOLVED, "this group was dissolved")
         raise ApplicationError(codes.NOT_A_MEMBER, "you are not a member of this chat")
     return chat, member
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,10 +19,12 @@ from chats import exceptions as codes
 from chats.models import Chat, ChatBan, ChatMember, ChatMute, GroupInvitePrivacy
 from chats.selectors import access_chat, member_ids, private_chat_between
 from core import throttle
+from core.audit import operator_log
 from core.exceptions import INVALID, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
 
 Role = ChatMember.Role
+MUTE_MAX_SECONDS = 366 * 86400  # chats.mute's bound, the operators' too
 
 
 def _system_message(chat: Chat, actor_id: int | None, content: dict[str, Any]) -> None:
@@ -177,10 +179,16 @@ def chat_join(*, user: User, wire_id: int) -> Chat:
     if chat.kind != Chat.Kind.SUPERGROUP:
         raise ApplicationError(codes.NOT_ALLOWED, "this group can only be joined by invitation or invite link")
     chat = Chat.objects.select_for_update().get(pk=chat.pk)
+    _refuse_dissolved(chat)
     _refuse_banned(chat, user.pk)
     if not _members_join(chat, [user.pk], actor_id=user.pk):
         raise ApplicationError(codes.ALREADY_MEMBER, "you are already a member")
     return chat
+
+
+def _refuse_dissolved(chat: Chat) -> None:
+    if chat.dissolved_at is not None:
+        raise ApplicationError(codes.CHAT_DISSOLVED, "this group was dissolved")
 
 
 def _refuse_banned(chat: Chat, user_id: int) -> None:
@@ -197,7 +205,7 @@ def chat_leave(*, user: User, wire_id: int) -> None:
     _member_remove(chat, member, actor_id=user.pk, op="leave")
 
 
-def _member_remove(chat: Chat, member: ChatMember, *, actor_id: int, op: str) -> None:
+def _member_remove(chat: Chat, member: ChatMember, *, actor_id: int | None, op: str) -> None:
     if member.muted_until and member.muted_until > timezone.now():
         ChatMute.objects.update_or_create(chat=chat, user_id=member.user_id, defaults={"until": member.muted_until})
     member.delete()
@@ -232,8 +240,13 @@ def _target_below(*, actor: User, wire_id: int, user_id: int, action: str) -> tu
 def chat_kick(*, actor: User, wire_id: int, user_id: int) -> None:
     """Remove a member, who stays banned from the group (``chats.unban``)."""
     chat, target = _target_below(actor=actor, wire_id=wire_id, user_id=user_id, action="remove")
-    _member_remove(chat, target, actor_id=actor.pk, op="kick")
-    ChatBan.objects.update_or_create(chat=chat, user_id=user_id, defaults={"banned_by": actor})
+    _kick(chat, target, actor_id=actor.pk, banned_by=actor)
+
+
+def _kick(chat: Chat, target: ChatMember, *, actor_id: int | None, banned_by: User | None) -> None:
+    """Under the chat's row lock: remove ``target`` (``kick`` message, ``chats.onRemoved``) and ban them."""
+    _member_remove(chat, target, actor_id=actor_id, op="kick")
+    ChatBan.objects.update_or_create(chat=chat, user_id=target.user_id, defaults={"banned_by": banned_by})
 
 
 def _admin_of(actor: User, wire_id: int, action: str) -> Chat:
@@ -271,11 +284,17 @@ def invite_privacy_get(*, user: User) -> int:
 def chat_mute(*, actor: User, wire_id: int, user_id: int, seconds: int) -> None:
     """Mute a member for ``seconds`` (0 lifts the mute)."""
     chat, target = _target_below(actor=actor, wire_id=wire_id, user_id=user_id, action="mute")
+    _mute(chat, target, seconds=seconds, actor_id=actor.pk)
+
+
+def _mute(chat: Chat, target: ChatMember, *, seconds: int, actor_id: int | None) -> datetime | None:
+    """Under the chat's row lock: mute ``target`` for ``seconds`` (0 lifts it) and post ``mute``."""
     until = timezone.now() + timedelta(seconds=seconds) if seconds > 0 else None
     ChatMember.objects.filter(pk=target.pk).update(muted_until=until)
-    ChatMute.objects.filter(chat=chat, user_id=user_id).delete()
-    _system_message(chat, actor.pk, {"op": "mute", "uIds": [user_id],
+    ChatMute.objects.filter(chat=chat, user_id=target.user_id).delete()
+    _system_message(chat, actor_id, {"op": "mute", "uIds": [target.user_id],
                                      "until": int(until.timestamp()) if until else None})
+    return until
 
 
 @transaction.atomic
@@ -350,6 +369,7 @@ def chat_join_by_link(*, user: User, token: str) -> Chat:
     chat = Chat.objects.select_for_update().filter(invite_token=token).first() if token else None
     if chat is None:
         raise ApplicationError(codes.INVALID_INVITE, "this invite link is invalid or was disabled")
+    _refuse_dissolved(chat)  # dissolving clears the link; this guards a join racing it
     _refuse_banned(chat, user.pk)
     if not _members_join(chat, [user.pk], actor_id=user.pk):
         raise ApplicationError(codes.ALREADY_MEMBER, "you are already a member")
@@ -412,4 +432,71 @@ def chat_moderate_by_operator(*, chat_id: int, rights: dict[str, bool], keywords
         _apply_rights(chat, changed)
     if list(chat.filter_keywords or []) != keywords:
         _apply_keywords(chat, keywords)
+    return chat
+
+
+# --- the operators' console ------------------------------------------------------------------
+# What an operator does to a group goes through the same internals as an owner's action, so the
+# members see the same system messages and pushes; the operator is not a member, so those system
+# messages have no sender (``from`` null). Each records itself in the admin log (core.audit).
+
+def _operator_target(chat_id: int, user_id: int) -> tuple[Chat, ChatMember]:
+    """Lock the group ``chat_id`` (model id) and find the member ``user_id``."""
+    chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+    if chat is None:
+        raise ApplicationError(NOT_FOUND, "no such chat")
+    _require_group(chat)
+    _refuse_dissolved(chat)
+    target = ChatMember.objects.filter(chat=chat, user_id=user_id).select_related("user").first()
+    if target is None:
+        raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
+    return chat, target
+
+
+@transaction.atomic
+def chat_mute_by_operator(*, operator: User, chat_id: int, user_id: int, seconds: int) -> None:
+    """An operator mutes a member of the group ``chat_id`` (model id) for ``seconds`` (0 lifts the
+    mute): the ``mute`` system message as for ``chats.mute``. Owners and admins are never muted
+    (``chat_permission_denied``): demote them first, or kick them."""
+    if not 0 <= seconds <= MUTE_MAX_SECONDS:
+        raise ApplicationError(INVALID, f"a mute lasts 0 to {MUTE_MAX_SECONDS} seconds")
+    chat, target = _operator_target(chat_id, user_id)
+    if target.role != Role.MEMBER:
+        raise ApplicationError(codes.NOT_ALLOWED, "owners and admins are never muted")
+    until = _mute(chat, target, seconds=seconds, actor_id=None)
+    what = f"muted {target.user.username} (user {user_id}) until {until:%Y-%m-%d %H:%M:%S} UTC" if until \
+        else f"lifted the mute of {target.user.username} (user {user_id})"
+    operator_log(operator=operator, obj=chat, message=what)
+
+
+@transaction.atomic
+def chat_kick_by_operator(*, operator: User, chat_id: int, user_id: int) -> None:
+    """An operator removes a member (the owner too: the group passes on as when an owner leaves)
+    from the group ``chat_id`` (model id): the ``kick`` system message and ``chats.onRemoved`` as
+    for ``chats.kick``, and the user is banned from the group (``bannedBy`` null)."""
+    chat, target = _operator_target(chat_id, user_id)
+    _kick(chat, target, actor_id=None, banned_by=None)
+    operator_log(operator=operator, obj=chat, message=f"removed {target.user.username} (user {user_id})")
+
+
+@transaction.atomic
+def group_dissolve(*, operator: User, chat_id: int) -> Chat:
+    """An operator dissolves the group ``chat_id`` (model id). A last system message ``dissolve``
+    goes to every member, then ``chats.onDissolved`` to each; every membership is removed (the
+    group leaves their conversation lists and sync, as a left group does), the invite link dies,
+    and from then on sending, joining or adding answers ``chat_dissolved``. Messages are kept."""
+    chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+    if chat is None:
+        raise ApplicationError(NOT_FOUND, "no such chat")
+    _require_group(chat)
+    _refuse_dissolved(chat)
+    members = member_ids(chat.pk)
+    _system_message(chat, None, {"op": "dissolve"})
+    ChatMember.objects.filter(chat=chat).delete()
+    ChatMute.objects.filter(chat=chat).delete()
+    now = timezone.now()
+    Chat.objects.filter(pk=chat.pk).update(dissolved_at=now, member_count=0, invite_token=None)
+    chat.dissolved_at, chat.member_count, chat.invite_token = now, 0, None
+    send_event_on_commit("chats.onDissolved", events.dissolved(chat), members)
+    operator_log(operator=operator, obj=chat, message=f"dissolved the group ({len(members)} members removed)")
     return chat

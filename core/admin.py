@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from accounts.models import User
 from core.exceptions import ApplicationError
 from core.models import (
     AppConfig,
@@ -122,6 +123,23 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def operator_of(request: HttpRequest) -> User:
+    """The logged-in operator (every admin view requires a staff login)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def confirm_page(request: HttpRequest, model_admin: admin.ModelAdmin[Any], *, title: str, question: str,
+                 items: list[str], consequence: str, confirm_label: str, back: str,
+                 hidden: tuple[tuple[str, str], ...] = ()) -> TemplateResponse:
+    """Ask an operator to confirm an action that cannot be undone: the form posts ``hidden`` back
+    with ``confirmed=yes`` (an admin action's ``action`` and ``_selected_action`` go in ``hidden``)."""
+    context = {**model_admin.admin_site.each_context(request), "title": title, "question": question,
+               "items": items, "consequence": consequence, "confirm_label": confirm_label, "back": back,
+               "hidden": hidden, "opts": model_admin.model._meta}
+    return TemplateResponse(request, "admin/operator_confirm.html", context)
 
 
 @admin.register(AppConfig)

@@ -50,8 +50,10 @@ def _default(value: Any) -> Any:
     return _django.default(value)  # datetimes, UUIDs, lazy strings
 
 
-def dumps(payload: Any) -> str:
-    text = json.dumps(payload, default=_default, ensure_ascii=False, separators=(",", ":"))
+def dumps(payload: Any, *, indent: int | None = None) -> str:
+    """Compact JSON; ``indent`` for people to read (the console), keys then sorted."""
+    text = json.dumps(payload, default=_default, ensure_ascii=False, indent=indent, sort_keys=indent is not None,
+                      separators=(",", ":") if indent is None else (",", ": "))
     return _RAW.sub(r"\1", text) if _MARK in text else text
 
 

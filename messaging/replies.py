@@ -24,7 +24,7 @@ CONTENT_SCHEMA = {
         "1 text: {text}. 3 image, 4 voice, 6 video, 7 file: {mediaId, kind, url, name, contentType, size, "
         "width, height, duration} for an upload (url: a signed link made afresh for each read), or {url}. "
         "8 location: {lat, lng}. 9 custom: any object. 10 system: {op, ...} (create, join, leave, kick, mute, "
-        "admin, unadmin, owner, edit). 2 red packet (subType 100 sent: {redPacketId, from, title, type}; "
+        "admin, unadmin, owner, edit, dissolve). 2 red packet (subType 100 sent: {redPacketId, from, title, type}; "
         "200 grabbed, a push only: {redPacketId, from, type, price, isLast}). 5 remittance: {remittanceId, "
         "payer, payee, amount, ...}. 11 coin exchange offer: {exchangeId, fromAmount, toAmount, status, ...}. "
         "12 call record: {callId, from, isVideo, isMeetingAV, end, duration, createAt, closeAt}. "
@@ -57,7 +57,8 @@ class Message(serializers.Serializer):
     seq = serializers.IntegerField(help_text="the message's place in its chat: 1, 2, 3... with no gap")
     locals()["from"] = serializers.IntegerField(
         allow_null=True, help_text="the sender (for a system message, the user who made the change); null for a "
-                                   "notice the server posts by itself (an expiry) or when the account is gone")
+                                   "notice the server posts by itself (an expiry), a change an operator made "
+                                   "from the console, or when the account is gone")
     type = serializers.ChoiceField(choices=MessageModel.Type.choices, help_text="what content holds")
     subType = serializers.IntegerField(help_text="0 for messages clients send; set by the services that post types "
                                                  "2, 5 and 11")

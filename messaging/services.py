@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import are_friends
-from chats.exceptions import NOT_A_MEMBER
+from chats.exceptions import CHAT_DISSOLVED, NOT_A_MEMBER
 from chats.models import Chat, ChatMember
 from chats.selectors import access_chat, chat_from_wire, member_ids, private_send_checks
 from chats.services import private_chat_get_or_create
 from core import jsonwire, metrics, throttle
 from core.appconfig import app_config
+from core.audit import operator_log
 from core.exceptions import BLACKLISTED, NOT_FOUND, ApplicationError
 from core.realtime import send_event_on_commit
 from messaging import content as rules
@@ -172,6 +173,8 @@ def _checked_post(sender: User, chat: Chat, *, type_: int, content: dict[str, An
     else:
         member = ChatMember.objects.filter(chat=chat, user_id=sender.pk).first()
     if member is None:
+        if chat.is_group and Chat.objects.filter(pk=chat.pk, dissolved_at__isnull=False).exists():
+            raise ApplicationError(CHAT_DISSOLVED, "this group was dissolved")
         raise ApplicationError(NOT_A_MEMBER, "you are not a member of this chat")
     _enforce(sender, chat, member, type_, content)
     return _post(chat, sender_id=sender.pk, type_=type_, sub_type=sub_type, content=content,
@@ -246,23 +249,72 @@ def message_recall(*, user: User, wire_id: int, message_id: int) -> Message:
     msg = Message.objects.select_for_update().filter(pk=message_id, chat=chat, seq__gt=member.joined_seq).first()
     if msg is None:
         raise ApplicationError(NOT_FOUND, "no such message in this chat")
-    if msg.type not in rules.CLIENT_TYPES or msg.sender_id is None:
-        # System notices, red packets and remittances are records, not chatter.
-        raise ApplicationError(codes.NOT_RECALLABLE, "this kind of message cannot be recalled")
-    if msg.sender_id != user.pk:
+    sender_id = _refuse_unrecallable(msg)
+    if sender_id != user.pk:
         # A group admin may recall the messages of members below them, at any time.
-        sender_role = (ChatMember.objects.filter(chat=chat, user_id=msg.sender_id)
+        sender_role = (ChatMember.objects.filter(chat=chat, user_id=sender_id)
                        .values_list("role", flat=True).first()) or ChatMember.Role.MEMBER
         if not (chat.is_group and member.role >= ChatMember.Role.ADMIN and member.role > sender_role):
             raise ApplicationError(codes.NOT_RECALLABLE, "you can only recall your own messages")
     elif timezone.now() - msg.created_at > timedelta(seconds=settings.MESSAGE_RECALL_SECONDS):
         raise ApplicationError(codes.RECALL_TOO_LATE,
                                f"messages can be recalled for {settings.MESSAGE_RECALL_SECONDS} seconds")
+    _recall(msg, chat)
+    return msg
+
+
+def _refuse_unrecallable(msg: Message) -> int:
+    """The sender of a message that may be recalled, or refuse."""
+    if msg.type not in rules.CLIENT_TYPES or msg.sender_id is None:
+        # System notices, red packets and remittances are records, not chatter.
+        raise ApplicationError(codes.NOT_RECALLABLE, "this kind of message cannot be recalled")
+    return msg.sender_id
+
+
+def _recall(msg: Message, chat: Chat, *, erase: bool = False) -> None:
+    """Under the message's row lock: recall it for everyone (``messages.onRecall`` to every member,
+    once); ``erase`` also blanks its stored content."""
+    fields = []
     if msg.recalled_at is None:
         msg.recalled_at = timezone.now()
-        msg.save(update_fields=["recalled_at"])
+        fields.append("recalled_at")
         send_event_on_commit("messages.onRecall", {"chatId": chat.wire_id, "messageId": msg.pk, "seq": msg.seq},
                              _recipients(chat))
+    if erase and msg.content != {}:
+        msg.content = {}
+        fields.append("content")
+    if fields:
+        msg.save(update_fields=fields)
+
+
+def _operator_message(message_id: int) -> tuple[Message, Chat]:
+    msg = Message.objects.select_for_update().filter(pk=message_id).first()
+    if msg is None:
+        raise ApplicationError(NOT_FOUND, "no such message")
+    _refuse_unrecallable(msg)
+    return msg, Chat.objects.get(pk=msg.chat_id)
+
+
+@transaction.atomic
+def message_recall_by_operator(*, operator: User, message_id: int) -> Message:
+    """An operator recalls a message for everyone, whoever sent it and however long ago: as
+    ``messages.recall`` otherwise (the same push, once; the same types only). Recorded in the
+    admin log."""
+    msg, chat = _operator_message(message_id)
+    _recall(msg, chat)
+    operator_log(operator=operator, obj=msg, message=f"recalled (chat {chat.wire_id}, seq {msg.seq})")
+    return msg
+
+
+@transaction.atomic
+def message_erase_by_operator(*, operator: User, message_id: int) -> Message:
+    """An operator deletes a message: recalled for everyone as by ``message_recall_by_operator``
+    (pushed unless it was recalled already), and its stored content blanked, so the text is gone
+    for good. The row stays, so the chat's seqs keep no gap. Recorded in the admin log."""
+    msg, chat = _operator_message(message_id)
+    _recall(msg, chat, erase=True)
+    operator_log(operator=operator, obj=msg, message=f"deleted: recalled and content erased "
+                                                     f"(chat {chat.wire_id}, seq {msg.seq})")
     return msg
 
 

@@ -289,7 +289,8 @@ def group_create(user: User, params: Any, token: str) -> dict[str, Any]:
     return _group(chat)
 
 
-@method("group_join", {NOT_FOUND: 4, chat_codes.ALREADY_MEMBER: 5, chat_codes.NOT_ALLOWED: 4})
+@method("group_join", {NOT_FOUND: 4, chat_codes.ALREADY_MEMBER: 5, chat_codes.NOT_ALLOWED: 4,
+                       chat_codes.CHAT_DISSOLVED: 4})
 def group_join(user: User, params: Any, token: str) -> dict[str, Any]:
     from chats.services import chat_join
 
