@@ -491,6 +491,12 @@ export type ChatsMuteParamsRequest = {
   seconds: number;
 };
 
+export type ChatsOnDissolvedEvent = {
+  chatId: number;
+  /** the chat was a super-group */
+  isChannel: boolean;
+};
+
 export type ChatsOnRemovedEvent = {
   chatId: number;
   /**
@@ -946,7 +952,7 @@ export type Message = {
   chatId: number;
   /** the message's place in its chat: 1, 2, 3... with no gap */
   seq: number;
-  /** the sender (for a system message, the user who made the change); null for a notice the server posts by itself (an expiry) or when the account is gone */
+  /** the sender (for a system message, the user who made the change); null for a notice the server posts by itself (an expiry), a change an operator made from the console, or when the account is gone */
   from: number | null;
   /**
    * what content holds
@@ -967,7 +973,7 @@ export type Message = {
   type: MessageTypeEnum;
   /** 0 for messages clients send; set by the services that post types 2, 5 and 11 */
   subType: number;
-  /** Depends on `type` (docs/messaging.md, Types and content); other keys are kept as sent. 1 text: {text}. 3 image, 4 voice, 6 video, 7 file: {mediaId, kind, url, name, contentType, size, width, height, duration} for an upload (url: a signed link made afresh for each read), or {url}. 8 location: {lat, lng}. 9 custom: any object. 10 system: {op, ...} (create, join, leave, kick, mute, admin, unadmin, owner, edit). 2 red packet (subType 100 sent: {redPacketId, from, title, type}; 200 grabbed, a push only: {redPacketId, from, type, price, isLast}). 5 remittance: {remittanceId, payer, payee, amount, ...}. 11 coin exchange offer: {exchangeId, fromAmount, toAmount, status, ...}. 12 call record: {callId, from, isVideo, isMeetingAV, end, duration, createAt, closeAt}. Amounts are JSON numbers with their stored digits. A recalled message's content is {}. */
+  /** Depends on `type` (docs/messaging.md, Types and content); other keys are kept as sent. 1 text: {text}. 3 image, 4 voice, 6 video, 7 file: {mediaId, kind, url, name, contentType, size, width, height, duration} for an upload (url: a signed link made afresh for each read), or {url}. 8 location: {lat, lng}. 9 custom: any object. 10 system: {op, ...} (create, join, leave, kick, mute, admin, unadmin, owner, edit, dissolve). 2 red packet (subType 100 sent: {redPacketId, from, title, type}; 200 grabbed, a push only: {redPacketId, from, type, price, isLast}). 5 remittance: {remittanceId, payer, payee, amount, ...}. 11 coin exchange offer: {exchangeId, fromAmount, toAmount, status, ...}. 12 call record: {callId, from, isVideo, isMeetingAV, end, duration, createAt, closeAt}. Amounts are JSON numbers with their stored digits. A recalled message's content is {}. */
   content: {
     /** type 1: the text (a non-blank string) */
     text?: unknown;
@@ -1389,7 +1395,7 @@ export type OnMessageEvent = {
   chatId: number;
   /** null for a grab notice (type 2, subType 200) */
   seq: number | null;
-  /** the sender (for a system message, the user who made the change); null for a notice the server posts by itself (an expiry) or when the account is gone */
+  /** the sender (for a system message, the user who made the change); null for a notice the server posts by itself (an expiry), a change an operator made from the console, or when the account is gone */
   from: number | null;
   /**
    * what content holds
@@ -1410,7 +1416,7 @@ export type OnMessageEvent = {
   type: MessageTypeEnum;
   /** 0 for messages clients send; set by the services that post types 2, 5 and 11 */
   subType: number;
-  /** Depends on `type` (docs/messaging.md, Types and content); other keys are kept as sent. 1 text: {text}. 3 image, 4 voice, 6 video, 7 file: {mediaId, kind, url, name, contentType, size, width, height, duration} for an upload (url: a signed link made afresh for each read), or {url}. 8 location: {lat, lng}. 9 custom: any object. 10 system: {op, ...} (create, join, leave, kick, mute, admin, unadmin, owner, edit). 2 red packet (subType 100 sent: {redPacketId, from, title, type}; 200 grabbed, a push only: {redPacketId, from, type, price, isLast}). 5 remittance: {remittanceId, payer, payee, amount, ...}. 11 coin exchange offer: {exchangeId, fromAmount, toAmount, status, ...}. 12 call record: {callId, from, isVideo, isMeetingAV, end, duration, createAt, closeAt}. Amounts are JSON numbers with their stored digits. A recalled message's content is {}. */
+  /** Depends on `type` (docs/messaging.md, Types and content); other keys are kept as sent. 1 text: {text}. 3 image, 4 voice, 6 video, 7 file: {mediaId, kind, url, name, contentType, size, width, height, duration} for an upload (url: a signed link made afresh for each read), or {url}. 8 location: {lat, lng}. 9 custom: any object. 10 system: {op, ...} (create, join, leave, kick, mute, admin, unadmin, owner, edit, dissolve). 2 red packet (subType 100 sent: {redPacketId, from, title, type}; 200 grabbed, a push only: {redPacketId, from, type, price, isLast}). 5 remittance: {remittanceId, payer, payee, amount, ...}. 11 coin exchange offer: {exchangeId, fromAmount, toAmount, status, ...}. 12 call record: {callId, from, isVideo, isMeetingAV, end, duration, createAt, closeAt}. Amounts are JSON numbers with their stored digits. A recalled message's content is {}. */
   content: {
     /** type 1: the text (a non-blank string) */
     text?: unknown;
@@ -2670,6 +2676,8 @@ export interface Events {
   "call.onLeave": CallOnLeaveEvent;
   /** A group's filter keywords changed (chats.setFilterKeywords); to every member. */
   "chats.keywords.onUpdate": ChatsKeywordsOnUpdateEvent;
+  /** An operator dissolved the group: it is gone from the member's chats and nobody can post in it; to every member's sockets. */
+  "chats.onDissolved": ChatsOnDissolvedEvent;
   /** The user left the group or was kicked from it; to that user's sockets only. */
   "chats.onRemoved": ChatsOnRemovedEvent;
   /** A group's extended rights changed (chats.modifyBannedRightex); to every member. */
