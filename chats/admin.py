@@ -1,18 +1,20 @@
 """Chats in the operators' console. A group's rights and filter keywords are edited on its page;
 its members are muted, unmuted and removed under *Chat members*, and the group dissolved from its
-page. Everything goes through chats.services, so members get the same system messages and pushes
-as for an owner's action, and each action is recorded in the admin log (the object's History)."""
+page (or the chat list). Everything goes through chats.services, so members get the same system
+messages and pushes as for an owner's action, and each action is recorded in the admin log (the
+object's History). Remove and Dissolve ask for a reason first (``core.admin.confirmed_action``),
+which the service writes into that entry; Mute and Unmute are one click."""
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import URLPattern, path, reverse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 
 from chats.models import Chat, ChatBan, ChatMember
@@ -24,7 +26,7 @@ from chats.services import (
     chat_mute_by_operator,
     group_dissolve,
 )
-from core.admin import ReadOnlyAdmin, ReadOnlyInline, confirm_page, operator_of
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, confirmed_action, operator_of
 from core.exceptions import ApplicationError
 
 
@@ -78,6 +80,10 @@ class DissolvedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _live_groups(queryset: QuerySet[Chat]) -> QuerySet[Chat]:
+    return queryset.filter(kind__in=(Chat.Kind.GROUP, Chat.Kind.SUPERGROUP), dissolved_at__isnull=True)
+
+
 @admin.register(Chat)
 class ChatAdmin(admin.ModelAdmin):
     form = ChatForm
@@ -89,6 +95,7 @@ class ChatAdmin(admin.ModelAdmin):
     readonly_fields = ("kind", "title", "owner", "member_count", "last_seq", "created_at", "dissolved_at",
                        "moderation")
     inlines = [MemberInline]
+    actions = ["dissolve"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [*self.readonly_fields, *RIGHTS_FIELDS.values(), "keywords"]
@@ -113,39 +120,26 @@ class ChatAdmin(admin.ModelAdmin):
         links = format_html('<a href="{}?chat={}">Messages</a>', reverse("admin:messaging_message_changelist"),
                             obj.pk)
         if obj.is_group and obj.dissolved_at is None:
+            # Posts this chat to the list's "Dissolve the group" action, which asks for a reason first.
             links = format_html('{} · <a href="{}?chat={}">Members: mute, unmute, remove</a> · '
-                                '<a href="{}">Dissolve the group</a>', links,
+                                '<input type="hidden" name="{}" value="{}">'
+                                '<button type="submit" formaction="{}" name="action" value="dissolve">'
+                                'Dissolve the group</button>', links,
                                 reverse("admin:chats_chatmember_changelist"), obj.pk,
-                                reverse("admin:chats_chat_dissolve", args=[obj.pk]))
+                                helpers.ACTION_CHECKBOX_NAME, obj.pk, reverse("admin:chats_chat_changelist"))
         return links
 
-    def get_urls(self) -> list[URLPattern]:
-        dissolve = path("<int:object_id>/dissolve/", self.admin_site.admin_view(self.dissolve_view),
-                        name="chats_chat_dissolve")
-        return [dissolve, *super().get_urls()]
-
-    def dissolve_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """Asks, then dissolves the group through ``group_dissolve`` (which records it in the log)."""
-        chat = get_object_or_404(Chat, pk=object_id)
-        back = reverse("admin:chats_chat_change", args=[chat.pk])
-        if not self.has_change_permission(request, chat):
-            return HttpResponseRedirect(back)
-        if request.method == "POST" and request.POST.get("confirmed") == "yes":
-            try:
-                group_dissolve(operator=operator_of(request), chat_id=chat.pk)
-            except ApplicationError as error:
-                self.message_user(request, f"Not dissolved: {error.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{chat} was dissolved; its members were told.", messages.SUCCESS)
-            return HttpResponseRedirect(back)
-        members = ChatMember.objects.filter(chat=chat).count()
-        return confirm_page(
-            request, self, title=f"Dissolve {chat}?", back=back, items=[],
-            question=f"Dissolve {chat} and remove its {members} members?",
-            consequence="Every member gets the last system message and chats.onDissolved; the group leaves "
-                        "their chats, and nobody can post in it, join it or be added any more. Its messages are "
-                        "kept. This cannot be undone.",
-            confirm_label="Yes, dissolve the group")
+    @confirmed_action(
+        description="Dissolve the group", label="Dissolved", button="Yes, dissolve the group",
+        permissions=["change"],
+        question="Dissolve these groups and remove all their members?",
+        warning="Every member gets the last system message and chats.onDissolved; the group leaves their chats, "
+                "and nobody can post in it, join it or be added any more. Its messages are kept. This cannot be "
+                "undone.",
+        selection=_live_groups, none_left="None of the selected chats is a group that is not dissolved.",
+        describe=lambda _admin, chat: f"{chat} ({chat.member_count} members)", counted="group(s)", logs=False)
+    def dissolve(self, request: HttpRequest, chat: Chat, reason: str) -> None:
+        group_dissolve(operator=operator_of(request), chat_id=chat.pk, reason=reason)
 
 
 class MuteForm(ActionForm):
@@ -204,21 +198,17 @@ class ChatMemberAdmin(ReadOnlyAdmin):
         self._each(request, queryset, "Unmuted", lambda m: chat_mute_by_operator(
             operator=operator_of(request), chat_id=m.chat_id, user_id=m.user_id, seconds=0))
 
-    @admin.action(description="Remove from the group (and ban)", permissions=["moderate"])
-    def kick(self, request: HttpRequest, queryset: QuerySet[ChatMember]) -> HttpResponse | None:
-        if request.POST.get("confirmed") != "yes":
-            chosen = list(queryset.select_related("user", "chat"))
-            return confirm_page(
-                request, self, title="Remove members?", back=request.get_full_path(),
-                question="Remove these members from their groups?",
-                items=[f"{m.user.username} from {m.chat}" for m in chosen],
-                consequence="Each gets chats.onRemoved and is banned from the group; the group sees a kick "
-                            "message. A group admin can lift the ban.",
-                confirm_label="Yes, remove them",
-                hidden=(("action", "kick"), *(("_selected_action", str(m.pk)) for m in chosen)))
-        self._each(request, queryset, "Removed", lambda m: chat_kick_by_operator(
-            operator=operator_of(request), chat_id=m.chat_id, user_id=m.user_id))
-        return None
+    @confirmed_action(
+        description="Remove from the group (and ban)", label="Removed", button="Yes, remove them",
+        permissions=["moderate"], question="Remove these members from their groups?",
+        warning="Each gets chats.onRemoved and is banned from the group; the group sees a kick message. "
+                "A group admin can lift the ban.",
+        selection=lambda queryset: queryset.select_related("user", "chat"),
+        describe=lambda _admin, member: f"{member.user.username} from {member.chat}", counted="member(s)",
+        logs=False)
+    def kick(self, request: HttpRequest, member: ChatMember, reason: str) -> None:
+        chat_kick_by_operator(operator=operator_of(request), chat_id=member.chat_id, user_id=member.user_id,
+                              reason=reason)
 
 
 @admin.register(ChatBan)

@@ -438,7 +438,8 @@ def chat_moderate_by_operator(*, chat_id: int, rights: dict[str, bool], keywords
 # --- the operators' console ------------------------------------------------------------------
 # What an operator does to a group goes through the same internals as an owner's action, so the
 # members see the same system messages and pushes; the operator is not a member, so those system
-# messages have no sender (``from`` null). Each records itself in the admin log (core.audit).
+# messages have no sender (``from`` null). Each records itself in the admin log (core.audit),
+# with the operator's ``reason`` when given.
 
 def _operator_target(chat_id: int, user_id: int) -> tuple[Chat, ChatMember]:
     """Lock the group ``chat_id`` (model id) and find the member ``user_id``."""
@@ -454,7 +455,7 @@ def _operator_target(chat_id: int, user_id: int) -> tuple[Chat, ChatMember]:
 
 
 @transaction.atomic
-def chat_mute_by_operator(*, operator: User, chat_id: int, user_id: int, seconds: int) -> None:
+def chat_mute_by_operator(*, operator: User, chat_id: int, user_id: int, seconds: int, reason: str = "") -> None:
     """An operator mutes a member of the group ``chat_id`` (model id) for ``seconds`` (0 lifts the
     mute): the ``mute`` system message as for ``chats.mute``. Owners and admins are never muted
     (``chat_permission_denied``): demote them first, or kick them."""
@@ -466,21 +467,22 @@ def chat_mute_by_operator(*, operator: User, chat_id: int, user_id: int, seconds
     until = _mute(chat, target, seconds=seconds, actor_id=None)
     what = f"muted {target.user.username} (user {user_id}) until {until:%Y-%m-%d %H:%M:%S} UTC" if until \
         else f"lifted the mute of {target.user.username} (user {user_id})"
-    operator_log(operator=operator, obj=chat, message=what)
+    operator_log(operator=operator, obj=chat, message=what, reason=reason)
 
 
 @transaction.atomic
-def chat_kick_by_operator(*, operator: User, chat_id: int, user_id: int) -> None:
+def chat_kick_by_operator(*, operator: User, chat_id: int, user_id: int, reason: str = "") -> None:
     """An operator removes a member (the owner too: the group passes on as when an owner leaves)
     from the group ``chat_id`` (model id): the ``kick`` system message and ``chats.onRemoved`` as
     for ``chats.kick``, and the user is banned from the group (``bannedBy`` null)."""
     chat, target = _operator_target(chat_id, user_id)
     _kick(chat, target, actor_id=None, banned_by=None)
-    operator_log(operator=operator, obj=chat, message=f"removed {target.user.username} (user {user_id})")
+    operator_log(operator=operator, obj=chat, message=f"removed {target.user.username} (user {user_id})",
+                 reason=reason)
 
 
 @transaction.atomic
-def group_dissolve(*, operator: User, chat_id: int) -> Chat:
+def group_dissolve(*, operator: User, chat_id: int, reason: str = "") -> Chat:
     """An operator dissolves the group ``chat_id`` (model id). A last system message ``dissolve``
     goes to every member, then ``chats.onDissolved`` to each; every membership is removed (the
     group leaves their conversation lists and sync, as a left group does), the invite link dies,
@@ -498,5 +500,6 @@ def group_dissolve(*, operator: User, chat_id: int) -> Chat:
     Chat.objects.filter(pk=chat.pk).update(dissolved_at=now, member_count=0, invite_token=None)
     chat.dissolved_at, chat.member_count, chat.invite_token = now, 0, None
     send_event_on_commit("chats.onDissolved", events.dissolved(chat), members)
-    operator_log(operator=operator, obj=chat, message=f"dissolved the group ({len(members)} members removed)")
+    operator_log(operator=operator, obj=chat, message=f"dissolved the group ({len(members)} members removed)",
+                 reason=reason)
     return chat

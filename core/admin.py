@@ -26,16 +26,18 @@ from core.models import (
 )
 
 REASON_MAX = 255
+REASON_HELP = "Required. Kept with the History of each object acted on."
 
 
 class ActionRefused(Exception):
     """Raised by a confirmed action's step to skip one object and tell the operator why."""
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Required. Kept with the History of each object acted on.")
+def _note_form(field: str, field_label: str, help_text: str, max_length: int) -> type[forms.Form]:
+    """The confirmation page's form: one required note (blank or spaces only is no note)."""
+    note = forms.CharField(label=field_label, max_length=max_length, help_text=help_text,
+                           widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    return type("NoteForm", (forms.Form,), {field: note})
 
 
 ActionStep = Callable[[Any, HttpRequest, Any, str], None]
@@ -43,38 +45,59 @@ ActionStep = Callable[[Any, HttpRequest, Any, str], None]
 
 def confirmed_action(
     *, description: str, label: str, question: str, warning: str = "", permissions: Sequence[str] | None = None,
+    button: str = "", field: str = "reason", field_label: str = "Reason", help_text: str = REASON_HELP,
+    max_length: int = REASON_MAX, selection: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
+    none_left: str = "", describe: Callable[[Any, Any], str] | None = None, counted: str = "",
+    logs: bool = True,
 ) -> Callable[[ActionStep], Callable[..., TemplateResponse | None]]:
-    """An admin action that asks first, as Django's "delete selected" does.
+    """The console's one way to act only after asking, as Django's "delete selected" does
+    (docs/operators.md, "Confirmation and reason").
 
-    The decorated ``step(modeladmin, request, obj, reason)`` acts on one object (through its
-    service). The action first answers a page listing the selected objects with a required
-    reason field; only the POST of that page with a reason runs ``step`` on each object, each
-    in its own transaction together with an entry in the admin log (the object's History page:
-    who, when, ``label`` and the reason). A step raising ``ActionRefused`` or ``ApplicationError``
-    skips that object with a warning; the others go on."""
+    The decorated ``step(modeladmin, request, obj, note)`` acts on one object (through its
+    service). The action first answers a page (``admin/confirm_action.html``) listing the selected
+    objects with a required note (``field``, shown as ``field_label``: a reason by default, an
+    outcome note in the reports queue); only the POST of that page with a note runs ``step`` on
+    each object, each in its own transaction together with its entry in the admin log (the
+    object's History: who, when, ``label`` and the note). A step raising ``ActionRefused`` or
+    ``ApplicationError`` skips that object with a warning and rolls back its entry; the others go on.
+
+    - ``selection`` narrows the selected queryset (and may prefetch or bound it): the objects it
+      leaves out are neither listed nor acted on; when it leaves none, the operator is told
+      ``none_left`` and nothing is asked.
+    - ``describe(modeladmin, obj)`` is how each object is listed on the page (``str(obj)``).
+    - ``logs=False``: the step's service writes the admin log entry itself (with the note, in
+      its own transaction), so this writes none: nothing is logged twice.
+    - ``button`` is the page's submit button (``label``); ``counted`` names what the summary
+      counts ("report(s) closed"; the model's verbose name by default)."""
+
+    form_class = _note_form(field, field_label, help_text, max_length)
 
     def decorate(step: ActionStep) -> Callable[..., TemplateResponse | None]:
         @functools.wraps(step)
         def action(modeladmin: admin.ModelAdmin, request: HttpRequest,
                    queryset: QuerySet[Any]) -> TemplateResponse | None:
-            objects = list(queryset)
-            form = ReasonForm(request.POST if request.POST.get("post") == "yes" else None)
+            objects = list(selection(queryset) if selection is not None else queryset)
+            if not objects:
+                modeladmin.message_user(request, none_left or "Nothing to do.", messages.WARNING)
+                return None
+            form = form_class(request.POST if request.POST.get("post") == "yes" else None)
             if form.is_bound and form.is_valid():
-                reason = form.cleaned_data["reason"].strip()
+                note = form.cleaned_data[field].strip()
                 done = 0
                 for obj in objects:
                     try:
                         with transaction.atomic():
-                            step(modeladmin, request, obj, reason)
-                            obj.refresh_from_db()
-                            modeladmin.log_change(request, obj, f"{label}. Reason: {reason}")
+                            step(modeladmin, request, obj, note)
+                            if logs:
+                                obj.refresh_from_db()
+                                modeladmin.log_change(request, obj, f"{label}. {field_label}: {note}")
                         done += 1
                     except ActionRefused as exc:
                         modeladmin.message_user(request, f"{obj}: {exc}", messages.WARNING)
                     except ApplicationError as exc:
                         modeladmin.message_user(request, f"{obj}: {exc.message}", messages.WARNING)
                 opts = modeladmin.model._meta
-                name = opts.verbose_name if done == 1 else opts.verbose_name_plural
+                name = counted or (opts.verbose_name if done == 1 else opts.verbose_name_plural)
                 modeladmin.message_user(request, f"{label}: {done} {name}, {len(objects) - done} skipped.",
                                         messages.SUCCESS if done else messages.WARNING)
                 return None
@@ -83,8 +106,8 @@ def confirmed_action(
                 "title": description,
                 "question": question,
                 "warning": warning,
-                "button": label,
-                "objects": objects,
+                "button": button or label,
+                "objects": [(obj, describe(modeladmin, obj) if describe else str(obj)) for obj in objects],
                 "form": form,
                 "opts": modeladmin.model._meta,
                 "action_name": step.__name__,
@@ -129,17 +152,6 @@ def operator_of(request: HttpRequest) -> User:
     """The logged-in operator (every admin view requires a staff login)."""
     assert isinstance(request.user, User)
     return request.user
-
-
-def confirm_page(request: HttpRequest, model_admin: admin.ModelAdmin[Any], *, title: str, question: str,
-                 items: list[str], consequence: str, confirm_label: str, back: str,
-                 hidden: tuple[tuple[str, str], ...] = ()) -> TemplateResponse:
-    """Ask an operator to confirm an action that cannot be undone: the form posts ``hidden`` back
-    with ``confirmed=yes`` (an admin action's ``action`` and ``_selected_action`` go in ``hidden``)."""
-    context = {**model_admin.admin_site.each_context(request), "title": title, "question": question,
-               "items": items, "consequence": consequence, "confirm_label": confirm_label, "back": back,
-               "hidden": hidden, "opts": model_admin.model._meta}
-    return TemplateResponse(request, "admin/operator_confirm.html", context)
 
 
 @admin.register(AppConfig)

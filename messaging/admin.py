@@ -1,29 +1,30 @@
 """The operator console of messaging: messages (find, read, recall, delete) and the
 customer-service desk (messaging/desk/admin.py).
 
-Messages are never added or edited here. **Recall** and **Delete** go through
-``message_recall_by_operator`` / ``message_erase_by_operator``: members get the same
-``messages.onRecall`` push as for a user's own recall, and each is recorded in the admin log
-(the message's History). Delete keeps the row (a chat's seqs have no gaps) and blanks its content.
+Messages are never added or edited here. **Recall** and **Delete** ask for a reason first
+(``core.admin.confirmed_action``), then go through ``message_recall_by_operator`` /
+``message_erase_by_operator``: members get the same ``messages.onRecall`` push as for a user's
+own recall, and the service records each, with the reason, in the admin log (the message's
+History). Delete keeps the row (a chat's seqs have no gaps) and blanks its content.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.html import format_html
 
 from chats.admin import ChatFilter
 from core import jsonwire
-from core.admin import ReadOnlyAdmin, confirm_page, operator_of
-from core.exceptions import ApplicationError
+from core.admin import ReadOnlyAdmin, confirmed_action, operator_of
 from messaging.desk import admin as _desk_admin  # noqa: F401
 from messaging.models import Message
 from messaging.services import message_erase_by_operator, message_recall_by_operator
 
 EXCERPT_CHARS = 80
+ACTION_MAX = 500
 
 
 class RecalledFilter(admin.SimpleListFilter):
@@ -37,6 +38,11 @@ class RecalledFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             return queryset.filter(recalled_at__isnull=self.value() == "no")
         return queryset
+
+
+def _bounded(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """At most ``ACTION_MAX`` messages per confirmation (a page of ids the browser posts back)."""
+    return queryset.select_related("chat").order_by("-pk")[:ACTION_MAX]
 
 
 @admin.register(Message)
@@ -74,39 +80,23 @@ class MessageAdmin(ReadOnlyAdmin):
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("messaging.change_message")
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[Message], verb: str, act: Any) -> None:
-        done, failed = 0, []
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                act(pk)
-            except ApplicationError as error:
-                failed.append(f"message {pk}: {error.message}")
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{verb} {done} message(s).", messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, f"Not {verb.lower()}: {failure}", messages.ERROR)
+    def listed(self, msg: Message) -> str:
+        """How a message is listed on the confirmation page."""
+        return f"{msg} — {self.excerpt(msg)}"
 
-    @admin.action(description="Recall for everyone", permissions=["moderate"])
-    def recall(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        operator = operator_of(request)
-        self._each(request, queryset, "Recalled",
-                   lambda pk: message_recall_by_operator(operator=operator, message_id=pk))
+    @confirmed_action(
+        description="Recall for everyone", label="Recalled", button="Yes, recall them", permissions=["moderate"],
+        question="Recall these messages for everyone? Members get messages.onRecall and see them as recalled; "
+                 "the content stays readable here. A recall cannot be taken back.",
+        selection=_bounded, describe=lambda admin_, msg: admin_.listed(msg), counted="message(s)", logs=False)
+    def recall(self, request: HttpRequest, msg: Message, reason: str) -> None:
+        message_recall_by_operator(operator=operator_of(request), message_id=msg.pk, reason=reason)
 
-    @admin.action(description="Delete (recall and erase the content)", permissions=["moderate"])
-    def erase(self, request: HttpRequest, queryset: QuerySet[Message]) -> HttpResponse | None:
-        if request.POST.get("confirmed") != "yes":
-            chosen = list(queryset.select_related("chat")[:500])
-            return confirm_page(
-                request, self, title="Delete messages?", back=request.get_full_path(),
-                question="Delete these messages for everyone?",
-                items=[f"{m} — {self.excerpt(m)}" for m in chosen],
-                consequence="Each is recalled (members get messages.onRecall) and its content is erased from "
-                            "storage. This cannot be undone.",
-                confirm_label="Yes, delete them",
-                hidden=(("action", "erase"), *(("_selected_action", str(m.pk)) for m in chosen)))
-        operator = operator_of(request)
-        self._each(request, queryset, "Deleted",
-                   lambda pk: message_erase_by_operator(operator=operator, message_id=pk))
-        return None
+    @confirmed_action(
+        description="Delete (recall and erase the content)", label="Deleted", button="Yes, delete them",
+        permissions=["moderate"], question="Delete these messages for everyone?",
+        warning="Each is recalled (members get messages.onRecall) and its content is erased from storage. "
+                "This cannot be undone.",
+        selection=_bounded, describe=lambda admin_, msg: admin_.listed(msg), counted="message(s)", logs=False)
+    def erase(self, request: HttpRequest, msg: Message, reason: str) -> None:
+        message_erase_by_operator(operator=operator_of(request), message_id=msg.pk, reason=reason)

@@ -296,25 +296,27 @@ def _operator_message(message_id: int) -> tuple[Message, Chat]:
 
 
 @transaction.atomic
-def message_recall_by_operator(*, operator: User, message_id: int) -> Message:
+def message_recall_by_operator(*, operator: User, message_id: int, reason: str = "") -> Message:
     """An operator recalls a message for everyone, whoever sent it and however long ago: as
     ``messages.recall`` otherwise (the same push, once; the same types only). Recorded in the
-    admin log."""
+    admin log, with ``reason`` if given."""
     msg, chat = _operator_message(message_id)
     _recall(msg, chat)
-    operator_log(operator=operator, obj=msg, message=f"recalled (chat {chat.wire_id}, seq {msg.seq})")
+    operator_log(operator=operator, obj=msg, message=f"recalled (chat {chat.wire_id}, seq {msg.seq})",
+                 reason=reason)
     return msg
 
 
 @transaction.atomic
-def message_erase_by_operator(*, operator: User, message_id: int) -> Message:
+def message_erase_by_operator(*, operator: User, message_id: int, reason: str = "") -> Message:
     """An operator deletes a message: recalled for everyone as by ``message_recall_by_operator``
     (pushed unless it was recalled already), and its stored content blanked, so the text is gone
-    for good. The row stays, so the chat's seqs keep no gap. Recorded in the admin log."""
+    for good. The row stays, so the chat's seqs keep no gap. Recorded in the admin log, with ``reason``
+    if given."""
     msg, chat = _operator_message(message_id)
     _recall(msg, chat, erase=True)
     operator_log(operator=operator, obj=msg, message=f"deleted: recalled and content erased "
-                                                     f"(chat {chat.wire_id}, seq {msg.seq})")
+                                                     f"(chat {chat.wire_id}, seq {msg.seq})", reason=reason)
     return msg
 
 

@@ -3,8 +3,9 @@ reported message in its chat's context, closed only through the queue's actions.
 
 Each action is a ``QueueAction``: a label, the status it closes the report with, and optionally
 an effect on the reported target (``services.Effect``) run in the report's transaction. Every
-action asks for an outcome note on a confirmation page, writes the console's history
-(LogEntry) and records who handled the report and when. To add one (a recall, a mute), append
+action is a ``core.admin.confirmed_action``: it asks for an outcome note on the console's
+confirmation page, writes the console's history (LogEntry) and records who handled the report
+and when. To add one (a recall, a mute), append
 a ``QueueAction`` to ``QUEUE_ACTIONS``."""
 from __future__ import annotations
 
@@ -13,20 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import User
-from core.admin import ReadOnlyAdmin
-from core.exceptions import ApplicationError
+from core.admin import ReadOnlyAdmin, confirmed_action, operator_of
 from messaging.models import Message
 from reports import selectors, services
 from reports.models import OUTCOME_MAX, Report
@@ -49,11 +46,6 @@ QUEUE_ACTIONS = [
 ]
 
 
-class OutcomeForm(forms.Form):
-    outcome = forms.CharField(max_length=OUTCOME_MAX, widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-                              help_text="What was found and done; kept on the report and in its history.")
-
-
 class StatusFilter(admin.SimpleListFilter):
     """By status, open by default: the queue is what still needs an operator."""
 
@@ -74,12 +66,29 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(status=value)
 
 
-def _queue_action(spec: QueueAction) -> Callable[..., Any]:
-    def action(modeladmin: ReportAdmin, request: HttpRequest, queryset: QuerySet[Report]) -> Any:
-        return modeladmin.handle(request, queryset, spec)
+def _open(queryset: QuerySet[Report]) -> QuerySet[Report]:
+    return queryset.filter(status=Report.Status.OPEN).select_related("reporter", "reported_user").order_by("pk")
 
-    action.__name__ = spec.name
-    return admin.action(description=spec.label, permissions=["handle"])(action)
+
+def _listed(_admin: Any, report: Report) -> str:
+    return (f"#{report.pk}: {report.kind} of {report.reported_user.username} (#{report.reported_user_id}), "
+            f"{report.reason}, by {report.reporter.username}")
+
+
+def _queue_action(spec: QueueAction) -> Callable[..., Any]:
+    """``spec`` as a console action: asks for the outcome note, then closes each selected open report."""
+    def step(modeladmin: ReportAdmin, request: HttpRequest, report: Report, outcome: str) -> None:
+        services.report_close(report_id=report.pk, operator=operator_of(request), status=spec.status,
+                              outcome=outcome, effect=spec.effect)
+
+    step.__name__ = spec.name
+    return confirmed_action(
+        description=spec.label, label=spec.label, permissions=["handle"],
+        question=f"{spec.label}: close these open reports as {spec.status}?", warning=spec.warning,
+        field="outcome", field_label="Outcome note", max_length=OUTCOME_MAX,
+        help_text="Required. What was found and done; kept on the report and in its History.",
+        selection=_open, none_left="None of the selected reports is open.", describe=_listed,
+        counted="report(s) closed")(step)
 
 
 def _user_link(user: User | None) -> SafeString | str:
@@ -169,36 +178,3 @@ class ReportAdmin(ReadOnlyAdmin):
                                     for spec in QUEUE_ACTIONS))
         return format_html('<input type="hidden" name="{}" value="{}">{}', helpers.ACTION_CHECKBOX_NAME, obj.pk,
                            buttons)
-
-    def handle(self, request: HttpRequest, queryset: QuerySet[Report], spec: QueueAction) -> TemplateResponse | None:
-        """Ask for the outcome note, then close each selected open report with ``spec``."""
-        reports = list(queryset.filter(status=Report.Status.OPEN).select_related("reporter", "reported_user")
-                       .order_by("pk"))
-        if not reports:
-            self.message_user(request, "None of the selected reports is open.", level="warning")
-            return None
-        form = OutcomeForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            assert isinstance(request.user, User)
-            done, refused = 0, []
-            for report in reports:
-                try:
-                    with transaction.atomic():
-                        services.report_close(report_id=report.pk, operator=request.user, status=spec.status,
-                                              outcome=form.cleaned_data["outcome"], effect=spec.effect)
-                        self.log_change(request, report, f"{spec.label}: {form.cleaned_data['outcome'].strip()}")
-                except ApplicationError as error:
-                    refused.append(f"report {report.pk}: {error.message}")
-                else:
-                    done += 1
-            if done:
-                self.message_user(request, f"{spec.label}: {done} report(s) closed.")
-            if refused:
-                self.message_user(request, "Not closed: " + "; ".join(refused), level="error")
-            return None
-        context = {
-            **self.admin_site.each_context(request), "title": f"{spec.label}: the outcome", "spec": spec,
-            "reports": reports, "form": form, "opts": self.model._meta,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/reports/report/handle.html", context)

@@ -39,6 +39,10 @@ async def act(client: Client, url: str, action: str, pks: list[int], **extra: An
     return await sync_to_async(client.post)(url, {"action": action, "_selected_action": pks, **extra})
 
 
+CONFIRMED = {"post": "yes"}  # the confirmation page's submit, with ``reason``
+CHATS = "/admin/chats/chat/"
+
+
 async def group_of_three(connect: Connect, alice: User, bob: User,
                          charlie: User) -> tuple[SocketClient, SocketClient, SocketClient, int, Client]:
     """alice owns a group with bob and charlie, all online; the set-up's pushes are dropped."""
@@ -95,7 +99,10 @@ async def test_operator_recall_reaches_every_member(connect: Connect, alice: Use
     await message_in(a, chat_id)
     await message_in(c, chat_id)
 
-    page = await act(client, MESSAGES, "recall", [sent["messageId"]])
+    asked = await act(client, MESSAGES, "recall", [sent["messageId"]])
+    assert asked.status_code == 200 and "Yes, recall them" in asked.content.decode()
+    assert await a.nothing()  # not yet
+    page = await act(client, MESSAGES, "recall", [sent["messageId"]], **CONFIRMED, reason="insults")
     assert page.status_code == 302
 
     expected = {"chatId": chat_id, "messageId": sent["messageId"], "seq": sent["seq"]}
@@ -104,10 +111,11 @@ async def test_operator_recall_reaches_every_member(connect: Connect, alice: Use
     shown = next(m for m in await history(c, chat_id) if m["messageId"] == sent["messageId"])
     assert shown["recalled"] is True and shown["content"] == {}
     msg = await Message.objects.aget(pk=sent["messageId"])
-    assert await sync_to_async(logged)(msg) == [f"recalled (chat {chat_id}, seq {sent['seq']})"]
+    assert await sync_to_async(logged)(msg) == [f"recalled (chat {chat_id}, seq {sent['seq']}). Reason: insults"]
 
     # a second recall changes nothing and pushes nothing
-    assert (await act(client, MESSAGES, "recall", [sent["messageId"]])).status_code == 302
+    assert (await act(client, MESSAGES, "recall", [sent["messageId"]], **CONFIRMED,
+                      reason="again")).status_code == 302
     assert await a.nothing()
 
 
@@ -116,7 +124,7 @@ async def test_operator_cannot_recall_a_system_message(connect: Connect, alice: 
                                                        charlie: User) -> None:
     a, _, _, chat_id, client = await group_of_three(connect, alice, bob, charlie)
     notice = await Message.objects.aget(chat_id=-chat_id, seq=1)  # the "create" message
-    page = await act(client, MESSAGES, "recall", [notice.pk])
+    page = await act(client, MESSAGES, "recall", [notice.pk], **CONFIRMED, reason="clean up")
     assert page.status_code == 302
     await notice.arefresh_from_db()
     assert notice.recalled_at is None
@@ -133,7 +141,11 @@ async def test_operator_delete_asks_then_recalls_and_erases_the_text(connect: Co
     assert asked.status_code == 200 and "Yes, delete them" in asked.content.decode()
     assert (await Message.objects.aget(pk=sent["messageId"])).recalled_at is None  # not yet
 
-    done = await act(client, MESSAGES, "erase", [sent["messageId"]], confirmed="yes")
+    blank = await act(client, MESSAGES, "erase", [sent["messageId"]], **CONFIRMED, reason=" ")
+    assert blank.status_code == 200 and "This field is required." in blank.content.decode()
+    assert (await Message.objects.aget(pk=sent["messageId"])).recalled_at is None
+
+    done = await act(client, MESSAGES, "erase", [sent["messageId"]], **CONFIRMED, reason="personal data")
     assert done.status_code == 302
     for member in (a, b, c):
         assert (await member.push("messages.onRecall"))["messageId"] == sent["messageId"]
@@ -141,7 +153,8 @@ async def test_operator_delete_asks_then_recalls_and_erases_the_text(connect: Co
     assert msg.recalled_at is not None and msg.content == {}  # gone from storage, the row (and seq) kept
     assert await Message.objects.filter(content__text__icontains="phone number").aexists() is False
     assert (await sync_to_async(client.get)(MESSAGES, {"chat": -chat_id})).content.decode().count("(deleted)") == 1
-    assert "deleted" in (await sync_to_async(logged)(msg))[0]
+    [entry] = await sync_to_async(logged)(msg)
+    assert entry.startswith("deleted") and entry.endswith(". Reason: personal data")
 
 
 # --- members ----------------------------------------------------------------------------------
@@ -193,7 +206,7 @@ async def test_operator_kick_removes_and_bans(connect: Connect, alice: User, bob
     assert asked.status_code == 200 and "Yes, remove them" in asked.content.decode()
     assert await ChatMember.objects.filter(pk=member.pk).aexists()
 
-    assert (await act(client, MEMBERS, "kick", [member.pk], confirmed="yes")).status_code == 302
+    assert (await act(client, MEMBERS, "kick", [member.pk], **CONFIRMED, reason="spam")).status_code == 302
     assert await b.push("chats.onRemoved") == {"chatId": chat_id, "op": "kick"}
     for watcher in (a, c):
         notice = await message_in(watcher, chat_id, "kick")
@@ -203,7 +216,8 @@ async def test_operator_kick_removes_and_bans(connect: Connect, alice: User, bob
     assert [(ban["uId"], ban["bannedBy"]) for ban in bans] == [(bob.pk, None)]
     chat = await Chat.objects.aget(pk=-chat_id)
     assert chat.member_count == 2
-    assert (await sync_to_async(logged)(chat))[0].startswith(f"removed {bob.username}")
+    [entry] = await sync_to_async(logged)(chat)
+    assert entry == f"removed {bob.username} (user {bob.pk}). Reason: spam"
 
 
 # --- dissolving a group -----------------------------------------------------------------------
@@ -213,15 +227,18 @@ async def test_operator_dissolves_a_group(connect: Connect, alice: User, bob: Us
     await say(b, chat_id, "before the end")
     for watcher in (a, c):
         await message_in(watcher, chat_id)
-    url = f"/admin/chats/chat/{-chat_id}/dissolve/"
-    change_page = (await sync_to_async(client.get)(f"/admin/chats/chat/{-chat_id}/change/")).content.decode()
-    assert url in change_page
+    # the chat's page posts it to the list's action, which asks for a reason
+    change_page = (await sync_to_async(client.get)(f"{CHATS}{-chat_id}/change/")).content.decode()
+    assert f'formaction="{CHATS}" name="action" value="dissolve"' in change_page
+    assert f'name="_selected_action" value="{-chat_id}"' in change_page
 
-    asked = await sync_to_async(client.get)(url)
+    asked = await act(client, CHATS, "dissolve", [-chat_id])
     assert asked.status_code == 200 and "Yes, dissolve the group" in asked.content.decode()
+    blank = await act(client, CHATS, "dissolve", [-chat_id], **CONFIRMED, reason="")
+    assert blank.status_code == 200 and "This field is required." in blank.content.decode()
     assert (await Chat.objects.aget(pk=-chat_id)).dissolved_at is None
 
-    assert (await sync_to_async(client.post)(url, {"confirmed": "yes"})).status_code == 302
+    assert (await act(client, CHATS, "dissolve", [-chat_id], **CONFIRMED, reason="scam ring")).status_code == 302
     for member in (a, b, c):
         assert (await message_in(member, chat_id, "dissolve"))["from"] is None
         assert await member.push("chats.onDissolved") == {"chatId": chat_id, "isChannel": False}
@@ -236,10 +253,11 @@ async def test_operator_dissolves_a_group(connect: Connect, alice: User, bob: Us
     chat = await Chat.objects.aget(pk=-chat_id)
     assert chat.member_count == 0 and chat.dissolved_at is not None
     assert await Message.objects.filter(chat=chat, content__text="before the end").aexists()  # history kept
-    assert (await sync_to_async(logged)(chat))[0].startswith("dissolved the group")
+    assert await sync_to_async(logged)(chat) == ["dissolved the group (3 members removed). Reason: scam ring"]
 
-    again = await sync_to_async(client.post)(url, {"confirmed": "yes"}, follow=True)
-    assert "Not dissolved: this group was dissolved" in again.content.decode()
+    again = await sync_to_async(client.post)(CHATS, {"action": "dissolve", "_selected_action": [-chat_id],
+                                                     **CONFIRMED, "reason": "again"}, follow=True)
+    assert "None of the selected chats is a group that is not dissolved." in again.content.decode()
     assert await a.nothing()
 
 
@@ -249,8 +267,7 @@ async def test_a_dissolved_super_group_cannot_be_joined_on_any_protocol(connect:
     a = await online(connect, alice)
     chat_id = await create_group(a, bob, kind="supergroup")
     client = await sync_to_async(operator)()
-    assert (await sync_to_async(client.post)(f"/admin/chats/chat/{chat_id}/dissolve/",
-                                             {"confirmed": "yes"})).status_code == 302
+    assert (await act(client, CHATS, "dissolve", [chat_id], **CONFIRMED, reason="spam")).status_code == 302
     c = await online(connect, charlie)
     assert (await c.call("chats.join", {"chatId": chat_id}))["code"] == 410
 
@@ -270,8 +287,8 @@ async def test_the_bridges_cannot_send_to_a_dissolved_group(connect: Connect, se
 
     api, users, group = await members_and_group(connect)
     client = await sync_to_async(operator)()
-    assert (await sync_to_async(client.post)(f"/admin/chats/chat/{-group['chatId']}/dissolve/",
-                                             {"confirmed": "yes"})).status_code == 302
+    assert (await act(client, CHATS, "dissolve", [-group["chatId"]], **CONFIRMED,
+                      reason="spam")).status_code == 302
     target = str(group["chatId"])
     sent = await api.ok("sendMessages", {**SEED_GROUP_SEND, "target": [target]})
     assert sent["data"] == {target: "this group was dissolved"}

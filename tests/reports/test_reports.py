@@ -221,11 +221,11 @@ def test_an_operator_closes_a_report_with_an_outcome_note(alice: User, bob: User
     asked = client.post(QUEUE, selected)
     assert asked.status_code == 200 and "Outcome note" in asked.content.decode()
     # and insists on one
-    blank = client.post(QUEUE, {**selected, "outcome": "  ", "apply": "1"})
+    blank = client.post(QUEUE, {**selected, "outcome": "  ", "post": "yes"})
     assert blank.status_code == 200 and "This field is required" in blank.content.decode()
     assert Report.objects.get(pk=report.pk).status == "open"
     # given one, it closes the report
-    done = client.post(QUEUE, {**selected, "outcome": "warned the sender", "apply": "1"}, follow=True)
+    done = client.post(QUEUE, {**selected, "outcome": "warned the sender", "post": "yes"}, follow=True)
     assert done.status_code == 200 and "1 report(s) closed" in done.content.decode()
     report.refresh_from_db()
     assert (report.status, report.outcome, report.handled_by) == (status, "warned the sender", root)
@@ -234,7 +234,7 @@ def test_an_operator_closes_a_report_with_an_outcome_note(alice: User, bob: User
     assert entry.user == root and "warned the sender" in entry.get_change_message()
     # it has left the queue, and a second try changes nothing
     assert f"{QUEUE}{report.pk}/change/" not in client.get(QUEUE).content.decode()
-    again = client.post(QUEUE, {**selected, "outcome": "again", "apply": "1"}, follow=True)
+    again = client.post(QUEUE, {**selected, "outcome": "again", "post": "yes"}, follow=True)
     assert "None of the selected reports is open" in again.content.decode()
     assert Report.objects.get(pk=report.pk).outcome == "warned the sender"
 
@@ -248,6 +248,21 @@ def test_the_report_page_offers_the_actions(alice: User, bob: User) -> None:
     assert f'name="_selected_action" value="{report.pk}"' in page
 
 
+@pytest.mark.django_db
+def test_the_confirmation_lists_only_the_open_reports_and_warns_of_a_ban(alice: User, bob: User,
+                                                                         charlie: User) -> None:
+    _, report = filed(alice, bob)
+    closed, _ = report_create(reporter=charlie, kind="user", reason="other", user_id=bob.pk)
+    Report.objects.filter(pk=closed.pk).update(status="dismissed", handled_at=report.created_at)
+    client, _ = operator()
+    asked = client.post(QUEUE, {"action": "ban_reported_user", "_selected_action": [report.pk, closed.pk]})
+    page = asked.content.decode()
+    assert asked.status_code == 200 and "every socket of theirs is closed" in page
+    assert f"{QUEUE}{report.pk}/change/" in page and f"{QUEUE}{closed.pk}/change/" not in page
+    assert f'name="_selected_action" value="{closed.pk}"' not in page
+    assert User.objects.get(pk=bob.pk).is_active  # nothing done yet
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_banning_the_reported_user_closes_their_socket(connect: Connect, alice: User, bob: User) -> None:
     # given bob online and alice's report of his message
@@ -256,7 +271,7 @@ async def test_banning_the_reported_user_closes_their_socket(connect: Connect, a
     client, root = await sync_to_async(operator)()
     # when an operator bans him from the queue
     done = await sync_to_async(client.post)(QUEUE, {
-        "action": "ban_reported_user", "_selected_action": [report.pk], "outcome": "fraud, banned", "apply": "1"})
+        "action": "ban_reported_user", "_selected_action": [report.pk], "outcome": "fraud, banned", "post": "yes"})
     assert done.status_code == 302
     # then his socket is closed, he is inactive and the report is actioned
     assert await bob_socket.closed() == 4003
