@@ -4,6 +4,7 @@ invariant check."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -16,6 +17,7 @@ from django.urls import URLPattern, path
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, confirmed_action
 from wallet.cashier import recharge_credit, withdrawal_review
 from wallet.display import MoneyAdmin, money
+from wallet.fields import money_text
 from wallet.models import (
     Account,
     Coin,
@@ -32,8 +34,24 @@ from wallet.models import (
 from wallet.selectors import ledger_verify
 
 
+class CoinForm(forms.ModelForm):
+    """The amounts as typed (``0.01``), not with the 18 places they are stored with."""
+
+    class Meta:
+        model = Coin
+        fields = ("name", "chain_id", "coin_type", "contract", "decimals", "price", "min_amount", "description",
+                  "explorer", "is_active", "is_default", "sort_id")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("price", "min_amount"):
+            if isinstance(self.initial.get(name), Decimal):
+                self.initial[name] = money_text(self.initial[name])
+
+
 @admin.register(Coin)
 class CoinAdmin(admin.ModelAdmin):
+    form = CoinForm
     list_display = ("name", "decimals", "price_shown", "min_amount_shown", "is_active", "is_default", "sort_id")
     list_filter = ("is_active",)
     search_fields = ("name", "contract")

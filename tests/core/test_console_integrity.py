@@ -279,6 +279,8 @@ def test_amounts_show_with_their_coins_decimals(alice: User, bob: User) -> None:
     assert "11.00" in html and "000000000000" not in html
     recharge_page = client.get(f"/admin/wallet/recharge/{alice.recharges.get().pk}/change/").content.decode()
     assert "12.50" in recharge_page and "000000000000" not in recharge_page
+    coin_page = client.get(f"/admin/wallet/coin/{account.coin_id}/change/").content.decode()
+    assert 'value="0.01"' in coin_page and "000000000000" not in coin_page  # the edit form too
 
 
 @pytest.mark.django_db
