@@ -338,3 +338,13 @@ def test_desk_profiles_are_disabled_not_deleted(alice: User) -> None:
     client = operator()
     assert client.post(f"/admin/messaging/deskprofile/{profile.pk}/delete/", {"post": "yes"}).status_code == 403
     assert DeskProfile.objects.filter(pk=profile.pk).exists()
+
+
+@pytest.mark.django_db
+def test_ticking_active_leaves_an_erased_account_inactive(alice: User) -> None:
+    from accounts.services import user_erase
+
+    root = User.objects.create_superuser("root", password="rootpass1")
+    erased = user_erase(user_id=alice.pk, operator=root, reason="asked")
+    assert post_change(erased, is_active=True) in (200, 302)  # refused on the form, or saved with a message
+    assert not User.objects.get(pk=alice.pk).is_active
