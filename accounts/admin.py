@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts.backends import AdminLoginForm
 from accounts.models import (
@@ -19,8 +21,20 @@ from accounts.models import (
     User,
 )
 from accounts.moments import moment_comment_remove, moment_remove
-from accounts.services import is_erased, is_operator, user_deactivate, user_erase, user_reactivate, user_sessions_end
+from accounts.services import (
+    friend_add_direct,
+    friend_add_direct_check,
+    friend_remove_by_operator,
+    is_erased,
+    is_operator,
+    sessions_delete_by_operator,
+    user_deactivate,
+    user_erase,
+    user_reactivate,
+    user_sessions_end,
+)
 from core.admin import ActionRefused, ReadOnlyAdmin, ReadOnlyInline, confirmed_action
+from core.exceptions import ApplicationError
 
 
 @admin.register(User)
@@ -65,19 +79,105 @@ class UserAdmin(BaseUserAdmin):
         ended = sum(user_sessions_end(user_id=user_id) for user_id in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{ended} session(s) ended.")
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # "Active" switches through the services, as Ban and Unban do: the other fields are
+        # saved, then unticking ends every session and closes the sockets (user_deactivate,
+        # 4003) and ticking lets the user log in again (user_reactivate; not an erased account).
+        if not (change and "is_active" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        active = obj.is_active
+        obj.is_active = not active  # as stored: the service switches it
+        super().save_model(request, obj, form, change)
+        if not active:
+            user_deactivate(user_id=obj.pk)
+        elif is_erased(obj):
+            self.message_user(request, "an erased account cannot be made active again", messages.ERROR)
+            return
+        else:
+            user_reactivate(user_id=obj.pk)
+        obj.is_active = active
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # A password set here ends every session of the user, as a back office's reset does
+        # (accounts.services.user_reset_password): whoever held the account logs in again.
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user_sessions_end(user_id=int(unquote(id)))
+        return response
+
 
 @admin.register(AuthSession)
 class AuthSessionAdmin(admin.ModelAdmin):
     list_display = ("id", "user", "device", "ip", "created_at", "last_used_at", "expires_at", "revoked_at")
     list_filter = ("device", "revoked_reason")
     search_fields = ("user__username",)
-    readonly_fields = [f.name for f in AuthSession._meta.fields]
+    list_select_related = ("user",)
+    exclude = ("key_hash",)
+    readonly_fields = [f.name for f in AuthSession._meta.fields if f.name != "key_hash"]
 
     def has_add_permission(self, request: object) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # seen and deleted (= logged out), never edited
 
-admin.site.register(Friendship, list_display=("user", "friend", "created_at"), search_fields=("user__username",))
+    def delete_model(self, request: HttpRequest, obj: AuthSession) -> None:
+        # Revoked through the service first: the session's sockets close at once (4003).
+        sessions_delete_by_operator(session_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AuthSession]) -> None:
+        sessions_delete_by_operator(session_ids=list(queryset.values_list("pk", flat=True)))
+
+
+class FriendshipAddForm(forms.ModelForm):
+    """Two users made friends by an operator: checked as the service checks (blacklist either
+    way, already friends, the white-list switch), saved by ``friend_add_direct``."""
+
+    class Meta:
+        model = Friendship
+        fields = ("user", "friend")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        user, friend = data.get("user"), data.get("friend")
+        if user is not None and friend is not None:
+            try:
+                friend_add_direct_check(user=user, friend_id=friend.pk)
+            except ApplicationError as error:
+                raise forms.ValidationError(error.message) from error
+        return data
+
+    def validate_unique(self) -> None:
+        pass  # "already friends" comes from the service's check, in its words
+
+
+@admin.register(Friendship)
+class FriendshipAdmin(admin.ModelAdmin):
+    """One row per direction. Adding makes both directions and pushes ``friends.onAdded`` to
+    both users; deleting removes both directions and pushes ``friends.onRemoved`` to both.
+    Rows are never edited."""
+
+    form = FriendshipAddForm
+    list_display = ("user", "friend", "created_at")
+    search_fields = ("user__username", "friend__username")
+    list_select_related = ("user", "friend")
+    raw_id_fields = ("user", "friend")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Friendship, form: Any, change: bool) -> None:
+        friend_add_direct(user=obj.user, friend_id=obj.friend_id)
+        obj.pk = Friendship.objects.get(user_id=obj.user_id, friend_id=obj.friend_id).pk
+
+    def delete_model(self, request: HttpRequest, obj: Friendship) -> None:
+        friend_remove_by_operator(user_id=obj.user_id, friend_id=obj.friend_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Friendship]) -> None:
+        pairs = {tuple(sorted(pair)) for pair in queryset.values_list("user_id", "friend_id")}
+        for user_id, friend_id in sorted(pairs):
+            friend_remove_by_operator(user_id=user_id, friend_id=friend_id)
 
 
 @admin.register(FriendRequest)
@@ -92,12 +192,23 @@ class FriendRequestAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-admin.site.register(Block, list_display=("user", "blocked", "created_at"), search_fields=("user__username",))
+@admin.register(Block)
+class BlockAdmin(ReadOnlyAdmin):
+    """Users' blacklists: each user's own choice, made and undone only by the user
+    (``blacklist.add`` / ``blacklist.remove``); operators look them up."""
+
+    list_display = ("user", "blocked", "created_at")
+    search_fields = ("user__username", "blocked__username")
+    list_select_related = ("user", "blocked")
 
 
 @admin.register(SmsCode)
-class SmsCodeAdmin(admin.ModelAdmin):
+class SmsCodeAdmin(ReadOnlyAdmin):
+    """Codes come only from the SMS service; operators see when one was sent and used, never
+    the code (only its hash is stored, and that is not shown)."""
+
     list_display = ("user", "phone", "purpose", "created_at", "expires_at", "consumed_at")
+    list_select_related = ("user",)
     exclude = ("code_hash",)
     readonly_fields = ("user", "phone", "purpose", "created_at", "expires_at", "consumed_at")
 

@@ -6,6 +6,7 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -497,6 +498,20 @@ def user_erase(*, user_id: int, operator: User, reason: str) -> User:
 
 
 @transaction.atomic
+def sessions_delete_by_operator(*, session_ids: Iterable[int]) -> int:
+    """An operator deletes login sessions (the console): each live one is revoked first, so its
+    sockets close at once with 4003 as on a logout, then the rows go. Returns how many rows went."""
+    sessions = AuthSession.objects.filter(pk__in=list(session_ids))
+    by_user: dict[int, list[int]] = {}
+    for session_id, user_id in sessions.values_list("pk", "user_id"):
+        by_user.setdefault(user_id, []).append(session_id)
+    for user_id, ids in by_user.items():
+        _sessions_revoke(user_id=user_id, sessions=AuthSession.objects.filter(pk__in=ids), reason="operator",
+                         close_code=CLOSE_LOGGED_OUT)
+    return AuthSession.objects.filter(pk__in=[pk for ids in by_user.values() for pk in ids]).delete()[0]
+
+
+@transaction.atomic
 def user_sessions_end(*, user_id: int) -> int:
     """An operator's "log out everywhere": every live session ends and its sockets close (4003).
     The account stays usable; the user logs in again."""
@@ -671,12 +686,36 @@ def friend_remove(*, user: User, friend_id: int, manager: str | None = None) -> 
     if manager is not None:
         managed_user(user, manager)
         managed_user(other, manager)
-    deleted, _ = Friendship.objects.filter(user=user, friend=other).delete()
-    Friendship.objects.filter(user=other, friend=user).delete()
-    if not deleted:
+    if not _unfriend(user.pk, other.pk):
         raise ApplicationError(NOT_FOUND, "not friends")
-    send_event_on_commit("friends.onRemoved", {"uId": other.pk}, [user.pk])
-    send_event_on_commit("friends.onRemoved", {"uId": user.pk}, [other.pk])
+
+
+def _unfriend(user_id: int, other_id: int) -> bool:
+    """Delete the friendship both ways and tell both users after commit (``friends.onRemoved``);
+    False, and nothing pushed, when neither direction existed."""
+    deleted, _ = Friendship.objects.filter(
+        Q(user_id=user_id, friend_id=other_id) | Q(user_id=other_id, friend_id=user_id)).delete()
+    if not deleted:
+        return False
+    send_event_on_commit("friends.onRemoved", {"uId": other_id}, [user_id])
+    send_event_on_commit("friends.onRemoved", {"uId": user_id}, [other_id])
+    return True
+
+
+def friend_add_direct_check(*, user: User, friend_id: int) -> User:
+    """What ``friend_add_direct`` would refuse, asked without writing (the console's add form
+    shows it as a form error): raises the same ``ApplicationError``; returns the other user."""
+    other = _other_user(user, friend_id)
+    _friend_checks(user, other)
+    return other
+
+
+@transaction.atomic
+def friend_remove_by_operator(*, user_id: int, friend_id: int) -> bool:
+    """An operator ends a friendship (the console): both directions go and both users get
+    ``friends.onRemoved``, as when one of them removes the other (``friend_remove``); also
+    when either account is deactivated. False when they were not friends."""
+    return _unfriend(user_id, friend_id)
 
 
 @transaction.atomic

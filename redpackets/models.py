@@ -56,7 +56,8 @@ class RedPacket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"red packet {self.pk}: {self.total_price} {self.coin} in {self.count} ({self.get_status_display()})"
+        return (f"red packet {self.pk}: {self.coin.amount_text(self.total_price)} {self.coin} in {self.count} "
+                f"({self.get_status_display()})")
 
     @property
     def is_expire(self) -> bool:
@@ -87,4 +88,4 @@ class RedPacketShare(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"share {self.index} of packet {self.packet_id}: {self.amount}"
+        return f"share {self.index} of packet {self.packet_id}: {self.packet.coin.amount_text(self.amount)}"

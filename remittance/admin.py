@@ -6,10 +6,12 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 from remittance.models import Remittance
+from wallet.display import MoneyAdmin
 
 
 @admin.register(Remittance)
-class RemittanceAdmin(ReadOnlyAdmin):
+class RemittanceAdmin(MoneyAdmin, ReadOnlyAdmin):
+    money_fields = {"amount": "coin"}
     list_display = ("id", "payer", "payee", "amount", "coin", "type", "status", "remitted_at", "expires_at",
                     "received_at", "refunded_at")
     list_filter = ("status", "type")

@@ -67,5 +67,5 @@ class Remittance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"remittance {self.pk}: {self.amount} from user {self.payer_id} to {self.payee_id} " \
-               f"({self.get_status_display()})"
+        return (f"remittance {self.pk}: {self.coin.amount_text(self.amount)} {self.coin} from user {self.payer_id} "
+                f"to {self.payee_id} ({self.get_status_display()})")

@@ -4,10 +4,12 @@ invariant check."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -15,6 +17,8 @@ from django.urls import URLPattern, path
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, confirmed_action
 from core.dashboard import ledger_verified
 from wallet.cashier import recharge_credit, withdrawal_review
+from wallet.display import MoneyAdmin, money
+from wallet.fields import money_text
 from wallet.models import (
     Account,
     Coin,
@@ -31,35 +35,98 @@ from wallet.models import (
 from wallet.selectors import ledger_verify
 
 
+class CoinForm(forms.ModelForm):
+    """The amounts as typed (``0.01``), not with the 18 places they are stored with."""
+
+    class Meta:
+        model = Coin
+        fields = ("name", "chain_id", "coin_type", "contract", "decimals", "price", "min_amount", "description",
+                  "explorer", "is_active", "is_default", "sort_id")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("price", "min_amount"):
+            if isinstance(self.initial.get(name), Decimal):
+                self.initial[name] = money_text(self.initial[name])
+
+
 @admin.register(Coin)
 class CoinAdmin(admin.ModelAdmin):
-    list_display = ("name", "decimals", "price", "min_amount", "is_active", "is_default", "sort_id")
+    form = CoinForm
+    list_display = ("name", "decimals", "price_shown", "min_amount_shown", "is_active", "is_default", "sort_id")
     list_filter = ("is_active",)
     search_fields = ("name", "contract")
+
+    @admin.display(description="price", ordering="price")
+    def price_shown(self, obj: Coin) -> str:
+        return money(obj.price, None)
+
+    @admin.display(description="min amount", ordering="min_amount")
+    def min_amount_shown(self, obj: Coin) -> str:
+        return money(obj.min_amount, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # accounts and postings refer to coins forever
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdmin):
+class AccountAdmin(MoneyAdmin, ReadOnlyAdmin):
     list_display = ("id", "kind", "owner", "coin", "balance", "created_at")
     list_filter = ("kind", "coin")
     search_fields = ("owner__username", "owner__phone")
+    list_select_related = ("owner", "coin")
+    money_fields = {"balance": "coin"}
 
 
 class PostingInline(ReadOnlyInline):
     model = Posting
-    fields = ("account", "amount", "balance_after")
+    fields = ("account", "amount_shown", "balance_after_shown")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Posting]:
+        return super().get_queryset(request).select_related("account__owner", "account__coin")
+
+    @admin.display(description="amount")
+    def amount_shown(self, obj: Posting) -> str:
+        return money(obj.amount, obj.account.coin, signed=True)
+
+    @admin.display(description="balance after")
+    def balance_after_shown(self, obj: Posting) -> str:
+        return money(obj.balance_after, obj.account.coin)
+
+
+def _postings(entry: JournalEntry) -> list[Posting]:
+    return list(entry.postings.all())  # prefetched with their accounts, owners and coins
 
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "idempotency_key", "memo", "created_by", "created_at")
+    """Each entry with what moved (per coin, the sum of its credits) and the users whose
+    wallets it touched; the postings, account by account, on the entry's page."""
+
+    list_display = ("id", "kind", "amount", "users", "idempotency_key", "memo", "created_by", "created_at")
     list_filter = ("kind",)
-    search_fields = ("idempotency_key", "memo")
+    search_fields = ("idempotency_key", "memo", "postings__account__owner__username")
+    list_select_related = ("created_by",)
     inlines = [PostingInline]
     change_list_template = "admin/wallet/journalentry_change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JournalEntry]:
+        postings = Posting.objects.select_related("account__owner", "account__coin").order_by("pk")
+        return super().get_queryset(request).prefetch_related(Prefetch("postings", queryset=postings))
+
+    @admin.display(description="amount")
+    def amount(self, obj: JournalEntry) -> str:
+        moved: dict[int, tuple[Coin, Any]] = {}
+        for posting in _postings(obj):
+            if posting.amount > 0:
+                coin = posting.account.coin
+                moved[coin.pk] = (coin, moved.get(coin.pk, (coin, 0))[1] + posting.amount)
+        return ", ".join(f"{money(total, coin)} {coin.name}" for coin, total in moved.values()) or "-"
+
+    @admin.display(description="users")
+    def users(self, obj: JournalEntry) -> str:
+        names = dict.fromkeys(p.account.owner.username for p in _postings(obj) if p.account.owner is not None)
+        return ", ".join(names) or "-"
 
     def get_urls(self) -> list[URLPattern]:
         verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="wallet_ledger_verify")
@@ -106,10 +173,12 @@ class RechargeForm(forms.ModelForm):
 
 
 @admin.register(Recharge)
-class RechargeAdmin(admin.ModelAdmin):
+class RechargeAdmin(MoneyAdmin):
     """Operators credit recharges here; the ledger entry records who and why."""
 
     form = RechargeForm
+    money_fields = {"amount": "coin"}
+    list_select_related = ("user", "coin", "operator")
     list_display = ("id", "user", "coin", "amount", "reason", "operator", "created_at")
     list_filter = ("coin",)
     search_fields = ("user__username", "reason")
@@ -130,7 +199,9 @@ class RechargeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(ReadOnlyAdmin):
+class WithdrawalAdmin(MoneyAdmin, ReadOnlyAdmin):
+    money_fields = {"amount": "coin"}
+    list_select_related = ("user", "coin", "reviewed_by")
     list_display = ("id", "user", "coin", "amount", "status", "created_at", "reviewed_by", "reviewed_at", "note")
     list_filter = ("status", "coin")
     search_fields = ("user__username",)
@@ -152,8 +223,10 @@ class WithdrawalAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExchangeOffer)
-class ExchangeOfferAdmin(ReadOnlyAdmin):
+class ExchangeOfferAdmin(MoneyAdmin, ReadOnlyAdmin):
     """Offers settle only through their parties or the expiry job (wallet.exchange)."""
+
+    money_fields = {"from_amount": "from_coin", "to_amount": "to_coin"}
 
     list_display = ("id", "from_user", "from_amount", "from_coin", "to_user", "to_amount", "to_coin", "status",
                     "created_at", "expires_at", "settled_at")
@@ -164,8 +237,10 @@ class ExchangeOfferAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(MoneyAdmin, ReadOnlyAdmin):
     """Plain transfers between two users (im/wallet_transfer); each is one ledger entry."""
+
+    money_fields = {"amount": "coin"}
 
     list_display = ("id", "payer", "payee", "amount", "coin", "memo", "entry", "created_at")
     list_filter = ("coin",)
@@ -184,7 +259,14 @@ class WalletAdmin(ReadOnlyAdmin):
     readonly_fields = ("user", "address", "balances", "created_at", "updated_at")
     exclude = ("password",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Wallet]:
+        held = Account.objects.filter(kind=Account.Kind.USER).select_related("coin").order_by("coin__sort_id", "pk")
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("user__wallet_accounts", queryset=held, to_attr="held_accounts"))
+
     @admin.display(description="balances")
     def balances(self, obj: Wallet) -> str:
-        held = Account.objects.filter(kind=Account.Kind.USER, owner_id=obj.user_id).select_related("coin")
-        return ", ".join(f"{a.balance.quantize(a.coin.quantum)} {a.coin.name}" for a in held) or "none"
+        held = getattr(obj.user, "held_accounts", None)
+        if held is None:
+            held = Account.objects.filter(kind=Account.Kind.USER, owner_id=obj.user_id).select_related("coin")
+        return ", ".join(f"{money(a.balance, a.coin)} {a.coin.name}" for a in held) or "none"

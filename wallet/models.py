@@ -50,6 +50,11 @@ class Coin(models.Model):
     def quantum(self) -> Decimal:
         return Decimal(1).scaleb(-self.decimals)
 
+    def amount_text(self, amount: Decimal, *, signed: bool = False) -> str:
+        """``amount`` with this coin's decimals, plain fixed-point: ``12.50`` (``+12.50`` if
+        ``signed``), as operators read it; never the 18 places it is stored with."""
+        return format(amount.quantize(self.quantum), "+f" if signed else "f")
+
 
 class Account(models.Model):
     """A balance of one coin: a user's wallet or one of the system accounts."""
@@ -82,8 +87,11 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = f"user {self.owner_id}" if self.owner_id else self.kind
-        return f"{who} {self.coin_id}: {self.balance}"
+        # Who holds it and in which coin ("alice · cny wallet", "escrow · cny"), never the
+        # balance: a label that changed with every payment would mislead in postings.
+        if self.owner is not None:
+            return f"{self.owner.username} · {self.coin.name} wallet"
+        return f"{self.kind} · {self.coin.name}"
 
 
 class JournalEntry(models.Model):
@@ -131,7 +139,7 @@ class Posting(models.Model):
         indexes = [models.Index(fields=["account", "entry"], name="posting_account_entry")]
 
     def __str__(self) -> str:
-        return f"{self.amount:+} to account {self.account_id}"
+        return f"{self.account.coin.amount_text(self.amount, signed=True)} {self.account}"
 
 
 class Wallet(models.Model):
@@ -185,7 +193,7 @@ class Recharge(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="recharge_amount_positive")]
 
     def __str__(self) -> str:
-        return f"recharge {self.amount} {self.coin} to user {self.user_id}"
+        return f"recharge {self.coin.amount_text(self.amount)} {self.coin} to user {self.user_id}"
 
 
 class Withdrawal(models.Model):
@@ -210,7 +218,7 @@ class Withdrawal(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_positive")]
 
     def __str__(self) -> str:
-        return f"withdrawal {self.pk}: {self.amount} {self.coin} ({self.get_status_display()})"
+        return f"withdrawal {self.pk}: {self.coin.amount_text(self.amount)} {self.coin} ({self.get_status_display()})"
 
 
 class ExchangeOffer(models.Model):
@@ -253,7 +261,8 @@ class ExchangeOffer(models.Model):
         indexes = [models.Index(fields=["expires_at"], condition=Q(status=50), name="exchange_pending_expiry")]
 
     def __str__(self) -> str:
-        return (f"exchange {self.pk}: {self.from_amount} {self.from_coin} for {self.to_amount} {self.to_coin} "
+        return (f"exchange {self.pk}: {self.from_coin.amount_text(self.from_amount)} {self.from_coin} for "
+                f"{self.to_coin.amount_text(self.to_amount)} {self.to_coin} "
                 f"({self.get_status_display()})")
 
 
@@ -278,7 +287,8 @@ class Transfer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"transfer {self.pk}: {self.amount} {self.coin} from {self.payer_id} to {self.payee_id}"
+        return (f"transfer {self.pk}: {self.coin.amount_text(self.amount)} {self.coin} from {self.payer_id} "
+                f"to {self.payee_id}")
 
 
 class IdempotencyKey(models.Model):

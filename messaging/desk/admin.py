@@ -46,6 +46,11 @@ class DeskProfileAdmin(admin.ModelAdmin):
     inlines = [OpenConversationInline]
     actions = ["enable", "disable"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting would drop the profile's conversations and queue place without closing them
+        # (no push, no routing): operators disable a profile instead.
+        return False
+
     def get_readonly_fields(self, request: HttpRequest, obj: DeskProfile | None = None) -> tuple[str, ...]:
         return ("user", "external_id", "last_assigned_at", "created_at") if obj is not None else ()
 
