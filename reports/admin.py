@@ -43,6 +43,14 @@ QUEUE_ACTIONS = [
     QueueAction("mark_actioned", "Mark actioned", Report.Status.ACTIONED),
     QueueAction("ban_reported_user", "Ban reported user", Report.Status.ACTIONED, services.ban_reported_user,
                 warning="The reported users are deactivated and every socket of theirs is closed."),
+    QueueAction("delete_reported_message", "Delete reported message", Report.Status.ACTIONED,
+                services.delete_reported_message,
+                warning="Each reported message is recalled for everyone and its text erased (the report keeps "
+                        "its copy). Reports of a user are skipped."),
+    QueueAction("remove_from_chat", "Remove sender from the group", Report.Status.ACTIONED,
+                services.remove_reported_user_from_chat,
+                warning="The sender of each reported message is removed from its group and banned from it, "
+                        "as by the group's owner. Reports of a user are skipped."),
 ]
 
 

@@ -112,3 +112,30 @@ def ban_reported_user(report: Report, operator: User) -> None:
     from accounts.services import user_deactivate
 
     user_deactivate(user_id=report.reported_user_id)
+
+
+def _reported_message(report: Report) -> int:
+    if report.kind != Report.Kind.MESSAGE or report.message_id is None:
+        raise ApplicationError(INVALID, f"report {report.pk} is not of a message")
+    return report.message_id
+
+
+def delete_reported_message(report: Report, operator: User) -> None:
+    """Effect: recall the reported message for everyone and erase its stored content (the report
+    keeps its copy as evidence). Recorded in the admin log by the messaging service."""
+    from messaging.services import message_erase_by_operator
+
+    message_erase_by_operator(operator=operator, message_id=_reported_message(report), reason=f"report {report.pk}")
+
+
+def remove_reported_user_from_chat(report: Report, operator: User) -> None:
+    """Effect: remove the sender of a reported group message from that group (and ban them from
+    it), as a group owner's removal does. Recorded in the admin log by the chats service."""
+    from chats.services import chat_kick_by_operator
+
+    _reported_message(report)
+    if report.chat_id is None:
+        raise ApplicationError(INVALID, f"report {report.pk} names no chat")
+    chat_kick_by_operator(operator=operator, chat_id=report.chat_id, user_id=report.reported_user_id,
+                          reason=f"report {report.pk}")
+

@@ -65,6 +65,13 @@ class CoinAdmin(admin.ModelAdmin):
     def min_amount_shown(self, obj: Coin) -> str:
         return money(obj.min_amount, obj)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Amounts already held or posted were checked against these decimals: changing them
+        # would leave amounts the coin can no longer express.
+        if obj is not None and Account.objects.filter(coin=obj).exists():
+            return ("decimals",)
+        return ()
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # accounts and postings refer to coins forever
 

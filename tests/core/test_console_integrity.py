@@ -284,6 +284,23 @@ def test_amounts_show_with_their_coins_decimals(alice: User, bob: User) -> None:
 
 
 @pytest.mark.django_db
+def test_a_coins_decimals_are_fixed_once_money_is_held_in_it(alice: User, bob: User) -> None:
+    unused = make_coin(name="usd", decimals=2, is_default=False)
+    funded(alice, bob)
+    coin = Account.objects.get(owner=alice).coin
+    client = operator()
+    for held, expected in ((coin, 2), (unused, 6)):
+        page = client.get(f"/admin/wallet/coin/{held.pk}/change/")
+        data = {key: value for key, value in page.context["adminform"].form.initial.items() if value is not None}
+        data.update({"decimals": 6, "price": "1", "min_amount": "0.01", "description": "", "explorer": "",
+                     "contract": "", "sort_id": 0})
+        done = client.post(f"/admin/wallet/coin/{held.pk}/change/", data)
+        assert done.status_code == 302, done.content.decode()[-2000:]
+        held.refresh_from_db()
+        assert held.decimals == expected  # a coin in use keeps its decimals; an unused one may change
+
+
+@pytest.mark.django_db
 def test_red_packets_and_exchanges_show_with_their_coins_decimals(alice: User, bob: User) -> None:
     some_data(alice, bob)  # a 2-decimal cny red packet of 2, an offer of 1 cny for 1 usdt (6 decimals)
     client = operator()

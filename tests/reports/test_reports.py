@@ -280,6 +280,46 @@ async def test_banning_the_reported_user_closes_their_socket(connect: Connect, a
     assert (report.status, report.outcome, report.handled_by_id) == ("actioned", "fraud, banned", root.pk)
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_deleting_the_reported_message_from_the_queue_recalls_it_for_the_members(
+        connect: Connect, alice: User, bob: User, charlie: User) -> None:
+    # given alice's report of bob's message in their group, alice online, and a report of a user
+    s, report = await sync_to_async(filed)(alice, bob)
+    of_user, _ = await sync_to_async(report_create)(reporter=charlie, kind="user", reason="abuse", user_id=bob.pk)
+    alice_socket = await connect(await atoken_for(alice))
+    client, _root = await sync_to_async(operator)()
+    # when an operator deletes the reported message from the queue (both reports selected)
+    done = await sync_to_async(client.post)(QUEUE, {
+        "action": "delete_reported_message", "_selected_action": [report.pk, of_user.pk],
+        "outcome": "scam link removed", "post": "yes"}, follow=True)
+    # then the members are told it is recalled, its text is gone, the report keeps its copy
+    recall = await alice_socket.push("messages.onRecall")
+    assert (recall["chatId"], recall["seq"]) == (s.group.wire_id, s.spam.seq)
+    spam = await Message.objects.aget(pk=s.spam.pk)
+    assert spam.recalled_at is not None and spam.content == {}
+    report = await Report.objects.aget(pk=report.pk)
+    assert report.status == "actioned" and report.message_content == {"text": SPAM}
+    # and the report of a user is skipped, open, with the reason on the page
+    assert (await Report.objects.aget(pk=of_user.pk)).status == "open"
+    assert "is not of a message" in done.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_removing_the_sender_from_the_group_from_the_queue(connect: Connect, alice: User, bob: User) -> None:
+    s, report = await sync_to_async(filed)(alice, bob)
+    bob_socket = await connect(await atoken_for(bob))
+    client, _root = await sync_to_async(operator)()
+    done = await sync_to_async(client.post)(QUEUE, {
+        "action": "remove_from_chat", "_selected_action": [report.pk], "outcome": "removed", "post": "yes"})
+    assert done.status_code == 302
+    removed = await bob_socket.push("chats.onRemoved")
+    assert removed["chatId"] == s.group.wire_id
+    refused = await bob_socket.call("messages.send", {"chatId": s.group.wire_id, "type": 1,
+                                                       "content": {"text": "back again"}, "clientMsgId": "x1"})
+    assert refused["code"] != 200
+    assert (await Report.objects.aget(pk=report.pk)).status == "actioned"
+
+
 # --- at the same time (PostgreSQL) ---------------------------------------------------------------
 
 @pytest.mark.postgres
