@@ -68,20 +68,23 @@ def figure_rows(f: Figures, user: Any) -> list[dict[str, Any]]:
     if _can(user, "messaging.message"):
         rows.append(_row("Messages today", f.messages_today, "", "stored since midnight, every chat and protocol"))
         rows.append(_row("Messages per minute", f.messages_per_minute, "", "average of the last 5 minutes"))
-    if _can(user, "redpackets.redpacket"):
-        rows.append(_row("Red packets open", f.redpackets_open, _url("redpackets.redpacket", status__exact=50),
-                         "shares left to grab"))
-        if f.redpackets_overdue:
-            rows.append(_row("Red packets past their deadline", f.redpackets_overdue,
-                             _url("redpackets.redpacket", status__exact=50, expires_at__lte=_stamp(f.computed_at)),
-                             "open after expiring: the expiry job has not refunded them yet", warn=True))
-    if _can(user, "remittance.remittance"):
-        rows.append(_row("Remittances open", f.remittances_open, _url("remittance.remittance", status__exact=50),
-                         "waiting for the payee"))
-        if f.remittances_overdue:
-            rows.append(_row("Remittances past their deadline", f.remittances_overdue,
-                             _url("remittance.remittance", status__exact=50, expires_at__lte=_stamp(f.computed_at)),
-                             "pending after expiring: the expiry job has not refunded them yet", warn=True))
+    from redpackets.models import RedPacket
+    from remittance.models import Remittance
+
+    for model, status, plural, open_n, overdue_n, note, overdue_note in (
+        ("redpackets.redpacket", RedPacket.Status.ACTIVE, "Red packets", f.redpackets_open, f.redpackets_overdue,
+         "shares left to grab", "open after expiring: the expiry job has not refunded them yet"),
+        ("remittance.remittance", Remittance.Status.PENDING, "Remittances", f.remittances_open,
+         f.remittances_overdue, "waiting for the payee",
+         "pending after expiring: the expiry job has not refunded them yet"),
+    ):
+        if not _can(user, model):
+            continue
+        rows.append(_row(f"{plural} open", open_n, _url(model, status__exact=int(status)), note))
+        if overdue_n:
+            rows.append(_row(f"{plural} past their deadline", overdue_n,
+                             _url(model, status__exact=int(status), expires_at__lte=_stamp(f.computed_at)),
+                             overdue_note, warn=True))
     if _can(user, "wallet.account"):
         for held in f.escrow:
             rows.append(_row(f"In escrow, {held.coin}", held.amount,
