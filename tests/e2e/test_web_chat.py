@@ -402,4 +402,26 @@ def test_register_create_a_group_and_page_through_history(browser: Any, base_url
     seqs = [int(s) for s in charlie.locator(".messages li.msg").evaluate_all("els => els.map(e => e.dataset.seq)")]
     assert seqs == list(range(1, 42))
     shots(charlie, "charlie-paged-to-the-start")
+
+    # An operator dissolves the group from the console's chat page, with a reason: it leaves the
+    # open web chats at once, and alice's open chat with it.
+    console = browser.new_context()
+    console.set_default_timeout(STEP_MS)
+    operator = console.new_page()
+    operator.goto(f"{base_url}/admin/login/?next=/admin/chats/chat/%3Fq%3DWeekend")
+    operator.fill("#id_username", "admin")
+    operator.fill("#id_password", os.environ.get("DEMO_ADMIN_PASSWORD", "admin1234"))
+    operator.locator("input[type=submit]").click()
+    operator.locator("#result_list tbody tr th a").first.click()
+    operator.get_by_role("button", name="Dissolve the group").click()
+    expect(operator.locator("#content")).to_contain_text("Weekend trip")
+    operator.locator("textarea[name=reason]").fill("the trip is over")
+    shots(operator, "operator-dissolves-the-group")
+    operator.get_by_role("button", name="Yes, dissolve the group").click()
+    expect(operator.locator(".messagelist")).to_contain_text("Dissolved: 1 group(s), 0 skipped.")
+    expect(conversation(bob, "Weekend trip")).to_have_count(0)
+    expect(conversation(charlie, "Weekend trip")).to_have_count(0)
+    expect(conversation(alice, "Weekend trip")).to_have_count(0)
+    shots(bob, "bob-after-the-group-was-dissolved")
+    console.close()
     assert alice.errors == [] and bob.errors == [] and charlie.errors == []

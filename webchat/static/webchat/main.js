@@ -216,6 +216,7 @@ function wire(app) {
   client.on('messages.onRecall', (d) => store.recall(d));
   client.on('presence.onUpdate', (d) => store.setPresence([d]));
   client.on('chats.onRemoved', (d) => store.removeConversation(d.chatId));
+  client.on('chats.onDissolved', (d) => store.removeConversation(d.chatId));
   client.on('sent', ({ message }) => { store.addMessage(message); app.outboxChanged(); });
   client.on('sendFailed', ({ clientMsgId, params, error }) => {
     if (params.chatId != null) store.failPending(params.chatId, clientMsgId, problem(error));

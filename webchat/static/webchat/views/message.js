@@ -8,13 +8,19 @@ const SYSTEM_TEXT = {
   create: (app, c) => `${app.store.name(c.from)} created the group “${c.content.title ?? ''}”`,
   join: (app, c) => `${names(app, c.content.uIds)} joined`,
   leave: (app, c) => `${names(app, c.content.uIds)} left`,
-  kick: (app, c) => `${names(app, c.content.uIds)} was removed by ${app.store.name(c.from)}`,
+  // from is null when an operator acted from the console.
+  kick: (app, c) => `${names(app, c.content.uIds)} was removed${by(app, c)}`,
   mute: (app, c) => `${names(app, c.content.uIds)} ${c.content.until ? 'was muted' : 'may speak again'}`,
   admin: (app, c) => `${names(app, c.content.uIds)} is now an admin`,
   unadmin: (app, c) => `${names(app, c.content.uIds)} is no longer an admin`,
   owner: (app, c) => `${names(app, c.content.uIds)} is now the owner`,
   edit: (app, c) => `${app.store.name(c.from)} changed the group's details`,
+  dissolve: () => 'The group was dissolved',
 };
+
+function by(app, c) {
+  return c.from == null ? ' by an operator' : ` by ${app.store.name(c.from)}`;
+}
 
 /** A group notice (type 10) as a sentence. */
 export function systemText(app, msg) {
