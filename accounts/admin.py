@@ -25,15 +25,13 @@ from accounts.services import (
     friend_add_direct,
     friend_add_direct_check,
     friend_remove_by_operator,
-    is_erased,
-    is_operator,
     sessions_delete_by_operator,
     user_deactivate,
     user_erase,
     user_reactivate,
     user_sessions_end,
 )
-from core.admin import ActionRefused, ReadOnlyAdmin, ReadOnlyInline, confirmed_action
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, confirmed_action
 from core.exceptions import ApplicationError
 
 
@@ -58,9 +56,7 @@ class UserAdmin(BaseUserAdmin):
                       question="Unban these users? They can log in again (their ended sessions stay ended).",
                       permissions=["change"])
     def unban_users(self, request: HttpRequest, user: User, reason: str) -> None:
-        if is_erased(user):
-            raise ActionRefused("an erased account cannot be unbanned")
-        user_reactivate(user_id=user.pk)
+        user_reactivate(user_id=user.pk)  # refuses an erased account
 
     @confirmed_action(
         description="Erase (on request): remove the user's personal data", label="Erased on request",
@@ -70,8 +66,6 @@ class UserAdmin(BaseUserAdmin):
         warning="This cannot be undone. Do not put personal data in the reason: it is kept in the History.",
         permissions=["change"])
     def erase_users(self, request: HttpRequest, user: User, reason: str) -> None:
-        if is_operator(user):
-            raise ActionRefused("staff and superuser accounts cannot be erased from here")
         user_erase(user_id=user.pk, operator=request.user, reason=reason)  # type: ignore[arg-type]
 
     @admin.action(description="Reset sessions: log out everywhere (the account stays usable)")
@@ -91,11 +85,12 @@ class UserAdmin(BaseUserAdmin):
         super().save_model(request, obj, form, change)
         if not active:
             user_deactivate(user_id=obj.pk)
-        elif is_erased(obj):
-            self.message_user(request, "an erased account cannot be made active again", messages.ERROR)
-            return
         else:
-            user_reactivate(user_id=obj.pk)
+            try:
+                user_reactivate(user_id=obj.pk)
+            except ApplicationError as error:  # an erased account
+                self.message_user(request, error.message, messages.ERROR)
+                return
         obj.is_active = active
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:

@@ -419,7 +419,12 @@ def user_deactivate(*, user_id: int) -> None:
 @transaction.atomic
 def user_reactivate(*, user_id: int) -> None:
     """Unban: the account can log in again. Its sessions stay ended: the user logs in anew.
-    An erased account stays erased (it has no password to log in with)."""
+    An erased account is refused: it stays closed for good."""
+    user = User.objects.filter(pk=user_id).only("username").first()
+    if user is None:
+        raise ApplicationError(NOT_FOUND, "no such user")
+    if is_erased(user):
+        raise ApplicationError(PERMISSION_DENIED, "an erased account cannot be made active again")
     User.objects.filter(pk=user_id).update(is_active=True)
 
 

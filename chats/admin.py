@@ -26,7 +26,7 @@ from chats.services import (
     chat_mute_by_operator,
     group_dissolve,
 )
-from core.admin import ReadOnlyAdmin, ReadOnlyInline, confirmed_action, operator_of
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, SetFilter, confirmed_action, operator_of
 from core.exceptions import ApplicationError
 
 
@@ -67,17 +67,10 @@ class ChatForm(forms.ModelForm):
         self.fields["keywords"].initial = "\n".join(self.instance.filter_keywords or [])
 
 
-class DissolvedFilter(admin.SimpleListFilter):
+class DissolvedFilter(SetFilter):
     title = "dissolved"
     parameter_name = "dissolved"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(dissolved_at__isnull=self.value() == "no")
-        return queryset
+    field = "dissolved_at"
 
 
 def _live_groups(queryset: QuerySet[Chat]) -> QuerySet[Chat]:

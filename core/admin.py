@@ -29,10 +29,6 @@ REASON_MAX = 255
 REASON_HELP = "Required. Kept with the History of each object acted on."
 
 
-class ActionRefused(Exception):
-    """Raised by a confirmed action's step to skip one object and tell the operator why."""
-
-
 def _note_form(field: str, field_label: str, help_text: str, max_length: int) -> type[forms.Form]:
     """The confirmation page's form: one required note (blank or spaces only is no note)."""
     note = forms.CharField(label=field_label, max_length=max_length, help_text=help_text,
@@ -58,7 +54,7 @@ def confirmed_action(
     objects with a required note (``field``, shown as ``field_label``: a reason by default, an
     outcome note in the reports queue); only the POST of that page with a note runs ``step`` on
     each object, each in its own transaction together with its entry in the admin log (the
-    object's History: who, when, ``label`` and the note). A step raising ``ActionRefused`` or
+    object's History: who, when, ``label`` and the note). A step whose service raises
     ``ApplicationError`` skips that object with a warning and rolls back its entry; the others go on.
 
     - ``selection`` narrows the selected queryset (and may prefetch or bound it): the objects it
@@ -92,8 +88,6 @@ def confirmed_action(
                                 obj.refresh_from_db()
                                 modeladmin.log_change(request, obj, f"{label}. {field_label}: {note}")
                         done += 1
-                    except ActionRefused as exc:
-                        modeladmin.message_user(request, f"{obj}: {exc}", messages.WARNING)
                     except ApplicationError as exc:
                         modeladmin.message_user(request, f"{obj}: {exc.message}", messages.WARNING)
                 opts = modeladmin.model._meta
@@ -119,6 +113,20 @@ def confirmed_action(
         return admin.action(description=description, permissions=permissions)(action)
 
     return decorate
+
+
+class SetFilter(admin.SimpleListFilter):
+    """A list filter Yes / No: whether the nullable ``field`` (a time something happened) is set."""
+
+    field = ""
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(**{f"{self.field}__isnull": self.value() == "no"})
+        return queryset
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

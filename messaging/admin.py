@@ -9,8 +9,6 @@ History). Delete keeps the row (a chat's seqs have no gaps) and blanks its conte
 """
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -18,26 +16,19 @@ from django.utils.html import format_html
 
 from chats.admin import ChatFilter
 from core import jsonwire
-from core.admin import ReadOnlyAdmin, confirmed_action, operator_of
+from core.admin import ReadOnlyAdmin, SetFilter, confirmed_action, operator_of
 from messaging.desk import admin as _desk_admin  # noqa: F401
 from messaging.models import Message
+from messaging.selectors import content_excerpt
 from messaging.services import message_erase_by_operator, message_recall_by_operator
 
-EXCERPT_CHARS = 80
 ACTION_MAX = 500
 
 
-class RecalledFilter(admin.SimpleListFilter):
+class RecalledFilter(SetFilter):
     title = "recalled"
     parameter_name = "recalled"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(recalled_at__isnull=self.value() == "no")
-        return queryset
+    field = "recalled_at"
 
 
 def _bounded(queryset: QuerySet[Message]) -> QuerySet[Message]:
@@ -64,9 +55,7 @@ class MessageAdmin(ReadOnlyAdmin):
     def excerpt(self, obj: Message) -> str:
         if obj.recalled_at is not None and not obj.content:
             return "(deleted)"
-        text = obj.content.get("text") if isinstance(obj.content, dict) else None
-        shown = text if isinstance(text, str) else jsonwire.dumps(obj.content)
-        return shown if len(shown) <= EXCERPT_CHARS else shown[:EXCERPT_CHARS - 1] + "…"
+        return content_excerpt(obj.content, obj.get_type_display())
 
     @admin.display(boolean=True, description="recalled")
     def recalled(self, obj: Message) -> bool:

@@ -131,3 +131,18 @@ def conversations(*, user_id: int) -> list[dict[str, Any]]:
             info["peerReadSeq"] = peer_read.get(chat.pk, 0)
         out.append(info)
     return out
+
+
+EXCERPT_CHARS = 80
+
+
+def content_excerpt(content: Any, type_label: str = "", limit: int = EXCERPT_CHARS) -> str:
+    """A one-line preview of a message's content: its text, else its type and keys."""
+    text = content.get("text") if isinstance(content, dict) else None
+    if isinstance(text, str):
+        line = " ".join(text.split())
+    elif isinstance(content, dict) and content:
+        line = f"[{type_label or 'message'}] " + ", ".join(sorted(map(str, content)))
+    else:
+        line = f"[{type_label or 'message'}]"
+    return line if len(line) <= limit else line[: limit - 1] + "…"

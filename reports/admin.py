@@ -9,7 +9,6 @@ and when. To add one (a recall, a mute), append
 a ``QueueAction`` to ``QUEUE_ACTIONS``."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +22,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import User
+from core import jsonwire
 from core.admin import ReadOnlyAdmin, confirmed_action, operator_of
 from messaging.models import Message
+from messaging.selectors import content_excerpt
 from reports import selectors, services
 from reports.models import OUTCOME_MAX, Report
 
@@ -106,10 +107,6 @@ def _user_link(user: User | None) -> SafeString | str:
                        user.username, user.pk)
 
 
-def _content(msg_content: Any) -> str:
-    return json.dumps(msg_content, ensure_ascii=False, indent=2, default=str)
-
-
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "reporter", "kind", "reported_user", "excerpt", "reason", "status")
@@ -134,7 +131,7 @@ class ReportAdmin(ReadOnlyAdmin):
         if obj.kind != Report.Kind.MESSAGE:
             return "-"
         label = Message.Type(obj.message.type).label if obj.message is not None else ""
-        return selectors.content_excerpt(obj.message_content, label)
+        return content_excerpt(obj.message_content, label)
 
     @admin.display(description="reporter")
     def reporter_link(self, obj: Report) -> SafeString | str:
@@ -162,7 +159,7 @@ class ReportAdmin(ReadOnlyAdmin):
         else:
             state = ", recalled" if msg.recalled_at else ""
             head = f"seq {msg.seq}, {Message.Type(msg.type).label}, sent {msg.created_at:%Y-%m-%d %H:%M:%S}{state}"
-        return format_html("<div>{}</div><pre>{}</pre>", head, _content(obj.message_content))
+        return format_html("<div>{}</div><pre>{}</pre>", head, jsonwire.dumps(obj.message_content, indent=2))
 
     @admin.display(description="context in the chat")
     def context(self, obj: Report) -> SafeString | str:
@@ -172,7 +169,7 @@ class ReportAdmin(ReadOnlyAdmin):
         rows = format_html_join("", '<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>', (
             (mark_safe(' style="font-weight: bold"') if m.pk == obj.message_id else "", m.seq,
              m.sender.username if m.sender else "(system)", m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-             selectors.content_excerpt(m.content, Message.Type(m.type).label, limit=300))
+             content_excerpt(m.content, Message.Type(m.type).label, limit=300))
             for m in around))
         return format_html("<table><tr><th>seq</th><th>from</th><th>sent</th><th>content</th></tr>{}</table>", rows)
 

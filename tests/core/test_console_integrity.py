@@ -365,3 +365,8 @@ def test_ticking_active_leaves_an_erased_account_inactive(alice: User) -> None:
     erased = user_erase(user_id=alice.pk, operator=root, reason="asked")
     assert post_change(erased, is_active=True) in (200, 302)  # refused on the form, or saved with a message
     assert not User.objects.get(pk=alice.pk).is_active
+    from accounts.services import user_reactivate
+
+    with pytest.raises(ApplicationError, match="erased account"):  # the service itself refuses, whoever asks
+        user_reactivate(user_id=alice.pk)
+    assert not User.objects.get(pk=alice.pk).is_active
