@@ -441,13 +441,19 @@ def chat_moderate_by_operator(*, chat_id: int, rights: dict[str, bool], keywords
 # messages have no sender (``from`` null). Each records itself in the admin log (core.audit),
 # with the operator's ``reason`` when given.
 
-def _operator_target(chat_id: int, user_id: int) -> tuple[Chat, ChatMember]:
-    """Lock the group ``chat_id`` (model id) and find the member ``user_id``."""
+def _operator_group(chat_id: int) -> Chat:
+    """Lock the group ``chat_id`` (model id), refusing a chat that is not a live group."""
     chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
     if chat is None:
         raise ApplicationError(NOT_FOUND, "no such chat")
     _require_group(chat)
     _refuse_dissolved(chat)
+    return chat
+
+
+def _operator_target(chat_id: int, user_id: int) -> tuple[Chat, ChatMember]:
+    """Lock the group ``chat_id`` (model id) and find the member ``user_id``."""
+    chat = _operator_group(chat_id)
     target = ChatMember.objects.filter(chat=chat, user_id=user_id).select_related("user").first()
     if target is None:
         raise ApplicationError(codes.NOT_A_MEMBER, "that user is not a member")
@@ -487,11 +493,7 @@ def group_dissolve(*, operator: User, chat_id: int, reason: str = "") -> Chat:
     goes to every member, then ``chats.onDissolved`` to each; every membership is removed (the
     group leaves their conversation lists and sync, as a left group does), the invite link dies,
     and from then on sending, joining or adding answers ``chat_dissolved``. Messages are kept."""
-    chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
-    if chat is None:
-        raise ApplicationError(NOT_FOUND, "no such chat")
-    _require_group(chat)
-    _refuse_dissolved(chat)
+    chat = _operator_group(chat_id)
     members = member_ids(chat.pk)
     _system_message(chat, None, {"op": "dissolve"})
     ChatMember.objects.filter(chat=chat).delete()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -24,8 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 
 CACHE_KEY = "dashboard:figures"
@@ -159,18 +157,11 @@ def _unbalanced_coins() -> list[str]:
     """Coins whose account balances (users, escrow, fees and the external side) do not sum to
     zero: one aggregate over the accounts. The full verification also checks every entry and
     every balance against its postings."""
-    from wallet.fields import exact_arithmetic
     from wallet.models import Account
+    from wallet.selectors import exact_sums
 
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    if connection.vendor == "postgresql":
-        for name, total in Account.objects.values_list("coin__name").annotate(total=Sum("balance")).order_by():
-            totals[name] += total or Decimal(0)
-    else:  # SQLite would add the amounts as floats
-        with exact_arithmetic():
-            for name, balance in Account.objects.values_list("coin__name", "balance").iterator():
-                totals[name] += balance
-    return sorted(name for name, total in totals.items() if total != 0)
+    totals = exact_sums(Account.objects.all(), "balance", "coin__name")
+    return sorted(name for (name,), total in totals.items() if total != 0)
 
 
 # --- records ------------------------------------------------------------------------------------

@@ -18,11 +18,8 @@ def money(amount: Decimal | None, coin: Coin | None, *, signed: bool = False) ->
     if amount is None:
         return "-"
     if coin is not None:
-        amount = amount.quantize(coin.quantum)
-    elif amount == amount.to_integral_value():
-        amount = amount.quantize(Decimal(1))
-    else:
-        amount = amount.normalize()
+        return coin.amount_text(amount, signed=signed)
+    amount = amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
     return format(amount, "+f" if signed else "f")
 
 

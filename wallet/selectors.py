@@ -20,17 +20,22 @@ def exact_sum(queryset: QuerySet[Any], field: str) -> Decimal:
         return sum(queryset.values_list(field, flat=True).iterator(), Decimal(0))
 
 
-def _posting_sums(*keys: str) -> dict[tuple[Any, ...], Decimal]:
-    """Sum of posting amounts per ``keys``. PostgreSQL adds NUMERIC exactly; SQLite (the
+def exact_sums(queryset: QuerySet[Any], field: str, *keys: str) -> dict[tuple[Any, ...], Decimal]:
+    """``SUM(field)`` per ``keys``, exactly: PostgreSQL adds NUMERIC exactly; SQLite (the
     embedded default) would add them as floats, so there each amount is added as a Decimal."""
-    rows = Posting.objects.values_list(*keys)
     if connection.vendor == "postgresql":
-        return {tuple(row[:-1]): row[-1] for row in rows.annotate(total=Sum("amount")).order_by()}
+        rows = queryset.values_list(*keys).annotate(total=Sum(field)).order_by()
+        return {tuple(row[:-1]): row[-1] for row in rows}
     totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
     with exact_arithmetic():
-        for *key, amount in Posting.objects.values_list(*keys, "amount").iterator():
+        for *key, amount in queryset.values_list(*keys, field).iterator():
             totals[tuple(key)] += amount
     return totals
+
+
+def _posting_sums(*keys: str) -> dict[tuple[Any, ...], Decimal]:
+    """Sum of posting amounts per ``keys``."""
+    return exact_sums(Posting.objects.all(), "amount", *keys)
 
 
 def ledger_verify() -> list[str]:
